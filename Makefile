@@ -1,0 +1,20 @@
+# Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
+.PHONY: dev test lint schema bootstrap lock bench
+
+dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
+	scripts/dev
+
+test:       ## Run every test (SQLite + private Valkey unless DATABASE_URL / VALKEY_URL are set)
+	scripts/test
+
+lint:       ## ruff check and format check
+	scripts/lint
+
+schema:     ## Regenerate docs/api/openapi.yaml (and the frontend types)
+	scripts/schema
+
+bootstrap:  ## Create .venv, install pinned requirements, migrate, npm ci
+	scripts/bootstrap
+
+lock:       ## Recompile requirements/*.txt from requirements/*.in
+	scripts/lock

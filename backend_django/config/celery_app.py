@@ -1,0 +1,16 @@
+"""The Celery application: workers, beat and Flower all start from here.
+
+Every setting lives in Django settings under the ``CELERY_`` namespace
+(see ``settings/base.py``), so one place describes queues, limits and
+serialisation for every process.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend_django.config.settings.local")
+
+app = Celery("solar_sim")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

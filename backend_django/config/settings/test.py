@@ -1,0 +1,20 @@
+"""Test settings: only what the test suite needs to differ.
+
+The database and Valkey come from DATABASE_URL / VALKEY_URL like everywhere
+else; when VALKEY_URL is unset the test suite starts a private valkey-server
+(see backend_django/testing/valkey_plugin.py) before these settings load.
+"""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR, env
+
+DEBUG = False
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["*"]
+
+# Worker processes started by the tests must see the test database, so a
+# SQLite test database is a file rather than an in-memory one.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}

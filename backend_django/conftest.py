@@ -1,0 +1,124 @@
+"""Fixtures shared by every app's tests."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from backend_django.core.valkey import get_valkey
+from backend_django.users.tests.factories import UserFactory
+
+# Key prefixes the application writes to Valkey. The broker's own keys are
+# left alone so a running worker keeps its queues between tests.
+APP_KEY_PATTERNS = ("dj:*", "ss:*")
+
+
+@pytest.fixture(autouse=True)
+def _clean_valkey():
+    client = get_valkey()
+    for pattern in APP_KEY_PATTERNS:
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+    yield
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def user_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+def _database_url_for_worker() -> str:
+    """The URL of the database the tests are using right now (the test DB)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{db.get('HOST') or 'localhost'}{port}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on both queues, over the test Valkey.
+
+    Session-scoped: started once, stopped at the end. Tests that use it must
+    use `transactional_db` so the worker sees their rows.
+    """
+    with django_db_blocker.unblock():
+        database_url = _database_url_for_worker()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "backend_django.config.settings.test",
+        "DATABASE_URL": database_url,
+        "VALKEY_URL": settings.VALKEY_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+    }
+    log_path = Path(settings.VAR_DIR) / "test-worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "backend_django.config.celery_app",
+            "worker",
+            "-Q",
+            "interactive,warm",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            "test@%h",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    from backend_django.config.celery_app import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited early, see {log_path}")
+        replies = app.control.ping(timeout=0.5)
+        if replies:
+            break
+    else:
+        process.terminate()
+        raise RuntimeError(f"celery worker did not answer a ping in 60 s, see {log_path}")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()

@@ -1,0 +1,76 @@
+"""Health checks: each returns None when its component answers."""
+
+import logging
+import os
+import platform
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+
+import django
+from django.conf import settings
+from django.db import connection
+
+from .valkey import ping
+
+logger = logging.getLogger(__name__)
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check_cache() -> None:
+    ping(settings.VALKEY_URL)
+
+
+def _check_broker() -> None:
+    ping(settings.CELERY_BROKER_URL)
+
+
+CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+
+
+def health_status() -> tuple[bool, dict[str, str]]:
+    """Run every check; return (all ok, {name: "ok" | "error: ..."})."""
+    results: dict[str, str] = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - any failure is a failed check
+            logger.warning("health check %s failed: %s", name, exc)
+            results[name] = f"error: {type(exc).__name__}"
+        else:
+            results[name] = "ok"
+    return all(value == "ok" for value in results.values()), results
+
+
+@cache
+def _git_commit() -> str:
+    """GIT_COMMIT (set in images), else the checkout's HEAD, else "unknown"."""
+    commit = os.environ.get("GIT_COMMIT", "")
+    if commit:
+        return commit
+    git_dir = Path(settings.BASE_DIR) / ".git"
+    try:
+        head = (git_dir / "HEAD").read_text().strip()
+        if head.startswith("ref: "):
+            ref_file = git_dir / head[5:]
+            head = ref_file.read_text().strip() if ref_file.is_file() else ""
+    except OSError:
+        return "unknown"
+    return head[:12] or "unknown"
+
+
+def version_info() -> dict[str, str]:
+    return {
+        "name": "solar-sim",
+        "version": settings.SPECTACULAR_SETTINGS["VERSION"],
+        "commit": _git_commit(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "djangorestframework": version("djangorestframework"),
+        "celery": version("celery"),
+    }
