@@ -48,8 +48,8 @@ class Plan(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             # The list: a person's plans, newest change first, optionally by archived.
-            models.Index(fields=["owner", "-updated_at"], name="plans_owner_updated_idx"),
-            models.Index(fields=["owner", "archived", "-updated_at"], name="plans_owner_arch_upd_idx"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="plans_owner_updated_idx"),
+            models.Index(fields=["owner", "archived", "-updated_at", "-id"], name="plans_owner_arch_upd_idx"),
         ]
         constraints = [
             # The database refuses out-of-range (and, on PostgreSQL, NaN) locations
