@@ -135,3 +135,12 @@ def test_delete(user):
     plan = PlanFactory(owner=user)
     plan_delete(plan=plan)
     assert not Plan.objects.exists()
+
+
+@pytest.mark.parametrize(("latitude", "longitude"), [(90.5, 0), (0, -180.5)])
+def test_the_database_refuses_out_of_range_locations(user, latitude, longitude):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Plan.objects.bulk_create([Plan(owner=user, name="x", latitude=latitude, longitude=longitude)])
+    assert not Plan.objects.exists()
