@@ -68,6 +68,7 @@ LOCAL_APPS = [
     "backend_django.core",
     "backend_django.users",
     "backend_django.plans",
+    "backend_django.upstream",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
