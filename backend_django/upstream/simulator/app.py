@@ -788,9 +788,9 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
             return "unsatisfiable"
         return max(0, size - suffix), size - 1
     first = int(first_raw)
-    last = size - 1 if last_raw == "" else int(last_raw)
-    if last < first:
-        return None
+    if last_raw != "" and int(last_raw) < first:
+        return None  # syntactically invalid: ignored
     if first >= size:
         return "unsatisfiable"
+    last = size - 1 if last_raw == "" else int(last_raw)
     return first, min(last, size - 1)
