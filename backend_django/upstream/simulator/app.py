@@ -188,7 +188,8 @@ class SimulatorApp:
             self._stats = {
                 "open_meteo": {"requests": 0, "weighted_calls": 0.0, "rate_limited": 0, "requests_log": []},
                 "overpass": {
-                    "requests": 0,
+                    "requests": 0,  # /api/interpreter
+                    "status_requests": 0,  # /api/status
                     "concurrent": 0,
                     "max_concurrent": 0,
                     "max_attempted_concurrent": 0,
@@ -221,6 +222,12 @@ class SimulatorApp:
     def stop(self) -> None:
         """Release hanging requests (used when the server stops)."""
         self._wake.set()
+
+    def start(self) -> None:
+        """Re-arm latency and hangs after a ``stop()`` (used when a server starts serving the app)."""
+        with self._lock:
+            if self._wake.is_set():
+                self._wake = threading.Event()
 
     def stats(self) -> dict:
         with self._lock:
@@ -319,6 +326,8 @@ class SimulatorApp:
             entry["status"] = response.status
             self._log(upstream, entry)
         headers = [*response.headers]
+        if upstream == "canopy" and not any(name.lower() == "server" for name, _ in headers):
+            headers.append(("Server", "AmazonS3"))
         if not any(name.lower() == "content-length" for name, _ in headers):
             headers.append(("Content-Length", str(len(response.body))))
         start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", headers)
@@ -434,7 +443,7 @@ class SimulatorApp:
         stats = self._stats["overpass"]
         if path == "/api/status":
             with self._lock:
-                stats["requests"] += 1
+                stats["status_requests"] += 1
             return Response(200, self._overpass_status(environ))
         if method == "POST":
             form = parse_qs(_read_body(environ).decode("utf-8", "replace"), keep_blank_values=True)

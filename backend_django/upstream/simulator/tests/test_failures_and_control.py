@@ -166,6 +166,14 @@ def test_stop_returns_promptly_with_a_hanging_request():
     thread.join(timeout=5)
     assert time.monotonic() - started < 3
     assert not thread.is_alive()
+    # The same app can be served again, with working latency and failures.
+    with run_in_thread(app) as again:
+        app.reset()
+        app.set_latency(0.2)
+        started = time.monotonic()
+        response = requests.post(f"{again.base_url}/api/interpreter", data={"data": OVERPASS_QL}, timeout=10)
+        assert response.status_code == 200
+        assert time.monotonic() - started >= 0.2
 
 
 def test_latency_all_and_per_upstream(sim):
