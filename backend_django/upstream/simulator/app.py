@@ -232,7 +232,6 @@ class SimulatorApp:
     def stats(self) -> dict:
         with self._lock:
             snapshot = json.loads(json.dumps(self._stats))
-        snapshot["open_meteo"]["weighted_calls"] = round(snapshot["open_meteo"]["weighted_calls"], 4)
         return snapshot
 
     def configure(self, config: dict) -> None:
@@ -388,7 +387,7 @@ class SimulatorApp:
         limited = self._charge_open_meteo(weight)
         if limited is not None:
             return _json(429, {"error": True, "reason": OPEN_METEO_LIMIT_REASONS[limited]})
-        entry["weighted_calls"] = round(weight, 4)
+        entry["weighted_calls"] = weight
         lat, lng = request["latitude"], request["longitude"]
         lat_c, lng_c = data.grid_cell(lat, lng)
         times, tmax, tmin = data.daily_temperatures(lat, lng, request["start"], request["end"])
