@@ -32,10 +32,14 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 
 # --- Logs: one JSON object per line on stdout ------------------------------
+# python-json-logger adds any `extra=` fields and formats exceptions.
 LOGGING["formatters"]["json"] = {
-    "()": "backend_django.core.logging.JsonFormatter",
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
 }
 LOGGING["handlers"]["console"]["formatter"] = "json"
+LOGGING["handlers"]["console"]["stream"] = "ext://sys.stdout"
 
 # --- Error reporting (optional) --------------------------------------------
 SENTRY_DSN = env("SENTRY_DSN", default="")
