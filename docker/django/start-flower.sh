@@ -6,7 +6,7 @@ if [ -z "${FLOWER_BASIC_AUTH:-}" ]; then
     exit 1
 fi
 exec celery -A backend_django.config.celery_app flower \
-    --address=0.0.0.0 --port=5555 \
+    --address="${FLOWER_ADDRESS:-0.0.0.0}" --port=5555 \
     --url_prefix=flower \
     --basic-auth="$FLOWER_BASIC_AUTH" \
     --persistent=False

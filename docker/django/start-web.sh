@@ -5,12 +5,14 @@ set -eu
 python manage.py migrate --no-input
 python manage.py collectstatic --no-input --verbosity 0
 exec gunicorn backend_django.config.wsgi:application \
-    --bind 0.0.0.0:8000 \
+    --bind "${GUNICORN_BIND:-0.0.0.0:8000}" \
     --worker-class gthread \
     --workers "${GUNICORN_WORKERS:-3}" \
     --threads "${GUNICORN_THREADS:-4}" \
     --timeout "${GUNICORN_TIMEOUT:-30}" \
     --max-requests 2000 --max-requests-jitter 200 \
-    --forwarded-allow-ips '*' \
+    --forwarded-allow-ips "*" \
+    --worker-tmp-dir /dev/shm \
+    --no-control-socket \
     --access-logfile - \
     --access-logformat '{"time": "%(t)s", "logger": "gunicorn.access", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, "bytes": "%(B)s", "duration_us": %(D)s, "remote": "%({x-forwarded-for}i)s"}'

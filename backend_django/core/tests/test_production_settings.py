@@ -9,6 +9,7 @@ import os
 import secrets
 import subprocess
 import sys
+from datetime import datetime, timedelta
 
 from django.conf import settings
 
@@ -62,4 +63,4 @@ def test_logs_are_json_lines_on_stdout():
     assert record["logger"] == "solar_sim.probe"
     assert record["message"] == "fetch done"
     assert record["upstream"] == "overpass"
-    assert record["time"]
+    assert datetime.fromisoformat(record["time"]).utcoffset() == timedelta(0)
