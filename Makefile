@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test lint schema bootstrap lock bench bench-plans
+.PHONY: dev test lint check-stack schema bootstrap lock bench bench-plans
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -9,6 +9,9 @@ test:       ## Run every test (SQLite + private Valkey unless DATABASE_URL / VAL
 
 lint:       ## ruff check and format check
 	scripts/lint
+
+check-stack: ## Validate docker-compose.yml, Dockerfiles and shell scripts (no Docker engine needed)
+	scripts/check-stack
 
 schema:     ## Regenerate docs/api/openapi.yaml (and the frontend types)
 	scripts/schema
