@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 JOB_PREFIX = "ss:job:"
 JOB_CLAIM_PREFIX = "ss:jk:"
 LOCK_PREFIX = "ss:lock:"
+PENDING_PREFIX = "ss:pending:"
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 DONE_STATES = (SUCCEEDED, FAILED)
@@ -61,6 +62,17 @@ def claim_key(kind: str, units: list[str], result_url: str) -> str:
 
 def lock_key(unit: str) -> str:
     return f"{LOCK_PREFIX}{unit}"
+
+
+def pending_key(unit: str) -> str:
+    """Which job is filling ``unit`` now (for data-status answers)."""
+    return f"{PENDING_PREFIX}{unit}"
+
+
+_RELEASE_IF_OURS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 def _now() -> str:
@@ -170,6 +182,10 @@ def job_start(*, kind: str, units: list[str], result_url: str, queue: str = "int
     )
     job_id = job_id.decode() if isinstance(job_id, bytes) else job_id
     if created:
+        pipe = client.pipeline(transaction=False)
+        for unit in units:
+            pipe.set(pending_key(unit), job_id, ex=settings.UPSTREAM_LOCK_TTL)
+        pipe.execute()
         try:
             run_job.apply_async(args=[job_id], queue=queue)
         except Exception as exc:
@@ -190,14 +206,10 @@ def _update(job_id: str, *, finish: bool = False, **fields: Any) -> None:
     pipe.hset(key, mapping={**fields, "updated_at": _now()})
     pipe.expire(key, settings.UPSTREAM_JOB_TTL)
     if finish:
-        claim = claim_key(job.kind, job.units, job.result_url)
-        # Release the single-flight claim only if it is still ours.
-        pipe.eval(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-            1,
-            claim,
-            job_id,
-        )
+        # Release the single-flight claim and the pending marks if still ours.
+        pipe.eval(_RELEASE_IF_OURS, 1, claim_key(job.kind, job.units, job.result_url), job_id)
+        for unit in job.units:
+            pipe.eval(_RELEASE_IF_OURS, 1, pending_key(unit), job_id)
     pipe.execute()
 
 
@@ -231,12 +243,7 @@ def lock_acquire(unit: str, token: str) -> bool:
 
 
 def lock_release(unit: str, token: str) -> None:
-    get_valkey().eval(
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-        1,
-        lock_key(unit),
-        token,
-    )
+    get_valkey().eval(_RELEASE_IF_OURS, 1, lock_key(unit), token)
 
 
 def jobs_in_flight() -> int:

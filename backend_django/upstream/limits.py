@@ -132,7 +132,7 @@ class OverpassSlots:
         client = get_valkey()
         token = f"{pool}:{secrets.token_hex(8)}"
         day = int(client.time()[0]) // 86400
-        lease_ms = int((settings.OVERPASS_READ_TIMEOUT + settings.UPSTREAM_CONNECT_TIMEOUT + 5) * 1000)
+        lease_ms = int(settings.OVERPASS_SLOT_LEASE_SECONDS * 1000)
         wait_ms = client.eval(
             _SLOT_SCRIPT,
             3,

@@ -10,7 +10,9 @@ import random
 import secrets
 import time
 from datetime import date
+from functools import cache
 
+import redis
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 # Celery retry (which frees the worker for other jobs).
 MAX_INLINE_WAIT = 10.0
 MAX_BUDGET_RETRIES = 50
+WARM_YIELD_SECONDS = 1
 
 
 def _with_retries(upstream: str, call):
@@ -137,6 +140,16 @@ def fill_unit(unit: str, *, pool: str) -> None:
         time.sleep(0.1)
 
 
+@cache
+def _broker():
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
+
+
+def interactive_backlog() -> int:
+    """People's fetch tasks waiting in the broker right now."""
+    return _broker().llen("interactive")
+
+
 @shared_task(bind=True, name="upstream.run_job", max_retries=MAX_BUDGET_RETRIES)
 def run_job(self, job_id: str) -> str:
     job = jobs.job_get(job_id)
@@ -147,6 +160,12 @@ def run_job(self, job_id: str) -> str:
     unit = ""
     try:
         for done, unit in enumerate(job.units, start=1):
+            if pool == "warm" and interactive_backlog() > 0:
+                # Yield the worker to people's fetches; units filled so far
+                # are fresh and will be skipped when this job runs again.
+                jobs.job_requeued(job_id)
+                run_job.apply_async(args=[job_id], queue="warm", countdown=WARM_YIELD_SECONDS)
+                return "yielded"
             fill_unit(unit, pool=pool)
             jobs.job_progress(job_id, done)
     except BudgetWait as wait:

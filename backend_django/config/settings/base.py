@@ -207,6 +207,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
+    # A worker listening to "interactive,warm" always takes the interactive
+    # queue's tasks first: people's fetches go before warming.
+    "queue_order_strategy": "priority",
 }
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
@@ -302,6 +305,9 @@ OPEN_METEO_CALLS_PER_DAY = env.float("OPEN_METEO_CALLS_PER_DAY", default=9000)
 # Overpass: concurrent requests of the whole deployment, and a daily cap.
 OVERPASS_MAX_CONCURRENT = env.int("OVERPASS_MAX_CONCURRENT", default=2)
 OVERPASS_REQUESTS_PER_DAY = env.int("OVERPASS_REQUESTS_PER_DAY", default=9000)
+# A slot not released by then (its worker died) is free again; longer than
+# any Overpass call (connect + read timeout).
+OVERPASS_SLOT_LEASE_SECONDS = env.float("OVERPASS_SLOT_LEASE_SECONDS", default=60)
 
 # Climate: years of daily data (full calendar years before the current one,
 # plus the current year to date), freshness, and the tail a refresh fetches.
@@ -330,3 +336,9 @@ PROXY_FETCH_RATE = env("PROXY_FETCH_RATE", default="60/min")
 # Warming (prefetch and scheduled refresh) may use at most this share of each
 # upstream budget; people's own requests can use all of it.
 WARM_BUDGET_SHARE = env.float("WARM_BUDGET_SHARE", default=0.5)
+# Warm jobs hold at most this many units each; entries that stop being fresh
+# within this many days are refreshed ahead by the hourly schedule.
+WARM_JOB_UNITS = env.int("WARM_JOB_UNITS", default=20)
+WARM_REFRESH_AHEAD_DAYS = env.float("WARM_REFRESH_AHEAD_DAYS", default=3)
+# A plan page shows buildings this many degrees around the plan's point.
+PLAN_BUILDINGS_RADIUS_DEGREES = env.float("PLAN_BUILDINGS_RADIUS_DEGREES", default=0.0015)
