@@ -48,8 +48,10 @@ def wait_until(check, timeout: float, what: str) -> None:
 
 
 def wrk(url: str) -> float:
+    command = ["wrk", "-t", "2", "-c", CONNECTIONS, "-d", DURATION, "-H", "Accept-Encoding: gzip"]
+    command += ["-s", str(ROOT / "bench" / "report_errors.lua"), url]
     out = subprocess.run(
-        ["wrk", "-t", "2", "-c", CONNECTIONS, "-d", DURATION, "-H", "Accept-Encoding: gzip", url],
+        command,
         capture_output=True,
         text=True,
         check=True,
@@ -67,8 +69,11 @@ def poll_until_ready(base: str, lat: float, lng: float, session: requests.Sessio
     if response.status_code != 202:
         raise SystemExit(f"bench: expected a miss for {lat},{lng}, got {response.status_code}")
     location = base + response.headers["Location"]
+    deadline = time.monotonic() + 60
     while True:
         job = session.get(location).json()
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: job not done after 60 s: {job}")
         if job["status"] == "succeeded":
             break
         if job["status"] == "failed":
@@ -136,13 +141,13 @@ def main() -> None:
         first = poll_until_ready(base, lat, lng, session)
         unit = "climate:45.5:-122.7"
         hit_url = f"{base}/api/v1/climate/?lat={lat}&lng={lng}"
-        floor_url = f"{base}/bench/floor/?unit={unit}"
-        naive_url = f"{base}/bench/naive/?unit={unit}"
+        floor_url = f"{base}/api/v1/bench/floor/?unit={unit}"
+        naive_url = f"{base}/api/v1/bench/naive/?unit={unit}"
         sample = session.get(hit_url, headers={"Accept-Encoding": "gzip"})
         assert sample.headers["X-Cache"] == "HIT"
         assert session.get(floor_url).content == sample.content
         assert session.get(naive_url).json() == sample.json()
-        body_bytes = len(sample.raw.data) if hasattr(sample.raw, "data") else 0
+        body_bytes = int(sample.headers["Content-Length"])
 
         results: dict[str, list[float]] = {"hit": [], "floor": [], "naive": []}
         for url in (hit_url, floor_url, naive_url):

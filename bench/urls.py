@@ -1,11 +1,16 @@
 """The API plus two comparison views that exist only for benchmarks.
 
-- /bench/floor/: the same bytes as a climate hit, from process memory: what
-  any view must cost at least.
-- /bench/naive/: what a plain implementation would do: a Django cache get of
-  the decoded dict and a DRF Response that encodes it again.
+- /api/v1/bench/floor/: the same bytes as a climate hit, from process memory:
+  what any view at that place must cost at least.
+- /api/v1/bench/naive/: what a plain implementation would do: a Django cache
+  get of the decoded dict and a DRF Response that encodes it again.
+
+Both sit right after the data endpoints in the URL list, so they pay the same
+URL resolution as a climate request.
 """
 
+from django.conf import settings
+from django.contrib import admin
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.urls import include, path
@@ -13,6 +18,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from backend_django.config import api_router
 from backend_django.upstream import store
 
 _FLOOR: dict[str, object] = {}
@@ -38,8 +44,13 @@ def naive(request):
     return Response(data)
 
 
-urlpatterns = [
+api_patterns = [
+    api_router.urlpatterns[0],  # the data endpoints
     path("bench/floor/", floor),
     path("bench/naive/", naive),
-    path("", include("backend_django.config.urls")),
+    *api_router.urlpatterns[1:],
+]
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("api/v1/", include((api_patterns, api_router.app_name))),
 ]

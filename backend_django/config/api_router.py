@@ -25,12 +25,14 @@ router = OptionalSlashRouter()
 router.register("plans", PlanViewSet, basename="plans")
 
 app_name = "api"
+# The data endpoints come first: they are the hot path, and URL resolution
+# tries patterns in order.
 urlpatterns = [
+    re_path(r"^", include("backend_django.upstream.api.urls")),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^version-info/?$", VersionInfoView.as_view(), name="version-info"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^", include("backend_django.users.api.urls")),
-    re_path(r"^", include("backend_django.upstream.api.urls")),
     re_path(r"^", include(router.urls)),
 ]

@@ -19,8 +19,11 @@ UPSTREAM_NEGATIVE_TTL seconds; 5xx and timeouts never are.
 import gzip
 import hashlib
 import json
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from django.conf import settings
@@ -114,6 +117,101 @@ def queue_write(pipe, entry: NewEntry, now: float | None = None) -> None:
     )
     pipe.expire(key, entry.fresh_seconds + entry.stale_seconds)
     pipe.delete(negative_key(entry.unit))
+
+
+# A hit in one command: the entry, the client's request counter (a fixed
+# window that expires with its period) and the kind's request counter. When
+# the caller already holds the body with ETag ARGV[2] (its process-local copy),
+# only the freshness fields come back instead of the whole body.
+_LOOKUP_SCRIPT = """
+local meta = redis.call('HMGET', KEYS[1], 'e', 'fu', 'su')
+local count = redis.call('INCR', KEYS[2])
+if count == 1 then
+    redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
+end
+redis.call('HINCRBY', KEYS[3], 'requests', 1)
+if not meta[1] then
+    return {count, {}}
+end
+if meta[1] == ARGV[2] then
+    return {count, {'e', meta[1], 'fu', meta[2], 'su', meta[3]}}
+end
+return {count, redis.call('HGETALL', KEYS[1])}
+"""
+
+
+class LocalBodies:
+    """A small per-process LRU of entries, keyed by unit, bounded in bytes.
+
+    It only saves moving the body out of Valkey: every hit still asks Valkey
+    (one round trip) whether the copy's ETag is current and how fresh it is.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, unit: str) -> Entry | None:
+        with self._lock:
+            entry = self._entries.get(unit)
+            if entry is not None:
+                self._entries.move_to_end(unit)
+            return entry
+
+    def put(self, unit: str, entry: Entry) -> None:
+        if len(entry.body) > self.max_bytes // 4:
+            return
+        with self._lock:
+            old = self._entries.pop(unit, None)
+            if old is not None:
+                self.size -= len(old.body)
+            self._entries[unit] = entry
+            self.size += len(entry.body)
+            while self.size > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self.size -= len(evicted.body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.size = 0
+
+
+@cache
+def local_bodies() -> LocalBodies:
+    return LocalBodies(settings.UPSTREAM_LOCAL_BODY_CACHE_BYTES)
+
+
+@cache
+def _lookup_script():
+    return get_valkey().register_script(_LOOKUP_SCRIPT)
+
+
+def lookup_counted(unit: str, *, kind: str, counter_key: str, counter_ttl: int) -> tuple[Entry | None, int]:
+    """Read ``unit`` and count the request (client window + kind), one round trip."""
+    local = local_bodies()
+    known = local.get(unit)
+    count, flat = _lookup_script()(
+        keys=[entry_key(unit), counter_key, f"{STATS_PREFIX}{kind}"],
+        args=[counter_ttl, known.etag if known is not None else ""],
+    )
+    fields = dict(zip(flat[::2], flat[1::2], strict=True))
+    if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:
+        entry = Entry(
+            body=known.body,
+            content_type=known.content_type,
+            etag=known.etag,
+            fetched_at=known.fetched_at,
+            fresh_until=float(fields[b"fu"]),
+            stale_until=float(fields[b"su"]),
+        )
+        return entry, count
+    entry = parse_entry(fields)
+    if entry is not None:
+        local.put(unit, entry)
+    return entry, count
 
 
 def read(unit: str) -> Entry | None:

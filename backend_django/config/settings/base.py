@@ -7,7 +7,7 @@ Everything that differs between machines comes from environment variables
 from pathlib import Path
 
 import environ
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 APPS_DIR = BASE_DIR / "backend_django"
@@ -200,7 +200,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 # User-triggered fetches go to "interactive"; prefetch and scheduled warming
 # to "warm". Workers consume both (see scripts/dev and docker/).
-CELERY_TASK_QUEUES = (Queue("interactive"), Queue("warm"))
+# Each queue has its own exchange and routing key: without them Celery binds
+# both to the default routing key and a task would land in both.
+CELERY_TASK_QUEUES = (
+    Queue("interactive", Exchange("interactive"), routing_key="interactive"),
+    Queue("warm", Exchange("warm"), routing_key="warm"),
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the task time limit, so a running task is not redelivered.
@@ -329,6 +334,10 @@ UPSTREAM_NEGATIVE_TTL = env.int("UPSTREAM_NEGATIVE_TTL", default=600)
 # if its worker died.
 UPSTREAM_JOB_TTL = env.int("UPSTREAM_JOB_TTL", default=2 * 86400)
 UPSTREAM_LOCK_TTL = env.int("UPSTREAM_LOCK_TTL", default=300)
+# Each web process keeps up to this many bytes of recently served bodies, so
+# that a hit asks Valkey only whether its copy is current (still one round
+# trip) instead of moving the whole body again.
+UPSTREAM_LOCAL_BODY_CACHE_BYTES = env.int("UPSTREAM_LOCAL_BODY_CACHE_BYTES", default=64 * 1024 * 1024)
 # Per-client-IP limits on the public data endpoints: every request, and the
 # requests that start a fetch job (misses).
 PROXY_READ_RATE = env("PROXY_READ_RATE", default="1200/min")

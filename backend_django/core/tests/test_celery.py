@@ -12,6 +12,10 @@ def test_celery_configuration_is_safe_by_default():
     assert conf.task_reject_on_worker_lost is True
     assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
     assert {queue.name for queue in conf.task_queues} == {"interactive", "warm"}
+    # Each queue is reached only by its own routing key: a task sent to one
+    # queue must not also land in the other.
+    routes = {(queue.exchange.name, queue.routing_key) for queue in conf.task_queues}
+    assert routes == {("interactive", "interactive"), ("warm", "warm")}
     assert conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
 
 
