@@ -101,6 +101,13 @@ def cache_headers(*, etag: str, state: str, fresh_until: float) -> dict[str, str
     }
 
 
+def not_modified(headers: dict[str, str]) -> HttpResponse:
+    response = HttpResponseNotModified()
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
 def job_accepted(started: jobs.StartedJob) -> Response:
     job = started.job
     return Response(
@@ -201,10 +208,7 @@ class SingleEntryView(PublicDataView):
 
         headers = cache_headers(etag=entry.etag, state=state, fresh_until=entry.fresh_until)
         if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), entry.etag):
-            response = HttpResponseNotModified()
-            for name, value in headers.items():
-                response[name] = value
-            return response
+            return not_modified(headers)
         if accepts_gzip(request):
             headers["Content-Encoding"] = "gzip"
             return HttpResponse(entry.body, content_type=entry.content_type, headers=headers)
@@ -321,10 +325,7 @@ class CellsView(PublicDataView):
             fresh_until=min(entry.fresh_until for entry in entries),
         )
         if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), etag):
-            response = HttpResponseNotModified()
-            for name, value in headers.items():
-                response[name] = value
-            return response
+            return not_modified(headers)
         payloads = [entry.json() for entry in entries]
         return Response(render(payloads), headers=headers)
 
