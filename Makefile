@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test lint schema bootstrap lock bench
+.PHONY: dev test lint schema bootstrap lock bench bench-plans
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -18,3 +18,6 @@ bootstrap:  ## Create .venv, install pinned requirements, migrate, npm ci
 
 lock:       ## Recompile requirements/*.txt from requirements/*.in
 	scripts/lock
+
+bench-plans: ## Time GET /api/v1/plans/ over 10,000 plans on PostgreSQL (DATABASE_URL, default db bench_plans)
+	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_plans}" .venv/bin/python bench/plans_list.py

@@ -5,9 +5,24 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from backend_django.core.api.views import HealthView, VersionInfoView
+from backend_django.plans.api.views import PlanViewSet
+
+
+class OptionalSlashRouter(DefaultRouter):
+    """Routes that match with or without a trailing slash.
+
+    DRF's ``trailing_slash`` argument only takes true/false (any true value
+    means "/"), so the optional slash is set after construction.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+
 
 # Trailing slashes are optional on the API's own endpoints.
-router = DefaultRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
+router.register("plans", PlanViewSet, basename="plans")
 
 app_name = "api"
 urlpatterns = [

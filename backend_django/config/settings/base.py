@@ -67,6 +67,8 @@ THIRD_PARTY_APPS = [
 LOCAL_APPS = [
     "backend_django.core",
     "backend_django.users",
+    "backend_django.plans",
+    "backend_django.upstream",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -243,6 +245,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
 }
+
+# --- Plans -----------------------------------------------------------------
+# Largest `data` of a plan, as compact UTF-8 JSON (bytes), and its deepest nesting.
+PLAN_DATA_MAX_BYTES = env.int("PLAN_DATA_MAX_BYTES", default=256 * 1024)
+PLAN_DATA_MAX_DEPTH = env.int("PLAN_DATA_MAX_DEPTH", default=32)
+# Most operations in one POST plans/batch/ request.
+PLANS_BATCH_MAX_OPS = env.int("PLANS_BATCH_MAX_OPS", default=100)
+# Largest JSON body the plans endpoints read (bytes); bigger → 413.
+PLANS_REQUEST_MAX_BYTES = env.int("PLANS_REQUEST_MAX_BYTES", default=4 * 1024 * 1024)
 
 # --- Logging ---------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

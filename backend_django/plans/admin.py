@@ -1,0 +1,43 @@
+from django.contrib import admin
+
+from .models import Plan
+from .services import _schedule_location_changed
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "owner",
+        "latitude",
+        "longitude",
+        "timezone",
+        "archived",
+        "updated_at",
+        "created_at",
+    ]
+    list_filter = ["archived", "created_at"]
+    search_fields = ["name", "address", "owner__email"]
+    readonly_fields = ["id", "created_at", "updated_at"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    date_hierarchy = "created_at"
+    ordering = ["-updated_at"]
+    fields = [
+        "id",
+        "owner",
+        "name",
+        ("latitude", "longitude"),
+        "address",
+        "timezone",
+        "data",
+        "archived",
+        ("created_at", "updated_at"),
+    ]
+
+    def save_model(self, request, obj: Plan, form, change: bool) -> None:
+        # The admin edits the model directly (with the same field validators);
+        # a new or moved plan still gets the after-commit location hook.
+        super().save_model(request, obj, form, change)
+        if not change or {"latitude", "longitude"} & set(form.changed_data):
+            _schedule_location_changed(obj)

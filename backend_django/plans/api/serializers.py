@@ -1,0 +1,90 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from backend_django.plans.models import Plan
+from backend_django.plans.validators import validate_plan_data
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class PlanDataField(serializers.JSONField):
+    """Free-form JSON object; the shape is the client's business, the size is ours."""
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(
+        required=False,
+        help_text="Client-generated UUID (optional on create; the server makes one when absent).",
+    )
+    data = PlanDataField(
+        required=False,
+        validators=[validate_plan_data],
+        help_text="Free-form plan data: a JSON object, at most PLAN_DATA_MAX_BYTES as compact "
+        "UTF-8 JSON and PLAN_DATA_MAX_DEPTH levels deep.",
+    )
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "name",
+            "latitude",
+            "longitude",
+            "address",
+            "timezone",
+            "data",
+            "archived",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class BatchOpSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(
+        choices=["PUT", "PATCH", "DELETE"],
+        help_text="PUT: full replace, creating the plan with this id if absent. PATCH: partial "
+        "update of an existing plan. DELETE: idempotent delete.",
+    )
+    id = serializers.UUIDField()
+    data = serializers.DictField(
+        required=False,
+        help_text="Plan fields (as for PUT / PATCH of one plan); ignored for DELETE.",
+    )
+
+
+class BatchRequestSerializer(serializers.Serializer):
+    ops = serializers.ListField(child=BatchOpSerializer(), allow_empty=False)
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    results = serializers.ListField(
+        child=PlanSerializer(allow_null=True),
+        help_text="The resulting plan of each op, in order; null for a DELETE.",
+    )
+
+
+class PlanErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="invalid, not_found, conflict, parse_error, too_large, ...")
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="Field errors, for validation failures.")
+
+
+class PlanErrorSerializer(serializers.Serializer):
+    """The API's one error shape."""
+
+    error = PlanErrorDetailSerializer()
+
+
+class BatchOpRefSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the failing op in `ops`, from 0.")
+    op = serializers.CharField(allow_null=True)
+    id = serializers.CharField(allow_null=True)
+
+
+class BatchErrorDetailSerializer(PlanErrorDetailSerializer):
+    op = BatchOpRefSerializer(required=False, help_text="The op that failed; nothing was applied.")
+
+
+class BatchErrorSerializer(serializers.Serializer):
+    error = BatchErrorDetailSerializer()

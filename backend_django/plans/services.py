@@ -1,0 +1,237 @@
+"""Writes of plans. Views, the admin and tasks all go through these functions.
+
+Every write validates the plan (``full_clean``) before saving, so a caller
+that skips the API serializer cannot store an invalid plan either. When a
+plan is created or its latitude/longitude change, ``_on_location_changed``
+runs after the transaction commits (never for a rolled-back write).
+"""
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from backend_django.core.exceptions import ApplicationError
+from backend_django.users.models import User
+
+from .models import Plan
+
+logger = logging.getLogger(__name__)
+
+# The fields a client writes, with the value a full replace (PUT) gives the
+# optional ones it leaves out.
+PLAN_WRITABLE_FIELDS = ("name", "latitude", "longitude", "address", "timezone", "data", "archived")
+PLAN_OPTIONAL_DEFAULTS: Mapping[str, Any] = {"address": "", "timezone": "", "archived": False}
+
+# Full-clean skips: the owner is always the requesting user (no lookup needed),
+# the primary key's uniqueness is enforced by the INSERT itself, and the check
+# constraints repeat the field validators.
+_CLEAN_EXCLUDE = ["owner"]
+
+
+class PlanNotFound(ApplicationError):
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, message: str = "No plan with this id.") -> None:
+        super().__init__(message)
+
+
+class PlanIdConflict(ApplicationError):
+    status_code = 409
+    code = "conflict"
+
+    def __init__(self) -> None:
+        super().__init__("A plan with this id already exists; use PUT to replace it.")
+
+
+def _on_location_changed(plan: Plan) -> None:
+    """Runs after commit when a plan is created or its location changes.
+
+    Hook point for warming the upstream caches for the plan's location.
+    """
+    logger.debug("plan %s location changed to (%s, %s)", plan.pk, plan.latitude, plan.longitude)
+
+
+def _schedule_location_changed(plan: Plan) -> None:
+    transaction.on_commit(partial(_on_location_changed, plan))
+
+
+def _clean(plan: Plan) -> None:
+    plan.full_clean(exclude=_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False)
+
+
+def _check_fields(fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - set(PLAN_WRITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not writable plan fields: {sorted(unknown)}")
+
+
+def plan_create(
+    *,
+    owner: User,
+    name: str,
+    latitude: float,
+    longitude: float,
+    address: str = "",
+    timezone: str = "",
+    data: dict[str, Any] | None = None,
+    archived: bool = False,
+    id: uuid.UUID | None = None,
+) -> Plan:
+    """Create a plan; ``id`` lets an offline client choose the primary key.
+
+    Raises ``PlanIdConflict`` when the id is already taken (by anyone).
+    """
+    plan = Plan(
+        id=id or uuid.uuid4(),
+        owner=owner,
+        name=name,
+        latitude=latitude,
+        longitude=longitude,
+        address=address,
+        timezone=timezone,
+        data={} if data is None else data,
+        archived=archived,
+    )
+    _clean(plan)
+    try:
+        with transaction.atomic():
+            plan.save(force_insert=True)
+    except IntegrityError as exc:
+        if Plan.objects.filter(pk=plan.pk).exists():
+            raise PlanIdConflict() from exc
+        raise
+    _schedule_location_changed(plan)
+    return plan
+
+
+def plan_update(*, plan: Plan, changes: Mapping[str, Any]) -> Plan:
+    """Apply ``changes`` (a subset of the writable fields) to ``plan`` and save it."""
+    _check_fields(changes)
+    old_location = (plan.latitude, plan.longitude)
+    for name, value in changes.items():
+        setattr(plan, name, value)
+    _clean(plan)
+    plan.save(update_fields=[*changes, "updated_at"])
+    if (plan.latitude, plan.longitude) != old_location:
+        _schedule_location_changed(plan)
+    return plan
+
+
+@transaction.atomic
+def plan_upsert(*, owner: User, plan_id: uuid.UUID, fields: Mapping[str, Any]) -> tuple[Plan, bool]:
+    """Full replace (PUT): update the owner's plan ``plan_id``, or create it with that id.
+
+    Optional fields left out of ``fields`` get their defaults. Returns
+    ``(plan, created)``. An id that belongs to another person raises
+    ``PlanNotFound``, exactly like an id the owner does not have.
+    """
+    _check_fields(fields)
+    full = {**PLAN_OPTIONAL_DEFAULTS, "data": {}, **fields}
+    plan = Plan.objects.select_for_update().filter(owner=owner, pk=plan_id).first()
+    if plan is not None:
+        return plan_update(plan=plan, changes=full), False
+    if Plan.objects.filter(pk=plan_id).exists():
+        raise PlanNotFound()
+    try:
+        return plan_create(owner=owner, id=plan_id, **full), True
+    except PlanIdConflict:
+        # Created concurrently by another request: replace it if it is ours.
+        plan = Plan.objects.select_for_update().filter(owner=owner, pk=plan_id).first()
+        if plan is None:
+            raise PlanNotFound() from None
+        return plan_update(plan=plan, changes=full), False
+
+
+def plan_delete(*, plan: Plan) -> None:
+    plan.delete()
+
+
+# --- Batch -------------------------------------------------------------------
+
+BatchOpName = Literal["PUT", "PATCH", "DELETE"]
+
+
+@dataclass(frozen=True)
+class BatchOp:
+    """One validated operation of a batch: ``fields`` are plan fields (none for DELETE)."""
+
+    op: BatchOpName
+    id: uuid.UUID
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+class BatchOpError(ApplicationError):
+    """Operation ``index`` of a batch failed; the whole batch was rolled back."""
+
+    def __init__(
+        self,
+        *,
+        index: int,
+        op: str | None,
+        plan_id: Any,
+        code: str,
+        message: str,
+        fields: Mapping[str, Any] | None = None,
+    ) -> None:
+        label = f"ops[{index}]" + (f" ({op} {plan_id})" if op and plan_id else "")
+        super().__init__(f"{label}: {message} Nothing was applied.", code=code, status_code=400)
+        self.index = index
+        self.op = op
+        self.plan_id = plan_id
+        self.fields = fields
+
+
+def _apply_op(*, owner: User, op: BatchOp) -> Plan | None:
+    if op.op == "PUT":
+        plan, _created = plan_upsert(owner=owner, plan_id=op.id, fields=op.fields)
+        return plan
+    if op.op == "PATCH":
+        plan = Plan.objects.select_for_update().filter(owner=owner, pk=op.id).first()
+        if plan is None:
+            raise PlanNotFound()
+        return plan_update(plan=plan, changes=op.fields)
+    if op.op == "DELETE":
+        # Idempotent: an id that is already gone (or was never the owner's)
+        # is not an error, so an offline client can safely replay its queue.
+        Plan.objects.filter(owner=owner, pk=op.id).delete()
+        return None
+    raise ValueError(f"unknown batch op {op.op!r}")
+
+
+@transaction.atomic
+def plans_batch_apply(*, owner: User, ops: Sequence[BatchOp]) -> list[Plan | None]:
+    """Apply ``ops`` in order, all or nothing, in one transaction.
+
+    Returns the resulting plan of each op (None for a DELETE). The first op
+    that fails raises ``BatchOpError`` naming it, and nothing is applied.
+    """
+    results: list[Plan | None] = []
+    for index, op in enumerate(ops):
+        try:
+            results.append(_apply_op(owner=owner, op=op))
+        except PlanNotFound as exc:
+            raise BatchOpError(
+                index=index,
+                op=op.op,
+                plan_id=op.id,
+                code=exc.code,
+                message=exc.message,
+                fields={"id": [exc.message]},
+            ) from exc
+        except ValidationError as exc:
+            raise BatchOpError(
+                index=index,
+                op=op.op,
+                plan_id=op.id,
+                code="invalid",
+                message=" ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items()),
+                fields=exc.message_dict,
+            ) from exc
+    return results

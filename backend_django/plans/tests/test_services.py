@@ -1,0 +1,146 @@
+import logging
+import uuid
+
+import pytest
+
+from backend_django.plans.models import Plan
+from backend_django.plans.selectors import plan_get, plan_list
+from backend_django.plans.services import (
+    BatchOp,
+    BatchOpError,
+    PlanIdConflict,
+    PlanNotFound,
+    plan_create,
+    plan_delete,
+    plan_update,
+    plan_upsert,
+    plans_batch_apply,
+)
+from backend_django.plans.tests.factories import PlanFactory
+from backend_django.users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+HOOK_LOGGER = "backend_django.plans.services"
+
+
+@pytest.fixture
+def hook_calls(caplog):
+    """Plan ids for which the after-commit location hook ran."""
+    caplog.set_level(logging.DEBUG, logger=HOOK_LOGGER)
+
+    def calls() -> list[str]:
+        return [
+            record.args[0].hex
+            for record in caplog.records
+            if record.name == HOOK_LOGGER and record.getMessage().startswith("plan ")
+        ]
+
+    return calls
+
+
+def test_create_runs_the_location_hook_after_commit(user, hook_calls, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        plan = plan_create(owner=user, name="A", latitude=1, longitude=2)
+        assert hook_calls() == []  # not before the commit
+    assert len(callbacks) == 1
+    assert hook_calls() == [plan.pk.hex]
+
+
+def test_update_runs_the_hook_only_when_the_location_changes(
+    user, hook_calls, django_capture_on_commit_callbacks
+):
+    plan = PlanFactory(owner=user, latitude=1.0, longitude=2.0)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        plan_update(plan=plan, changes={"name": "Renamed", "data": {"x": 1}, "latitude": 1.0})
+    assert callbacks == []
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        plan_update(plan=plan, changes={"longitude": 2.5})
+    assert len(callbacks) == 1
+    assert hook_calls() == [plan.pk.hex]
+
+
+def test_a_rolled_back_batch_runs_no_hook(user, hook_calls, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(BatchOpError):
+        plans_batch_apply(
+            owner=user,
+            ops=[
+                BatchOp(op="PUT", id=uuid.uuid4(), fields={"name": "A", "latitude": 1, "longitude": 1}),
+                BatchOp(op="PATCH", id=uuid.uuid4(), fields={"name": "missing"}),
+            ],
+        )
+    assert callbacks == []
+    assert hook_calls() == []
+    assert not Plan.objects.exists()
+
+
+def test_a_committed_batch_runs_the_hook_per_located_plan(
+    user, hook_calls, django_capture_on_commit_callbacks
+):
+    moved = PlanFactory(owner=user, latitude=1.0)
+    renamed = PlanFactory(owner=user)
+    new_id = uuid.uuid4()
+    with django_capture_on_commit_callbacks(execute=True):
+        plans_batch_apply(
+            owner=user,
+            ops=[
+                BatchOp(op="PUT", id=new_id, fields={"name": "A", "latitude": 1, "longitude": 1}),
+                BatchOp(op="PATCH", id=moved.pk, fields={"latitude": 3.0}),
+                BatchOp(op="PATCH", id=renamed.pk, fields={"name": "B"}),
+            ],
+        )
+    assert sorted(hook_calls()) == sorted([new_id.hex, moved.pk.hex])
+
+
+def test_create_with_a_taken_id(user):
+    other = PlanFactory()
+    with pytest.raises(PlanIdConflict):
+        plan_create(owner=user, name="A", latitude=0, longitude=0, id=other.pk)
+    assert Plan.objects.get(pk=other.pk).owner == other.owner
+
+
+def test_upsert(user):
+    plan_id = uuid.uuid4()
+    plan, created = plan_upsert(
+        owner=user, plan_id=plan_id, fields={"name": "A", "latitude": 0, "longitude": 0}
+    )
+    assert created and plan.pk == plan_id
+    plan, created = plan_upsert(
+        owner=user, plan_id=plan_id, fields={"name": "B", "latitude": 0, "longitude": 0, "archived": True}
+    )
+    assert not created and plan.name == "B" and plan.archived
+    with pytest.raises(PlanNotFound):
+        plan_upsert(owner=UserFactory(), plan_id=plan_id, fields={"name": "C", "latitude": 0, "longitude": 0})
+    assert Plan.objects.get(pk=plan_id).name == "B"
+
+
+def test_update_refuses_unknown_fields(user):
+    plan = PlanFactory(owner=user)
+    with pytest.raises(ValueError, match="owner"):
+        plan_update(plan=plan, changes={"owner": UserFactory()})
+
+
+def test_selectors_are_scoped_to_the_owner(user):
+    mine = PlanFactory(owner=user, archived=True)
+    theirs = PlanFactory()
+    assert list(plan_list(owner=user)) == [mine]
+    assert list(plan_list(owner=user, filters={"archived": "false"})) == []
+    assert list(plan_list(owner=user, filters={"archived": "true"})) == [mine]
+    assert plan_get(owner=user, plan_id=mine.pk) == mine
+    assert plan_get(owner=user, plan_id=theirs.pk) is None
+    assert plan_get(owner=user, plan_id="not-a-uuid") is None
+
+
+def test_delete(user):
+    plan = PlanFactory(owner=user)
+    plan_delete(plan=plan)
+    assert not Plan.objects.exists()
+
+
+@pytest.mark.parametrize(("latitude", "longitude"), [(90.5, 0), (0, -180.5)])
+def test_the_database_refuses_out_of_range_locations(user, latitude, longitude):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Plan.objects.bulk_create([Plan(owner=user, name="x", latitude=latitude, longitude=longitude)])
+    assert not Plan.objects.exists()
