@@ -20,10 +20,14 @@ export type Model<K extends keyof SchemaModels | keyof PendingModels> = K extend
 		: never;
 
 export type User = Model<'User'>;
-export type Plan = Model<'Plan'>;
-export type PlanRequest = Model<'PlanRequest'>;
-export type PatchedPlanRequest = Model<'PatchedPlanRequest'>;
-export type PaginatedPlanList = Model<'PaginatedPlanList'>;
+export type DataStatus = Model<'DataStatus'>;
+/**
+ * A plan as the API answers it: `id` is always there in answers (the schema
+ * marks it optional because clients may leave it out on create), and
+ * `data_status` comes with the upstream data API.
+ */
+export type Plan = Model<'Plan'> & { id: string; data_status?: DataStatus };
+export type PaginatedPlanList = Omit<Model<'PaginatedPlanList'>, 'results'> & { results: Plan[] };
 export type Job = Model<'Job'>;
 export type ClimateSummary = Model<'ClimateSummary'>;
 export type BuildingCollection = Model<'BuildingCollection'>;
