@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test lint schema bootstrap lock bench bench-plans
+.PHONY: dev test lint check-stack schema bootstrap lock bench bench-plans
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -9,6 +9,9 @@ test:       ## Run every test (SQLite + private Valkey unless DATABASE_URL / VAL
 
 lint:       ## ruff check and format check
 	scripts/lint
+
+check-stack: ## Validate docker-compose.yml, Dockerfiles and shell scripts (no Docker engine needed)
+	scripts/check-stack
 
 schema:     ## Regenerate docs/api/openapi.yaml (and the frontend types)
 	scripts/schema
@@ -21,3 +24,7 @@ lock:       ## Recompile requirements/*.txt from requirements/*.in
 
 bench-plans: ## Time GET /api/v1/plans/ over 10,000 plans on PostgreSQL (DATABASE_URL, default db bench_plans)
 	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_plans}" .venv/bin/python bench/plans_list.py
+
+bench:      ## Benchmark the data proxy (needs wrk); prints figures for docs/performance.md
+	scripts/bootstrap
+	.venv/bin/python bench/proxy.py

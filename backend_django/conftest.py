@@ -60,7 +60,41 @@ def _database_url_for_worker() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+def upstream_simulator():
+    """The project's upstream simulator on a free port, for the whole session.
+
+    The upstream URL settings (and the environment a worker process inherits)
+    point at it. Tests reset it through the ``simulator`` fixture.
+    """
+    from backend_django.upstream.simulator import SimulatorApp, run_in_thread
+
+    app = SimulatorApp(latency=0.0, canopy_size=1024)
+    handle = run_in_thread(app, port=0)
+    urls = {
+        "OPEN_METEO_URL": f"{handle.base_url}/v1/archive",
+        "OVERPASS_URL": f"{handle.base_url}/api/interpreter",
+        "CANOPY_URL": f"{handle.base_url}/chm",
+    }
+    saved = {name: getattr(settings, name) for name in urls}
+    for name, url in urls.items():
+        os.environ[name] = url
+        setattr(settings, name, url)
+    yield app
+    for name, value in saved.items():
+        setattr(settings, name, value)
+        os.environ.pop(name, None)
+    handle.stop()
+
+
+@pytest.fixture
+def simulator(upstream_simulator):
+    upstream_simulator.reset()
+    yield upstream_simulator
+    upstream_simulator.reset()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, upstream_simulator):
     """A real `celery worker` process on both queues, over the test Valkey.
 
     Session-scoped: started once, stopped at the end. Tests that use it must

@@ -1,7 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import Plan
-from .services import _schedule_location_changed
+from .services import _schedule_location_changed, plan_prefetch
 
 
 @admin.register(Plan)
@@ -23,6 +23,7 @@ class PlanAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
     date_hierarchy = "created_at"
     ordering = ["-updated_at"]
+    actions = ["prefetch_data"]
     fields = [
         "id",
         "owner",
@@ -41,3 +42,12 @@ class PlanAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change or {"latitude", "longitude"} & set(form.changed_data):
             _schedule_location_changed(obj)
+
+    @admin.action(description="Prefetch data (climate, buildings, canopy) into the cache")
+    def prefetch_data(self, request, queryset) -> None:
+        job_ids = {plan_prefetch(plan=plan).job.id for plan in queryset}
+        self.message_user(
+            request,
+            f"Queued {len(job_ids)} prefetch job(s) on the warm queue for {queryset.count()} plan(s).",
+            messages.SUCCESS,
+        )

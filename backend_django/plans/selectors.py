@@ -1,16 +1,21 @@
 """Reads of plans. Every read is scoped to an owner: nobody sees another's plan."""
 
+import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from redis import RedisError
 
+from backend_django.upstream.locations import KINDS, data_status_many
 from backend_django.users.models import User
 
 from .filters import PlanFilter
 from .models import Plan
+
+logger = logging.getLogger(__name__)
 
 
 def plan_list(*, owner: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Plan]:
@@ -31,3 +36,22 @@ def plan_get(*, owner: User, plan_id: uuid.UUID | str) -> Plan | None:
     except ValueError:
         return None
     return Plan.objects.filter(owner=owner, pk=plan_id).first()
+
+
+def plan_active_locations() -> list[tuple[float, float]]:
+    """Distinct points of all plans that are not archived (for warming)."""
+    return list(Plan.objects.filter(archived=False).values_list("latitude", "longitude").distinct())
+
+
+def plan_data_status_many(plans: Sequence[Plan]) -> dict[uuid.UUID, dict]:
+    """Each plan's data status per kind, for a page of plans in one Valkey round trip.
+
+    While Valkey is unreachable every state is "unknown": plans stay usable.
+    """
+    try:
+        statuses = data_status_many([(plan.latitude, plan.longitude) for plan in plans])
+    except RedisError:
+        logger.warning("data status unavailable: Valkey did not answer", exc_info=True)
+        unknown = {"state": "unknown", "job_id": None}
+        statuses = [dict.fromkeys(KINDS, unknown) for _ in plans]
+    return {plan.pk: status for plan, status in zip(plans, statuses, strict=True)}

@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from backend_django.core.exceptions import ApplicationError
+from backend_django.upstream.jobs import StartedJob
+from backend_django.upstream.warming import prefetch_location
 from backend_django.users.models import User
 
 from .models import Plan
@@ -50,12 +52,18 @@ class PlanIdConflict(ApplicationError):
         super().__init__("A plan with this id already exists; use PUT to replace it.")
 
 
-def _on_location_changed(plan: Plan) -> None:
-    """Runs after commit when a plan is created or its location changes.
+def plan_prefetch(*, plan: Plan) -> StartedJob:
+    """Queue (or join) the warm job that caches everything the plan page needs."""
+    return prefetch_location(lat=plan.latitude, lng=plan.longitude, result_url=f"/api/v1/plans/{plan.pk}/")
 
-    Hook point for warming the upstream caches for the plan's location.
-    """
-    logger.debug("plan %s location changed to (%s, %s)", plan.pk, plan.latitude, plan.longitude)
+
+def _on_location_changed(plan: Plan) -> None:
+    """Runs after commit when a plan is created or its location changes."""
+    try:
+        plan_prefetch(plan=plan)
+    except Exception:
+        # The plan is saved; warming catches up on its next scheduled run.
+        logger.warning("could not queue the prefetch of plan %s", plan.pk, exc_info=True)
 
 
 def _schedule_location_changed(plan: Plan) -> None:

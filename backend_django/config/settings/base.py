@@ -207,6 +207,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
+    # A worker listening to "interactive,warm" always takes the interactive
+    # queue's tasks first: people's fetches go before warming.
+    "queue_order_strategy": "priority",
 }
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
@@ -271,3 +274,71 @@ LOGGING = {
 # --- Superuser created on first run (optional) ------------------------------
 DJANGO_SUPERUSER_EMAIL = env("DJANGO_SUPERUSER_EMAIL", default="")
 DJANGO_SUPERUSER_PASSWORD = env("DJANGO_SUPERUSER_PASSWORD", default="")
+
+# --- Upstream data proxy (backend_django/upstream, docs/upstream-proxy.md) ---
+# Where the public upstreams live; the simulator or a self-hosted instance can
+# stand in for any of them.
+OPEN_METEO_URL = env("OPEN_METEO_URL", default="https://archive-api.open-meteo.com/v1/archive")
+OVERPASS_URL = env("OVERPASS_URL", default="https://overpass-api.de/api/interpreter")
+CANOPY_URL = env(
+    "CANOPY_URL",
+    default="https://dataforgood-fb-data.s3.amazonaws.com/forests/v1/alsgedi_global_v6_float/chm",
+)
+UPSTREAM_USER_AGENT = env(
+    "UPSTREAM_USER_AGENT",
+    default="SolarSim/1.0 (garden planning; +https://github.com/solar-sim/solar-sim)",
+)
+UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
+OPEN_METEO_READ_TIMEOUT = env.float("OPEN_METEO_READ_TIMEOUT", default=60.0)
+OVERPASS_READ_TIMEOUT = env.float("OVERPASS_READ_TIMEOUT", default=40.0)
+# Retries of 429 / 5xx / timeouts: exponential back-off with jitter, capped;
+# a Retry-After longer than the cap re-queues the task instead of sleeping.
+UPSTREAM_MAX_ATTEMPTS = env.int("UPSTREAM_MAX_ATTEMPTS", default=4)
+UPSTREAM_RETRY_BASE_DELAY = env.float("UPSTREAM_RETRY_BASE_DELAY", default=1.0)
+UPSTREAM_RETRY_MAX_DELAY = env.float("UPSTREAM_RETRY_MAX_DELAY", default=30.0)
+
+# Open-Meteo weighted-call budget of this deployment (the free tier allows
+# 600/minute, 5,000/hour, 10,000/day per IP; keep a margin).
+OPEN_METEO_CALLS_PER_MINUTE = env.float("OPEN_METEO_CALLS_PER_MINUTE", default=500)
+OPEN_METEO_CALLS_PER_HOUR = env.float("OPEN_METEO_CALLS_PER_HOUR", default=4500)
+OPEN_METEO_CALLS_PER_DAY = env.float("OPEN_METEO_CALLS_PER_DAY", default=9000)
+# Overpass: concurrent requests of the whole deployment, and a daily cap.
+OVERPASS_MAX_CONCURRENT = env.int("OVERPASS_MAX_CONCURRENT", default=2)
+OVERPASS_REQUESTS_PER_DAY = env.int("OVERPASS_REQUESTS_PER_DAY", default=9000)
+# A slot not released by then (its worker died) is free again; longer than
+# any Overpass call (connect + read timeout).
+OVERPASS_SLOT_LEASE_SECONDS = env.float("OVERPASS_SLOT_LEASE_SECONDS", default=60)
+
+# Climate: years of daily data (full calendar years before the current one,
+# plus the current year to date), freshness, and the tail a refresh fetches.
+CLIMATE_YEARS = env.int("CLIMATE_YEARS", default=30)
+CLIMATE_FRESH_SECONDS = env.int("CLIMATE_FRESH_SECONDS", default=30 * 86400)
+CLIMATE_STALE_SECONDS = env.int("CLIMATE_STALE_SECONDS", default=30 * 86400)
+CLIMATE_REFRESH_TAIL_DAYS = env.int("CLIMATE_REFRESH_TAIL_DAYS", default=90)
+# Buildings: fixed grid cells (degrees) fetched and cached one by one, and the
+# largest box (square degrees) one request may ask for.
+BUILDINGS_CELL_DEGREES = env.float("BUILDINGS_CELL_DEGREES", default=0.01)
+BUILDINGS_MAX_BBOX_AREA = env.float("BUILDINGS_MAX_BBOX_AREA", default=0.001)
+BUILDINGS_FRESH_SECONDS = env.int("BUILDINGS_FRESH_SECONDS", default=7 * 86400)
+BUILDINGS_STALE_SECONDS = env.int("BUILDINGS_STALE_SECONDS", default=7 * 86400)
+BUILDINGS_DEFAULT_HEIGHT_M = env.float("BUILDINGS_DEFAULT_HEIGHT_M", default=6.0)
+BUILDINGS_METRES_PER_LEVEL = env.float("BUILDINGS_METRES_PER_LEVEL", default=3.0)
+# A definite upstream 4xx is remembered this long (5xx and timeouts never are).
+UPSTREAM_NEGATIVE_TTL = env.int("UPSTREAM_NEGATIVE_TTL", default=600)
+# Job records are kept this long; a fetch lock expires after this many seconds
+# if its worker died.
+UPSTREAM_JOB_TTL = env.int("UPSTREAM_JOB_TTL", default=2 * 86400)
+UPSTREAM_LOCK_TTL = env.int("UPSTREAM_LOCK_TTL", default=300)
+# Per-client-IP limits on the public data endpoints: every request, and the
+# requests that start a fetch job (misses).
+PROXY_READ_RATE = env("PROXY_READ_RATE", default="1200/min")
+PROXY_FETCH_RATE = env("PROXY_FETCH_RATE", default="60/min")
+# Warming (prefetch and scheduled refresh) may use at most this share of each
+# upstream budget; people's own requests can use all of it.
+WARM_BUDGET_SHARE = env.float("WARM_BUDGET_SHARE", default=0.5)
+# Warm jobs hold at most this many units each; entries that stop being fresh
+# within this many days are refreshed ahead by the hourly schedule.
+WARM_JOB_UNITS = env.int("WARM_JOB_UNITS", default=20)
+WARM_REFRESH_AHEAD_DAYS = env.float("WARM_REFRESH_AHEAD_DAYS", default=3)
+# A plan page shows buildings this many degrees around the plan's point.
+PLAN_BUILDINGS_RADIUS_DEGREES = env.float("PLAN_BUILDINGS_RADIUS_DEGREES", default=0.0015)

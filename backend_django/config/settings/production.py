@@ -32,10 +32,19 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 
 # --- Logs: one JSON object per line on stdout ------------------------------
+# python-json-logger adds any `extra=` fields and formats exceptions; "time"
+# is ISO 8601 in UTC.
 LOGGING["formatters"]["json"] = {
-    "()": "backend_django.core.logging.JsonFormatter",
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "format": "%(levelname)s %(name)s %(message)s",
+    "rename_fields": {"levelname": "level", "name": "logger"},
+    "timestamp": "time",
 }
 LOGGING["handlers"]["console"]["formatter"] = "json"
+LOGGING["handlers"]["console"]["stream"] = "ext://sys.stdout"
+# Celery workers and beat log through the same JSON handler instead of
+# replacing the root logger's handlers with their own text format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Error reporting (optional) --------------------------------------------
 SENTRY_DSN = env("SENTRY_DSN", default="")

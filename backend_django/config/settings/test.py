@@ -18,3 +18,15 @@ ALLOWED_HOSTS = ["*"]
 # SQLite test database is a file rather than an in-memory one.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+
+# Upstream retries and timeouts short enough for the failure tests.
+UPSTREAM_RETRY_BASE_DELAY = 0.02
+UPSTREAM_RETRY_MAX_DELAY = 0.1
+UPSTREAM_MAX_ATTEMPTS = 3
+OPEN_METEO_READ_TIMEOUT = 3.0
+OVERPASS_READ_TIMEOUT = 3.0
+# Budgets large enough for the suite's many full fetches; the limiter itself
+# is tested with its own small limits (upstream/tests/test_limits.py).
+OPEN_METEO_CALLS_PER_MINUTE = 1_000_000
+OPEN_METEO_CALLS_PER_HOUR = 1_000_000
+OPEN_METEO_CALLS_PER_DAY = 1_000_000

@@ -3,12 +3,36 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backend_django.plans.models import Plan
+from backend_django.plans.selectors import plan_data_status_many
 from backend_django.plans.validators import validate_plan_data
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
 class PlanDataField(serializers.JSONField):
     """Free-form JSON object; the shape is the client's business, the size is ours."""
+
+
+class DataKindStatusSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["fresh", "stale", "missing", "fetching", "unknown"],
+        help_text="unknown: the cache could not be asked (Valkey unreachable).",
+    )
+    job_id = serializers.CharField(allow_null=True, help_text="The job filling it, while fetching.")
+
+
+class DataStatusSerializer(serializers.Serializer):
+    climate = DataKindStatusSerializer()
+    buildings = DataKindStatusSerializer()
+    canopy = DataKindStatusSerializer(required=False)
+
+
+class PlanListSerializer(serializers.ListSerializer):
+    """Computes the data status of a whole page of plans in one Valkey pipeline."""
+
+    def to_representation(self, data):
+        plans = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["data_status"] = plan_data_status_many(plans)
+        return super().to_representation(plans)
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -23,8 +47,14 @@ class PlanSerializer(serializers.ModelSerializer):
         "UTF-8 JSON and PLAN_DATA_MAX_DEPTH levels deep.",
     )
 
+    data_status = serializers.SerializerMethodField(
+        help_text="Per data kind: whether the plan's data is cached (fresh, stale), missing, or "
+        "being fetched (with the job id)."
+    )
+
     class Meta:
         model = Plan
+        list_serializer_class = PlanListSerializer
         fields = [
             "id",
             "name",
@@ -36,8 +66,16 @@ class PlanSerializer(serializers.ModelSerializer):
             "archived",
             "created_at",
             "updated_at",
+            "data_status",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at", "data_status"]
+
+    @extend_schema_field(DataStatusSerializer)
+    def get_data_status(self, plan: Plan) -> dict:
+        known = self.context.get("data_status")
+        if known is not None and plan.pk in known:
+            return known[plan.pk]
+        return plan_data_status_many([plan])[plan.pk]
 
 
 class BatchOpSerializer(serializers.Serializer):

@@ -22,10 +22,13 @@ from backend_django.plans.services import (
     PlanNotFound,
     plan_create,
     plan_delete,
+    plan_prefetch,
     plan_update,
     plan_upsert,
     plans_batch_apply,
 )
+from backend_django.upstream.api.serializers import JobSerializer
+from backend_django.upstream.api.views import job_accepted
 
 from .ordering import StableOrderingFilter
 from .pagination import PlanPagination
@@ -192,6 +195,23 @@ class PlanViewSet(viewsets.ModelViewSet):
         return Response(
             {"results": [None if plan is None else PlanSerializer(plan).data for plan in results]}
         )
+
+    @extend_schema(
+        operation_id="plans_prefetch",
+        summary="Cache everything the plan page needs, now",
+        description=(
+            "Queues (or joins) the warm job that fetches the plan's climate, buildings and canopy "
+            "data into the cache, and answers with it. Poll `Location` like any other job."
+        ),
+        request=None,
+        responses={202: JobSerializer, 404: _ERROR},
+    )
+    @action(detail=True, methods=["post"], url_path="prefetch", pagination_class=None, filter_backends=[])
+    def prefetch(self, request: Request, pk: str | None = None) -> Response:
+        plan = plan_get(owner=request.user, plan_id=pk)
+        if plan is None:
+            raise PlanNotFound()
+        return job_accepted(plan_prefetch(plan=plan))
 
 
 def _validated_op(index: int, raw: Any) -> BatchOp:

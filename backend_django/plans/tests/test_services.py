@@ -1,8 +1,8 @@
-import logging
 import uuid
 
 import pytest
 
+from backend_django.core.valkey import get_valkey
 from backend_django.plans.models import Plan
 from backend_django.plans.selectors import plan_get, plan_list
 from backend_django.plans.services import (
@@ -17,24 +17,23 @@ from backend_django.plans.services import (
     plans_batch_apply,
 )
 from backend_django.plans.tests.factories import PlanFactory
+from backend_django.upstream import jobs
 from backend_django.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-HOOK_LOGGER = "backend_django.plans.services"
-
 
 @pytest.fixture
-def hook_calls(caplog):
-    """Plan ids for which the after-commit location hook ran."""
-    caplog.set_level(logging.DEBUG, logger=HOOK_LOGGER)
+def hook_calls():
+    """Plan ids for which the after-commit hook queued a prefetch job."""
 
     def calls() -> list[str]:
-        return [
-            record.args[0].hex
-            for record in caplog.records
-            if record.name == HOOK_LOGGER and record.getMessage().startswith("plan ")
-        ]
+        found = []
+        for key in get_valkey().scan_iter(match="ss:job:*"):
+            job = jobs.job_get(key.decode().removeprefix(jobs.JOB_PREFIX))
+            if job and job.kind == "prefetch" and job.queue == "warm":
+                found.append(uuid.UUID(job.result_url.split("/")[-2]).hex)
+        return found
 
     return calls
 

@@ -169,6 +169,10 @@ class SimulatorApp:
         self.tiles = TileStore(self.canopy_size, capacity=canopy_cache_tiles)
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        # In-flight interpreter requests: real state, so reset() keeps it.
+        self._overpass_running: dict[int, float] = {}  # ticket -> expected end (epoch seconds)
+        self._attempting = 0
+        self._sequence = 0
         self.reset()
 
     # --- control -------------------------------------------------------------
@@ -183,13 +187,12 @@ class SimulatorApp:
             self.overpass_slots = self._initial_slots
             self.open_meteo_limits = dict(self._initial_limits)
             self._weighted_window: deque[tuple[float, float]] = deque()
-            self._overpass_running: dict[int, float] = {}  # request number -> expected end (epoch)
-            self._attempting = 0
             self._stats = {
                 "open_meteo": {"requests": 0, "weighted_calls": 0.0, "rate_limited": 0, "requests_log": []},
                 "overpass": {
-                    "requests": 0,
-                    "concurrent": 0,
+                    "requests": 0,  # /api/interpreter
+                    "status_requests": 0,  # /api/status
+                    "concurrent": len(self._overpass_running),
                     "max_concurrent": 0,
                     "max_attempted_concurrent": 0,
                     "rejected": 0,
@@ -197,7 +200,6 @@ class SimulatorApp:
                 },
                 "canopy": {"requests": 0, "bytes_sent": 0, "bytes_by_tile": {}, "requests_log": []},
             }
-            self._sequence = 0
 
     def set_latency(self, seconds: float, upstream: str | None = None) -> None:
         """Delay every answer (of one upstream, or all) by ``seconds``."""
@@ -222,10 +224,15 @@ class SimulatorApp:
         """Release hanging requests (used when the server stops)."""
         self._wake.set()
 
+    def start(self) -> None:
+        """Re-arm latency and hangs after a ``stop()`` (used when a server starts serving the app)."""
+        with self._lock:
+            if self._wake.is_set():
+                self._wake = threading.Event()
+
     def stats(self) -> dict:
         with self._lock:
             snapshot = json.loads(json.dumps(self._stats))
-        snapshot["open_meteo"]["weighted_calls"] = round(snapshot["open_meteo"]["weighted_calls"], 4)
         return snapshot
 
     def configure(self, config: dict) -> None:
@@ -319,6 +326,8 @@ class SimulatorApp:
             entry["status"] = response.status
             self._log(upstream, entry)
         headers = [*response.headers]
+        if upstream == "canopy" and not any(name.lower() == "server" for name, _ in headers):
+            headers.append(("Server", "AmazonS3"))
         if not any(name.lower() == "content-length" for name, _ in headers):
             headers.append(("Content-Length", str(len(response.body))))
         start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", headers)
@@ -379,7 +388,7 @@ class SimulatorApp:
         limited = self._charge_open_meteo(weight)
         if limited is not None:
             return _json(429, {"error": True, "reason": OPEN_METEO_LIMIT_REASONS[limited]})
-        entry["weighted_calls"] = round(weight, 4)
+        entry["weighted_calls"] = weight
         lat, lng = request["latitude"], request["longitude"]
         lat_c, lng_c = data.grid_cell(lat, lng)
         times, tmax, tmin = data.daily_temperatures(lat, lng, request["start"], request["end"])
@@ -431,10 +440,9 @@ class SimulatorApp:
     # --- Overpass ------------------------------------------------------------
 
     def _overpass(self, method: str, path: str, query: str, environ: dict, entry: dict) -> Response:
-        stats = self._stats["overpass"]
         if path == "/api/status":
             with self._lock:
-                stats["requests"] += 1
+                self._stats["overpass"]["status_requests"] += 1
             return Response(200, self._overpass_status(environ))
         if method == "POST":
             form = parse_qs(_read_body(environ).decode("utf-8", "replace"), keep_blank_values=True)
@@ -447,13 +455,14 @@ class SimulatorApp:
                 405, _overpass_html("only GET and POST are supported"), "text/html; charset=utf-8"
             )
         with self._lock:
-            stats["requests"] += 1
+            self._stats["overpass"]["requests"] += 1
             latency = self._latency["overpass"]
         failure = self._take_failure("overpass")
         if failure is not None:
             self._sleep(latency)
             return self._overpass_failure(failure, ql)
         with self._lock:
+            stats = self._stats["overpass"]
             self._attempting += 1
             stats["max_attempted_concurrent"] = max(stats["max_attempted_concurrent"], self._attempting)
             admitted = len(self._overpass_running) < self.overpass_slots
@@ -475,7 +484,7 @@ class SimulatorApp:
                 self._attempting -= 1
                 if admitted:
                     self._overpass_running.pop(ticket, None)
-                    stats["concurrent"] = len(self._overpass_running)
+                    self._stats["overpass"]["concurrent"] = len(self._overpass_running)
 
     def _overpass_answer(self, ql: str, remark: bool = False) -> Response:
         match = OVERPASS_QUERY.match(ql)
@@ -788,9 +797,9 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
             return "unsatisfiable"
         return max(0, size - suffix), size - 1
     first = int(first_raw)
-    last = size - 1 if last_raw == "" else int(last_raw)
-    if last < first:
-        return None
+    if last_raw != "" and int(last_raw) < first:
+        return None  # syntactically invalid: ignored
     if first >= size:
         return "unsatisfiable"
+    last = size - 1 if last_raw == "" else int(last_raw)
     return first, min(last, size - 1)

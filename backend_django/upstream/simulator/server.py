@@ -38,6 +38,7 @@ def make_simulator_server(
     app: SimulatorApp, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True
 ) -> ThreadingWSGIServer:
     handler = QuietHandler if quiet else LoggingHandler
+    app.start()
     return make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=handler)
 
 

@@ -174,3 +174,18 @@ def test_rate_limits_when_configured():
         "reason": "Minutely API request limit exceeded. Please try again in one minute.",
     }
     assert app.stats()["open_meteo"]["weighted_calls"] == 3
+
+
+def test_three_variables_and_mean(sim):
+    response = archive(
+        sim,
+        start_date="2000-01-01",
+        end_date="2000-12-31",
+        daily="temperature_2m_max,temperature_2m_min,temperature_2m_mean",
+    )
+    daily = response.json()["daily"]
+    for hi, lo, mean in zip(
+        daily["temperature_2m_max"], daily["temperature_2m_min"], daily["temperature_2m_mean"], strict=True
+    ):
+        assert mean == (None if hi is None or lo is None else round((hi + lo) / 2, 1))
+    assert sim.app.stats()["open_meteo"]["weighted_calls"] == pytest.approx(3 / 10 * 366 / 14)

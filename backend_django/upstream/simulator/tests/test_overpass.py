@@ -128,6 +128,9 @@ def test_status(sim):
     assert re.fullmatch(r"Current time: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", lines[1])
     assert "Rate limit: 2" in lines
     assert "2 slots available now." in lines
+    stats = sim.app.stats()["overpass"]
+    assert (stats["status_requests"], stats["requests"]) == (1, 0)
+    assert stats["requests_log"][0]["path"] == "/api/status"
 
 
 def test_two_slots_third_concurrent_request_gets_429(sim):

@@ -1,0 +1,66 @@
+"""The production settings pass Django's deployment checklist and log JSON.
+
+Both run in a subprocess: production settings are imported once per process
+and must not leak into the test settings of this one.
+"""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "backend_django.config.settings.production",
+    "DJANGO_READ_DOT_ENV_FILE": "False",
+    "ALLOWED_HOSTS": "solarsim.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://solarsim.example.com",
+    "DATABASE_URL": "postgres://solarsim:secret@127.0.0.1:5432/solarsim",
+    "VALKEY_URL": "redis://127.0.0.1:6379/0",
+}
+# Settings a developer's shell or the test run may have set that would change
+# what production settings see.
+CLEARED = ("DJANGO_DEBUG", "SENTRY_DSN", "DJANGO_SECURE_SSL_REDIRECT", "DJANGO_SECURE_HSTS_SECONDS")
+
+
+def run_with_production_settings(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key not in CLEARED}
+    env.update(PRODUCTION_ENV)
+    env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)  # 67 random characters
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_reports_nothing():
+    result = run_with_production_settings("manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues (0 silenced)." in result.stdout, output
+    assert "WARNING" not in output, output
+
+
+def test_logs_are_json_lines_on_stdout():
+    script = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('solar_sim.probe').warning('fetch done', extra={'upstream': 'overpass'})"
+    )
+    result = run_with_production_settings("-c", script)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if "solar_sim.probe" in line]
+    assert len(lines) == 1, result.stdout + result.stderr
+    record = json.loads(lines[0])
+    assert record["level"] == "WARNING"
+    assert record["logger"] == "solar_sim.probe"
+    assert record["message"] == "fetch done"
+    assert record["upstream"] == "overpass"
+    assert datetime.fromisoformat(record["time"]).utcoffset() == timedelta(0)

@@ -1,0 +1,68 @@
+"""Prefetch and scheduled warming of the data saved plans use.
+
+- ``prefetch_plan``: queued after commit when a plan is created or moved.
+- ``warm_refresh_ahead`` (hourly): refresh entries active plans use that stop
+  being fresh within WARM_REFRESH_AHEAD_DAYS.
+- ``warm_ensure_cached`` (nightly): make sure every active plan's data is cached.
+
+The schedules are defined here and written into django-celery-beat's tables
+after `migrate`, so admins can change their times in the admin.
+"""
+
+import logging
+
+from celery import shared_task
+
+from backend_django.upstream import warming
+
+from .selectors import plan_active_locations
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="plans.warm_refresh_ahead")
+def warm_refresh_ahead() -> dict:
+    from django.conf import settings
+
+    units = warming.units_to_warm(
+        plan_active_locations(), within_seconds=settings.WARM_REFRESH_AHEAD_DAYS * 86400
+    )
+    return {"units": len(units), "jobs": warming.warm_units(units, reason="refresh-ahead")}
+
+
+@shared_task(name="plans.warm_ensure_cached")
+def warm_ensure_cached() -> dict:
+    units = warming.units_to_warm(plan_active_locations(), within_seconds=None)
+    return {"units": len(units), "jobs": warming.warm_units(units, reason="nightly")}
+
+
+# Created once, never overwritten: times changed in the admin stay.
+BEAT_SCHEDULES = {
+    "Warm: refresh data of active plans before it expires": {
+        "task": "plans.warm_refresh_ahead",
+        "crontab": {"minute": "17", "hour": "*"},
+    },
+    "Warm: make sure every active plan's data is cached": {
+        "task": "plans.warm_ensure_cached",
+        "crontab": {"minute": "30", "hour": "3"},
+    },
+}
+
+
+def sync_beat_schedules(**kwargs) -> None:
+    """post_migrate: create the periodic tasks of BEAT_SCHEDULES that are missing."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    for name, spec in BEAT_SCHEDULES.items():
+        if PeriodicTask.objects.filter(name=name).exists():
+            continue
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=spec["crontab"]["minute"],
+            hour=spec["crontab"]["hour"],
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone="UTC",
+        )
+        PeriodicTask.objects.create(name=name, task=spec["task"], crontab=crontab, queue=warming.WARM_QUEUE)
+        logger.info("created periodic task %r", name)

@@ -1,0 +1,258 @@
+"""Prefetch on save, data status, scheduled warming, budgets and priority.
+
+These run a real Celery worker over real Valkey against the upstream simulator.
+"""
+
+import time
+from io import StringIO
+
+import pytest
+import redis
+from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
+from rest_framework.test import APIClient
+
+from backend_django.core.valkey import get_valkey
+from backend_django.plans.tasks import BEAT_SCHEDULES, warm_ensure_cached, warm_refresh_ahead
+from backend_django.plans.tests.factories import PlanFactory
+from backend_django.upstream import jobs, locations, store, warming
+from backend_django.users.tests.factories import UserFactory
+
+worker = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def wait_until(check, timeout: float = 60, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def wait_for_job(job_id: str, timeout: float = 60) -> jobs.Job:
+    return wait_until(lambda: (job := jobs.job_get(job_id)) and job.finished and job, timeout)
+
+
+def statuses(client: APIClient, plan_id) -> dict:
+    response = client.get(f"/api/v1/plans/{plan_id}/")
+    assert response.status_code == 200
+    return response.json()["data_status"]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_creating_a_plan_caches_its_data_without_any_request_for_it(
+    user_client, simulator, celery_worker_process
+):
+    response = user_client.post(
+        "/api/v1/plans/", {"name": "Allotment", "latitude": 51.4545, "longitude": -2.5879}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    plan = response.json()
+    assert set(plan["data_status"]) >= {"climate", "buildings"}
+
+    def all_fresh():
+        current = statuses(user_client, plan["id"])
+        return all(kind["state"] == "fresh" for kind in current.values()) and current
+
+    final = wait_until(all_fresh)
+    assert all(kind["job_id"] is None for kind in final.values())
+    stats = simulator.stats()
+    assert stats["open_meteo"]["requests"] == 1
+    cells = locations.units_for(51.4545, -2.5879)["buildings"]
+    assert stats["overpass"]["requests"] == len(cells)
+    # The plan page's data is now a hit for anyone.
+    anonymous = APIClient()
+    summary = anonymous.get("/api/v1/climate/summary/", {"lat": 51.4545, "lng": -2.5879})
+    assert summary.status_code == 200 and summary["X-Cache"] == "HIT"
+    radius = 0.0015
+    bbox = f"{51.4545 - radius},{-2.5879 - radius},{51.4545 + radius},{-2.5879 + radius}"
+    assert anonymous.get("/api/v1/buildings/", {"bbox": bbox})["X-Cache"] == "HIT"
+    assert simulator.stats()["open_meteo"]["requests"] == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_moving_a_plan_prefetches_the_new_place_and_status_reports_fetching(
+    user_client, user, simulator, celery_worker_process
+):
+    plan = PlanFactory(owner=user, latitude=10.0, longitude=10.0)
+    simulator.set_latency(0.5)
+    response = user_client.patch(f"/api/v1/plans/{plan.pk}/", {"latitude": 12.34}, format="json")
+    assert response.status_code == 200
+    fetching = response.json()["data_status"]["climate"]
+    assert fetching["state"] == "fetching"
+    job = jobs.job_get(fetching["job_id"])
+    assert job.kind == "prefetch" and job.queue == "warm"
+    assert wait_for_job(job.id).status == jobs.SUCCEEDED
+    assert statuses(user_client, plan.pk)["climate"] == {"state": "fresh", "job_id": None}
+    asked = simulator.stats()["open_meteo"]["requests_log"]
+    assert any("latitude=12.3" in entry["query"] for entry in asked)
+
+    # An entry past its freshness reads as stale.
+    get_valkey().hset(store.entry_key(locations.units_for(12.34, 10.0)["climate"][0]), "fu", time.time() - 1)
+    assert statuses(user_client, plan.pk)["climate"]["state"] == "stale"
+
+
+@pytest.mark.django_db
+def test_prefetch_endpoint_returns_the_job_and_hides_other_peoples_plans(user_client, user):
+    plan = PlanFactory(owner=user)
+    response = user_client.post(f"/api/v1/plans/{plan.pk}/prefetch/")
+    assert response.status_code == 202
+    job = response.json()
+    assert response["Location"] == f"/api/v1/jobs/{job['id']}/"
+    assert job["kind"] == "prefetch"
+    assert job["progress"]["total"] == len(locations.all_units(plan.latitude, plan.longitude))
+    # Asking again joins the same job.
+    assert user_client.post(f"/api/v1/plans/{plan.pk}/prefetch/").json()["id"] == job["id"]
+
+    other = PlanFactory(owner=UserFactory())
+    assert user_client.post(f"/api/v1/plans/{other.pk}/prefetch/").status_code == 404
+    assert APIClient().post(f"/api/v1/plans/{plan.pk}/prefetch/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_page_of_plans_gets_its_data_status_in_one_valkey_round_trip(user_client, user, monkeypatch):
+    PlanFactory.create_batch(30, owner=user)
+    round_trips = []
+    original = redis.client.Pipeline.execute
+
+    def counting_execute(self, *args, **kwargs):
+        round_trips.append(len(self.command_stack))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counting_execute)
+    response = user_client.get("/api/v1/plans/", {"page_size": 30})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 30
+    assert all(plan["data_status"]["climate"]["state"] == "missing" for plan in response.json()["results"])
+    assert len(round_trips) == 1, round_trips
+
+
+@pytest.mark.django_db
+def test_plans_stay_usable_when_valkey_is_down(user_client, user, settings):
+    from backend_django.core.valkey import get_valkey as cached_client
+
+    PlanFactory(owner=user)
+    settings.VALKEY_URL = "redis://127.0.0.1:1/0"
+    cached_client.cache_clear()
+    try:
+        response = user_client.get("/api/v1/plans/")
+    finally:
+        cached_client.cache_clear()
+    assert response.status_code == 200
+    assert response.json()["results"][0]["data_status"]["climate"]["state"] == "unknown"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_warming_stops_when_its_budget_share_is_spent_and_people_still_get_data(
+    simulator, celery_worker_process, settings
+):
+    client = get_valkey()
+    now = int(client.time()[0])
+    day_key = f"ss:lim:om:warm:86400:{now // 86400}"
+    # The warm pool has used its whole share of today's Open-Meteo budget.
+    client.set(day_key, settings.OPEN_METEO_CALLS_PER_DAY * settings.WARM_BUDGET_SHARE, ex=3600)
+
+    started = warming.prefetch_location(lat=33.3, lng=44.4, result_url="/test/warm")
+    job = wait_for_job(started.job.id)
+    assert job.status == jobs.FAILED
+    assert job.error_code == "budget_exhausted"
+    assert simulator.stats()["open_meteo"]["requests"] == 0
+
+    response = APIClient().get("/api/v1/climate/", {"lat": 33.3, "lng": 44.4})
+    assert response.status_code == 202
+    assert wait_for_job(response.json()["id"]).status == jobs.SUCCEEDED
+    assert simulator.stats()["open_meteo"]["requests"] == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_warm_jobs_yield_the_worker_to_peoples_requests(simulator, celery_worker_process):
+    simulator.set_latency(0.5)
+    # Two warm jobs of four units each keep both worker processes busy.
+    warm_ids = [
+        warming.warm_units([f"climate:{lat}:{lng}.0" for lng in range(4)], reason=f"test{lat}")[0]
+        for lat in (60.0, 61.0)
+    ]
+    wait_until(lambda: all(jobs.job_get(job_id).status == jobs.RUNNING for job_id in warm_ids), 20, 0.02)
+    response = APIClient().get("/api/v1/climate/", {"lat": -20.0, "lng": 30.0})
+    assert response.status_code == 202
+    interactive = wait_for_job(response.json()["id"], timeout=30)
+    assert interactive.status == jobs.SUCCEEDED
+    # The person's job finished while warming still had work left.
+    assert [jobs.job_get(job_id).finished for job_id in warm_ids] == [False, False]
+    for job_id in warm_ids:
+        assert wait_for_job(job_id).status == jobs.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_beat_schedules_exist_after_migrate_and_keep_admin_changes():
+    rows = {task.name: task for task in PeriodicTask.objects.filter(name__in=BEAT_SCHEDULES)}
+    assert set(rows) == set(BEAT_SCHEDULES)
+    for name, spec in BEAT_SCHEDULES.items():
+        assert rows[name].task == spec["task"]
+        assert rows[name].queue == "warm"
+        assert rows[name].enabled
+    # An admin moves the nightly run; running the sync again keeps it.
+    nightly = rows["Warm: make sure every active plan's data is cached"]
+    nightly.crontab.hour = "5"
+    nightly.crontab.save()
+    from backend_django.plans.tasks import sync_beat_schedules
+
+    sync_beat_schedules()
+    nightly.refresh_from_db()
+    assert nightly.crontab.hour == "5"
+
+
+@pytest.mark.django_db
+def test_scheduled_warming_picks_what_active_plans_need(settings):
+    active = PlanFactory(latitude=40.0, longitude=-3.7)
+    PlanFactory(latitude=-33.9, longitude=151.2, archived=True)
+    result = warm_ensure_cached()
+    queued = {unit for job_id in result["jobs"] for unit in jobs.job_get(job_id).units}
+    assert queued == set(locations.all_units(active.latitude, active.longitude))
+    assert all(jobs.job_get(job_id).queue == "warm" for job_id in result["jobs"])
+
+    # Refresh-ahead: only entries that stop being fresh within the window.
+    climate_unit = locations.units_for(40.0, -3.7)["climate"][0]
+    client = get_valkey()
+    for unit in queued:
+        client.hset(
+            store.entry_key(unit), mapping={"fu": time.time() + 30 * 86400, "su": time.time() + 60 * 86400}
+        )
+    client.hset(store.entry_key(climate_unit), "fu", time.time() + 86400)  # expires tomorrow
+    assert warm_refresh_ahead()["units"] == 1
+    assert warm_ensure_cached()["units"] == 0
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_warm_cache_command_waits_with_progress(simulator, celery_worker_process):
+    plans = [PlanFactory(latitude=50.0 + i, longitude=5.0) for i in range(2)]
+    out, err = StringIO(), StringIO()
+    call_command("warm_cache", "--all", "--wait", stdout=out, stderr=err)
+    text = out.getvalue()
+    assert "Queued" in text and "cached" in text
+    for plan in plans:
+        states = locations.data_status_many([(plan.latitude, plan.longitude)])[0]
+        assert all(kind["state"] == "fresh" for kind in states.values())
+
+
+@pytest.mark.django_db
+def test_admin_cache_overview_and_prefetch_action(client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    plan = PlanFactory()
+    response = client.post(
+        "/admin/plans/plan/", {"action": "prefetch_data", "_selected_action": [str(plan.pk)]}, follow=True
+    )
+    assert response.status_code == 200
+    assert b"prefetch job" in response.content
+    page = client.get("/admin/upstream/cacheoverview/")
+    assert page.status_code == 200
+    for text in (b"Open-Meteo", b"Overpass", b"Jobs in flight", b"Flower", b"Hits"):
+        assert text in page.content

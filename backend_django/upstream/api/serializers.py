@@ -1,0 +1,102 @@
+"""Serializers that document the public data endpoints' answers."""
+
+from rest_framework import serializers
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class JobProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class JobErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class JobSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField()
+    status = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
+    progress = JobProgressSerializer()
+    error = JobErrorSerializer(allow_null=True)
+    result_url = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class FrostStatsSerializer(serializers.Serializer):
+    median = serializers.IntegerField(allow_null=True, help_text="Day of year.")
+    p10 = serializers.IntegerField(allow_null=True)
+    p90 = serializers.IntegerField(allow_null=True)
+    median_date = serializers.CharField(allow_null=True, help_text="MM-DD of the median in a common year.")
+    years_without_frost = serializers.IntegerField()
+
+
+class SpreadSerializer(serializers.Serializer):
+    median = serializers.IntegerField(allow_null=True)
+    p10 = serializers.IntegerField(allow_null=True)
+    p90 = serializers.IntegerField(allow_null=True)
+
+
+class MonthlySerializer(serializers.Serializer):
+    month = serializers.IntegerField(min_value=1, max_value=12)
+    mean_min = serializers.FloatField(allow_null=True)
+    mean_max = serializers.FloatField(allow_null=True)
+
+
+class ClimateSummarySerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    elevation = serializers.FloatField(allow_null=True)
+    timezone = serializers.CharField(allow_null=True)
+    hemisphere = serializers.ChoiceField(choices=["north", "south"])
+    years = serializers.IntegerField()
+    first_year = serializers.IntegerField(allow_null=True)
+    last_year = serializers.IntegerField(allow_null=True)
+    last_spring_frost = FrostStatsSerializer()
+    first_fall_frost = FrostStatsSerializer()
+    growing_season_days = SpreadSerializer()
+    monthly = MonthlySerializer(many=True)
+
+
+class BuildingPropertiesSerializer(serializers.Serializer):
+    osm_id = serializers.IntegerField()
+    height_m = serializers.FloatField()
+    levels = serializers.FloatField(allow_null=True)
+    height_source = serializers.ChoiceField(choices=["tag", "levels", "default"])
+    clipped = serializers.BooleanField()
+    name = serializers.CharField(allow_null=True)
+
+
+class PolygonSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Polygon"])
+    coordinates = serializers.ListField(
+        child=serializers.ListField(child=serializers.ListField(child=serializers.FloatField()))
+    )
+
+
+class BuildingFeatureSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Feature"])
+    id = serializers.CharField()
+    geometry = PolygonSerializer()
+    properties = BuildingPropertiesSerializer()
+
+
+class BuildingsSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    bbox = serializers.ListField(child=serializers.FloatField(), help_text="west, south, east, north")
+    features = BuildingFeatureSerializer(many=True)
+
+
+class OverpassQuerySerializer(serializers.Serializer):
+    query = serializers.CharField(help_text="The building-in-a-box Overpass QL query.")

@@ -1,0 +1,371 @@
+"""Public data endpoints: answered from the cache, or with a job to poll.
+
+- fresh entry → 200, the stored bytes as stored, ``X-Cache: HIT``
+- stale entry → 200 with the stale bytes, ``X-Cache: STALE``, refresh queued
+- no entry    → 202 with the job resource, ``Location`` and ``Retry-After``
+- a definite upstream error remembered for the key → 502 with its message
+"""
+
+import hashlib
+import logging
+import math
+import time
+from urllib.parse import urlencode
+
+from django.http import HttpResponse, HttpResponseNotModified
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend_django.core.exceptions import ApplicationError, error_body
+from backend_django.core.valkey import get_valkey
+
+from .. import buildings, climate, jobs, store
+from .serializers import (
+    BuildingsSerializer,
+    ClimateSummarySerializer,
+    ErrorSerializer,
+    JobSerializer,
+    OverpassQuerySerializer,
+)
+from .throttles import fetch_throttle, read_throttle
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 1
+
+
+def parse_point(request: Request) -> tuple[float, float]:
+    """Validated ``lat`` and ``lng`` query parameters."""
+    values = []
+    for name, low, high in (("lat", -90, 90), ("lng", -180, 180)):
+        text = request.query_params.get(name)
+        if text is None or text == "":
+            raise ApplicationError(f"{name}: required, a number between {low} and {high}.", code="invalid")
+        try:
+            value = float(text)
+        except ValueError as exc:
+            raise ApplicationError(f"{name}: '{text[:40]}' is not a number.", code="invalid") from exc
+        if not math.isfinite(value):
+            raise ApplicationError(f"{name}: must be a finite number.", code="invalid")
+        if not low <= value <= high:
+            raise ApplicationError(f"{name}: must be between {low} and {high}.", code="invalid")
+        values.append(value)
+    return values[0], values[1]
+
+
+def accepts_gzip(request) -> bool:
+    for part in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(candidate.strip().removeprefix("W/") == etag for candidate in header.split(","))
+
+
+def cache_headers(*, etag: str, state: str, fresh_until: float) -> dict[str, str]:
+    seconds_left = max(0, int(fresh_until - time.time())) if state == "fresh" else 0
+    return {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={seconds_left}",
+        "X-Cache": "HIT" if state == "fresh" else "STALE",
+        "Vary": "Accept-Encoding",
+    }
+
+
+def job_accepted(started: jobs.StartedJob) -> Response:
+    job = started.job
+    return Response(
+        job.as_resource(),
+        status=202,
+        headers={
+            "Location": f"/api/v1/jobs/{job.id}/",
+            "Retry-After": str(RETRY_AFTER_SECONDS),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def remembered_error_response(error: dict) -> Response:
+    return Response(
+        error_body(error["code"], f"{error['message']} (remembered for a few minutes)"),
+        status=502,
+        headers={"Cache-Control": "no-store", "Retry-After": "600"},
+    )
+
+
+class PublicDataView(APIView):
+    """Public data: no authentication (no session or token lookup on a hit)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    def start_fetch(self, request, *, kind: str, units: list[str], result_url: str, missing: list[str]):
+        """The answer to a miss: a remembered error, or a job (new or joined)."""
+        for unit in missing:
+            remembered = store.remembered_error(unit)
+            if remembered is not None:
+                return remembered_error_response(remembered)
+        fetch_throttle().consume(request)
+        try:
+            started = jobs.job_start(kind=kind, units=units, result_url=result_url)
+        except Exception as exc:
+            raise ApplicationError(
+                "The data is not cached and no fetch could be queued; try again shortly.",
+                code="queue_unavailable",
+                status_code=503,
+            ) from exc
+        store.count(kind, "misses")
+        return job_accepted(started)
+
+    def refresh_in_background(self, *, kind: str, units: list[str], result_url: str) -> None:
+        try:
+            jobs.job_start(kind=kind, units=units, result_url=result_url)
+        except Exception:  # a stale answer is still an answer
+            logger.warning("could not queue a refresh of %s", units, exc_info=True)
+
+
+class SingleEntryView(PublicDataView):
+    """An endpoint answered by one stored body (climate, its summary, canopy)."""
+
+    kind = ""
+
+    def units(self, request) -> tuple[str, str, str]:
+        """(unit to read, unit to fill on a miss, canonical result URL)."""
+        raise NotImplementedError
+
+    def get(self, request: Request, *args, **kwargs) -> HttpResponse:
+        read_unit, fill_unit, result_url = self.units(request)
+        throttle = read_throttle()
+        pipe = get_valkey().pipeline(transaction=False)
+        pipe.hgetall(store.entry_key(read_unit))
+        throttle.queue(pipe, request)
+        store.count(self.kind, "requests", pipe=pipe)
+        fields, count, _, _ = pipe.execute()
+        throttle.check(count)
+
+        entry = store.parse_entry(fields)
+        state = entry.state() if entry is not None else "missing"
+        if state == "missing":
+            return self.start_fetch(
+                request, kind=self.kind, units=[fill_unit], result_url=result_url, missing=[fill_unit]
+            )
+        if state == "stale":
+            store.count(self.kind, "stale")
+            self.refresh_in_background(kind=self.kind, units=[fill_unit], result_url=result_url)
+
+        headers = cache_headers(etag=entry.etag, state=state, fresh_until=entry.fresh_until)
+        if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), entry.etag):
+            response = HttpResponseNotModified()
+            for name, value in headers.items():
+                response[name] = value
+            return response
+        if accepts_gzip(request):
+            response = HttpResponse(entry.body, content_type=entry.content_type, headers=headers)
+            response["Content-Encoding"] = "gzip"
+        else:
+            response = HttpResponse(entry.raw(), content_type=entry.content_type, headers=headers)
+        return response
+
+
+POINT_PARAMETERS = [
+    OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True, description="Latitude, -90 to 90."),
+    OpenApiParameter("lng", OpenApiTypes.DOUBLE, required=True, description="Longitude, -180 to 180."),
+]
+DATA_RESPONSES = {
+    202: OpenApiResponse(JobSerializer, description="Not cached yet: poll the job at `Location`."),
+    304: OpenApiResponse(description="Not modified (`If-None-Match` matched the ETag)."),
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input; nothing reached the upstream."),
+    429: OpenApiResponse(ErrorSerializer, description="Too many requests from this client."),
+    502: OpenApiResponse(ErrorSerializer, description="The upstream rejected this request recently."),
+    503: OpenApiResponse(ErrorSerializer, description="The fetch could not be queued."),
+}
+
+
+def _point_url(path: str, lat: float, lng: float) -> str:
+    return f"/api/v1/{path}?{urlencode({'lat': f'{lat:.1f}', 'lng': f'{lng:.1f}'})}"
+
+
+class ClimateView(SingleEntryView):
+    kind = "climate"
+
+    def units(self, request):
+        lat, lng = climate.snap(*parse_point(request))
+        unit = climate.unit_for(lat, lng)
+        return unit, unit, _point_url("climate/", lat, lng)
+
+    @extend_schema(
+        summary="Daily temperatures of 30 years (Open-Meteo archive body)",
+        description=(
+            "The Open-Meteo archive answer for the point snapped to the 0.1° grid: "
+            "daily maximum and minimum temperature for 30 full years plus the current year to date."
+        ),
+        parameters=POINT_PARAMETERS,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Open-Meteo body."),
+            **DATA_RESPONSES,
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ClimateSummaryView(SingleEntryView):
+    kind = "climate_summary"
+
+    def units(self, request):
+        lat, lng = climate.snap(*parse_point(request))
+        unit = climate.unit_for(lat, lng)
+        return climate.summary_unit(unit), unit, _point_url("climate/summary/", lat, lng)
+
+    @extend_schema(
+        summary="Frost dates, monthly normals and growing season",
+        parameters=POINT_PARAMETERS,
+        responses={200: ClimateSummarySerializer, **DATA_RESPONSES},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CellsView(PublicDataView):
+    """Buildings in a box, assembled from the grid cells it touches."""
+
+    kind = "buildings"
+
+    def cells_answer(self, request, bbox, result_url: str, render) -> HttpResponse:
+        units = [buildings.cell_unit(*cell) for cell in buildings.cells_for_bbox(*bbox)]
+        throttle = read_throttle()
+        pipe = get_valkey().pipeline(transaction=False)
+        for unit in units:
+            pipe.hgetall(store.entry_key(unit))
+        throttle.queue(pipe, request)
+        store.count(self.kind, "requests", pipe=pipe)
+        results = pipe.execute()
+        throttle.check(results[len(units)])
+
+        entries = [store.parse_entry(fields) for fields in results[: len(units)]]
+        now = time.time()
+        states = [entry.state(now) if entry is not None else "missing" for entry in entries]
+        missing = [unit for unit, state in zip(units, states, strict=True) if state == "missing"]
+        if missing:
+            return self.start_fetch(
+                request, kind=self.kind, units=missing, result_url=result_url, missing=missing
+            )
+        stale = [unit for unit, state in zip(units, states, strict=True) if state == "stale"]
+        if stale:
+            store.count(self.kind, "stale")
+            self.refresh_in_background(kind=self.kind, units=stale, result_url=result_url)
+
+        etag = (
+            '"'
+            + hashlib.blake2b(
+                ("|".join(entry.etag for entry in entries) + result_url).encode(), digest_size=16
+            ).hexdigest()
+            + '"'
+        )
+        headers = cache_headers(
+            etag=etag,
+            state="stale" if stale else "fresh",
+            fresh_until=min(entry.fresh_until for entry in entries),
+        )
+        if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), etag):
+            response = HttpResponseNotModified()
+            for name, value in headers.items():
+                response[name] = value
+            return response
+        payloads = [entry.json() for entry in entries]
+        return Response(render(payloads), headers=headers)
+
+
+def _bbox_text(bbox) -> str:
+    return ",".join(f"{value:.6f}".rstrip("0").rstrip(".") for value in bbox)
+
+
+class BuildingsView(CellsView):
+    @extend_schema(
+        summary="Building footprints with heights in a box (GeoJSON)",
+        description=(
+            "Footprints from OpenStreetMap in `bbox`, one feature per way, clipped to the box. "
+            "Heights come from the `height` tag, else `building:levels` x 3 m, else a default."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "bbox",
+                OpenApiTypes.STR,
+                required=True,
+                description="south,west,north,east in degrees; area at most BUILDINGS_MAX_BBOX_AREA deg².",
+            )
+        ],
+        responses={200: BuildingsSerializer, **DATA_RESPONSES},
+    )
+    def get(self, request: Request, *args, **kwargs) -> HttpResponse:
+        bbox = buildings.parse_bbox(request.query_params.get("bbox"))
+        result_url = f"/api/v1/buildings/?{urlencode({'bbox': _bbox_text(bbox)})}"
+        return self.cells_answer(
+            request, bbox, result_url, lambda payloads: buildings.feature_collection(payloads, bbox)
+        )
+
+
+class OverpassView(CellsView):
+    """Overpass clients can point here: GET ``?data=`` or POST ``data``/``query``."""
+
+    def answer(self, request: Request, query) -> HttpResponse:
+        bbox = buildings.parse_overpass_query(query)
+        result_url = "/api/v1/overpass/?" + urlencode({"data": buildings.overpass_query_for(bbox)})
+
+        def render(payloads):
+            osm_base = max((payload.get("osm_base") or "" for payload in payloads), default="") or None
+            return buildings.overpass_body(payloads, bbox, osm_base)
+
+        return self.cells_answer(request, bbox, result_url, render)
+
+    @extend_schema(
+        summary="Drop-in Overpass interpreter (GET form)",
+        parameters=[OpenApiParameter("data", OpenApiTypes.STR, required=True, description="The query.")],
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="Overpass JSON."), **DATA_RESPONSES},
+    )
+    def get(self, request: Request, *args, **kwargs) -> HttpResponse:
+        return self.answer(request, request.query_params.get("data"))
+
+    @extend_schema(
+        summary="Drop-in Overpass interpreter for the building-in-a-box query",
+        description=(
+            "Accepts only `" + buildings.ACCEPTED_QUERY_SHAPE + "` (as JSON `query` or form field `data`) "
+            "and answers in Overpass JSON from the same cache as `buildings/`. Any other query is "
+            "refused with 400."
+        ),
+        request=OverpassQuerySerializer,
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="Overpass JSON."), **DATA_RESPONSES},
+    )
+    def post(self, request: Request, *args, **kwargs) -> HttpResponse:
+        data = request.data if hasattr(request.data, "get") else {}
+        return self.answer(request, data.get("query", data.get("data")))
+
+
+class JobView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="The state of a fetch job",
+        responses={200: JobSerializer, 404: OpenApiResponse(ErrorSerializer, description="Unknown job.")},
+    )
+    def get(self, request: Request, job_id: str) -> Response:
+        job = jobs.job_get(job_id)
+        if job is None:
+            raise ApplicationError(f"No job with id '{job_id[:64]}'.", code="not_found", status_code=404)
+        headers = {"Cache-Control": "no-store"}
+        if not job.finished:
+            headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return Response(job.as_resource(), headers=headers)

@@ -1,0 +1,37 @@
+"""Overpass API: building footprints in a box, with a server-built query."""
+
+from django.conf import settings
+
+from . import http
+
+# The only query this project sends (and accepts from clients, see
+# upstream/buildings.py): ways tagged building in a south,west,north,east box,
+# their nodes, in JSON.
+QUERY_TEMPLATE = '[out:json][timeout:25];(way["building"]({s},{w},{n},{e}););out body;>;out skel qt;'
+
+
+def building_query(south: float, west: float, north: float, east: float) -> str:
+    return QUERY_TEMPLATE.format(s=_fmt(south), w=_fmt(west), n=_fmt(north), e=_fmt(east))
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.5f}".rstrip("0").rstrip(".")
+
+
+def fetch_buildings(south: float, west: float, north: float, east: float) -> dict:
+    response = http.request(
+        "POST",
+        settings.OVERPASS_URL,
+        read_timeout=settings.OVERPASS_READ_TIMEOUT,
+        data={"data": building_query(south, west, north, east)},
+    )
+    body = http.json_body(response)
+    remark = body.get("remark")
+    if remark:
+        # Overpass reports timeouts and out-of-memory with HTTP 200 and a
+        # remark; the elements are partial and must not be cached.
+        raise http.UpstreamError("upstream_runtime_error", f"Overpass: {remark}", True)
+    elements = body.get("elements")
+    if not isinstance(elements, list):
+        raise http.UpstreamError("upstream_invalid_response", "Overpass answered without elements", True)
+    return body

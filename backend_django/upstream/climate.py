@@ -1,0 +1,236 @@
+"""Climate: 30 years of daily temperatures from Open-Meteo, and frost statistics.
+
+The point is snapped to a 0.1° grid (the reanalysis resolution) so that
+neighbours share one cache entry. The stored body is Open-Meteo's own answer
+covering CLIMATE_YEARS full calendar years plus the current year to date; a
+refresh fetches only the recent tail and merges it in, because past days never
+change apart from the last few months.
+"""
+
+import json
+import math
+import statistics
+from datetime import date, timedelta
+
+from django.conf import settings
+
+from .clients import open_meteo
+
+ARCHIVE_LAG_DAYS = 5  # the archive trails real time by about five days
+SPRING_END_DOY = 172  # spring window: days 1-172 in the north, 173-366 in the south
+
+
+def snap(lat: float, lng: float) -> tuple[float, float]:
+    """The 0.1° grid point a coordinate belongs to."""
+    # "+ 0.0" turns -0.0 into 0.0, so both sides of the equator share a key.
+    return round(lat * 10) / 10 + 0.0, round(lng * 10) / 10 + 0.0
+
+
+def unit_for(lat: float, lng: float) -> str:
+    slat, slng = snap(lat, lng)
+    return f"climate:{slat:.1f}:{slng:.1f}"
+
+
+def summary_unit(unit: str) -> str:
+    return unit.replace("climate:", "climate_summary:", 1)
+
+
+def parse_unit(unit: str) -> tuple[float, float]:
+    _, lat, lng = unit.split(":")
+    return float(lat), float(lng)
+
+
+def full_range(today: date) -> tuple[date, date]:
+    """Jan 1 CLIMATE_YEARS years back, to the newest day the archive has."""
+    return date(today.year - settings.CLIMATE_YEARS, 1, 1), today - timedelta(days=ARCHIVE_LAG_DAYS)
+
+
+def tail_range(body: dict, today: date) -> tuple[date, date] | None:
+    """The recent days a refresh re-fetches: the revision window plus any gap."""
+    times = body["daily"]["time"]
+    end = today - timedelta(days=ARCHIVE_LAG_DAYS)
+    if not times:
+        return None
+    last = date.fromisoformat(times[-1])
+    start = min(last + timedelta(days=1), end - timedelta(days=settings.CLIMATE_REFRESH_TAIL_DAYS))
+    first_wanted = full_range(today)[0]
+    if last < first_wanted or start > end:
+        return None
+    return start, end
+
+
+def merge_tail(body: dict, tail: dict, today: date) -> dict:
+    """``body`` with the days of ``tail`` replaced or appended, trimmed to the window."""
+    daily, new = body["daily"], tail["daily"]
+    keys = [key for key in daily if isinstance(daily[key], list)]
+    by_day = {day: i for i, day in enumerate(daily["time"])}
+    merged = {key: list(daily[key]) for key in keys}
+    for j, day in enumerate(new["time"]):
+        if day in by_day:
+            for key in keys:
+                merged[key][by_day[day]] = new[key][j]
+        else:
+            for key in keys:
+                merged[key].append(new[key][j])
+    first = full_range(today)[0].isoformat()
+    start = next((i for i, day in enumerate(merged["time"]) if day >= first), len(merged["time"]))
+    result = dict(body)
+    result["daily"] = {key: merged[key][start:] for key in keys}
+    return result
+
+
+def _day_of_year(day: date) -> int:
+    return day.timetuple().tm_yday
+
+
+def _percentiles(values: list[int]) -> dict:
+    if not values:
+        return {"median": None, "p10": None, "p90": None}
+    if len(values) == 1:
+        return {"median": values[0], "p10": values[0], "p90": values[0]}
+    deciles = statistics.quantiles(values, n=10, method="inclusive")
+    return {
+        "median": round(statistics.median(values)),
+        "p10": round(deciles[0]),
+        "p90": round(deciles[-1]),
+    }
+
+
+def _label(doy: int | None) -> str | None:
+    """A day of year as month-day in a common (non-leap) year, e.g. "04-12"."""
+    if doy is None:
+        return None
+    return (date(2001, 1, 1) + timedelta(days=min(doy, 365) - 1)).strftime("%m-%d")
+
+
+def summarize(body: dict, today: date) -> dict:
+    """Frost dates, monthly normals and growing season from a climate body.
+
+    Frost is a day with a minimum at or below 0 °C. In the north the last
+    spring frost is the last frost on days 1-172 and the first fall frost the
+    first one from day 173; in the south the windows swap and the season
+    spans the new year. Only full calendar years count.
+    """
+    daily = body["daily"]
+    first_year = today.year - settings.CLIMATE_YEARS
+    last_year = today.year - 1
+    north = body.get("latitude", 0) >= 0
+    per_year: dict[int, list[tuple[date, float | None, float | None]]] = {}
+    for day_text, tmax, tmin in zip(
+        daily["time"], daily["temperature_2m_max"], daily["temperature_2m_min"], strict=True
+    ):
+        day = date.fromisoformat(day_text)
+        if first_year <= day.year <= last_year:
+            per_year.setdefault(day.year, []).append((day, tmax, tmin))
+
+    # A year counts when most of its minimums are known.
+    years = sorted(year for year, days in per_year.items() if sum(d[2] is not None for d in days) >= 300)
+    spring: list[int] = []
+    fall: list[int] = []
+    seasons: list[int] = []
+    no_spring_frost = no_fall_frost = 0
+    for year in years:
+        frosts = [_day_of_year(d) for d, _, tmin in per_year[year] if tmin is not None and tmin <= 0]
+        days_in_year = 366 if date(year, 12, 31).timetuple().tm_yday == 366 else 365
+        in_first_half = [doy for doy in frosts if doy <= SPRING_END_DOY]
+        in_second_half = [doy for doy in frosts if doy > SPRING_END_DOY]
+        if north:
+            last_spring = max(in_first_half) if in_first_half else None
+            first_fall = min(in_second_half) if in_second_half else None
+            start = last_spring or 0
+            end = first_fall or days_in_year + 1
+            seasons.append(end - start - 1)
+        else:
+            last_spring = max(in_second_half) if in_second_half else None
+            first_fall = min(in_first_half) if in_first_half else None
+            # The southern season runs from spring (late in the year) into
+            # next year's autumn.
+            next_year = [
+                _day_of_year(d)
+                for d, _, tmin in per_year.get(year + 1, [])
+                if tmin is not None and tmin <= 0 and _day_of_year(d) <= SPRING_END_DOY
+            ]
+            if year + 1 in per_year:
+                start = last_spring or SPRING_END_DOY
+                end = (min(next_year) if next_year else SPRING_END_DOY + 1) + days_in_year
+                seasons.append(end - start - 1)
+        if last_spring is None:
+            no_spring_frost += 1
+        else:
+            spring.append(last_spring)
+        if first_fall is None:
+            no_fall_frost += 1
+        else:
+            fall.append(first_fall)
+
+    monthly = []
+    for month in range(1, 13):
+        mins = [
+            tmin for year in years for d, _, tmin in per_year[year] if d.month == month and tmin is not None
+        ]
+        maxs = [
+            tmax for year in years for d, tmax, _ in per_year[year] if d.month == month and tmax is not None
+        ]
+        monthly.append(
+            {
+                "month": month,
+                "mean_min": round(statistics.fmean(mins), 1) if mins else None,
+                "mean_max": round(statistics.fmean(maxs), 1) if maxs else None,
+            }
+        )
+
+    last_spring_stats = _percentiles(spring)
+    first_fall_stats = _percentiles(fall)
+    return {
+        "latitude": body.get("latitude"),
+        "longitude": body.get("longitude"),
+        "elevation": body.get("elevation"),
+        "timezone": body.get("timezone"),
+        "hemisphere": "north" if north else "south",
+        "years": len(years),
+        "first_year": years[0] if years else None,
+        "last_year": years[-1] if years else None,
+        "last_spring_frost": {
+            **last_spring_stats,
+            "median_date": _label(last_spring_stats["median"]),
+            "years_without_frost": no_spring_frost,
+        },
+        "first_fall_frost": {
+            **first_fall_stats,
+            "median_date": _label(first_fall_stats["median"]),
+            "years_without_frost": no_fall_frost,
+        },
+        "growing_season_days": _percentiles(seasons),
+        "monthly": monthly,
+    }
+
+
+def fetch_unit(unit: str, existing: dict | None, today: date) -> tuple[dict, float]:
+    """Fetch what ``unit`` needs: the tail when a body exists, else everything.
+
+    Returns the new body and the weight the fetch cost (for the logs).
+    """
+    lat, lng = parse_unit(unit)
+    if existing is not None:
+        window = tail_range(existing, today)
+        if window is not None:
+            tail = open_meteo.fetch_daily(lat, lng, *window)
+            return merge_tail(existing, tail, today), open_meteo.weighted_calls(*window)
+    start, end = full_range(today)
+    return open_meteo.fetch_daily(lat, lng, start, end), open_meteo.weighted_calls(start, end)
+
+
+def weight_of(unit: str, existing: dict | None, today: date) -> float:
+    if existing is not None:
+        window = tail_range(existing, today)
+        if window is not None:
+            return open_meteo.weighted_calls(*window)
+    return open_meteo.weighted_calls(*full_range(today))
+
+
+def encode(body: dict) -> bytes:
+    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+
+
+def valid_coordinate(value: float) -> bool:
+    return math.isfinite(value)

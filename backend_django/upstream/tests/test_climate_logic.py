@@ -1,0 +1,108 @@
+"""Frost statistics, snapping and the tail merge, on hand-made data."""
+
+from datetime import date, timedelta
+
+from backend_django.upstream import climate
+
+TODAY = date(2026, 11, 23)
+
+
+def make_body(lat: float, frost_days: dict[int, list[int]], years=range(1996, 2026), extra_days=0):
+    """A body with tmin = 5 °C except on the given days of year per year."""
+    times, tmax, tmin = [], [], []
+    day = date(years[0], 1, 1)
+    end = date(years[-1], 12, 31) + timedelta(days=extra_days)
+    while day <= end:
+        times.append(day.isoformat())
+        doy = day.timetuple().tm_yday
+        tmin.append(-1.5 if doy in frost_days.get(day.year, []) else 5.0)
+        tmax.append(10.0 + day.month)
+        day += timedelta(days=1)
+    return {
+        "latitude": lat,
+        "longitude": 10.05,
+        "timezone": "Etc/GMT",
+        "daily": {"time": times, "temperature_2m_max": tmax, "temperature_2m_min": tmin},
+    }
+
+
+def test_snap_to_tenth_degree_grid():
+    assert climate.snap(37.7749, -122.4194) == (37.8, -122.4)
+    assert climate.unit_for(37.7749, -122.4194) == "climate:37.8:-122.4"
+    assert climate.unit_for(37.76, -122.44) == climate.unit_for(37.8, -122.4)
+    assert climate.unit_for(-0.04, 0.04) == climate.unit_for(0.04, -0.04) == "climate:0.0:0.0"
+
+
+def test_northern_frost_dates_percentiles_and_season():
+    # Last spring frost on day 90 + (year % 10), first fall frost on day 290 + (year % 10).
+    frost = {year: [10, 90 + year % 10, 290 + year % 10, 350] for year in range(1996, 2026)}
+    summary = climate.summarize(make_body(45.05, frost), TODAY)
+    assert summary["hemisphere"] == "north"
+    assert summary["years"] == 30
+    assert (summary["first_year"], summary["last_year"]) == (1996, 2025)
+    spring = summary["last_spring_frost"]
+    # Days 90..99, three years each: median 94.5 (rounds to even), deciles 90.9 and 98.1.
+    assert (spring["median"], spring["p10"], spring["p90"]) == (94, 91, 98)
+    assert spring["years_without_frost"] == 0
+    assert spring["median_date"] == "04-04"
+    fall = summary["first_fall_frost"]
+    assert (fall["median"], fall["p10"], fall["p90"]) == (294, 291, 298)
+    # Season = first fall - last spring - 1 = 199 every year.
+    assert summary["growing_season_days"] == {"median": 199, "p10": 199, "p90": 199}
+    # January: one frost day at -1.5 °C among 31 days at 5 °C.
+    assert summary["monthly"][0] == {"month": 1, "mean_min": round((30 * 5 - 1.5) / 31, 1), "mean_max": 11.0}
+
+
+def test_years_without_frost_are_counted():
+    frost = {year: ([60] if year % 3 == 0 else []) for year in range(1996, 2026)}
+    summary = climate.summarize(make_body(30.05, frost), TODAY)
+    assert summary["last_spring_frost"]["years_without_frost"] == 20
+    assert summary["first_fall_frost"]["years_without_frost"] == 30
+    assert summary["first_fall_frost"]["median"] is None
+    assert summary["last_spring_frost"]["median"] == 60
+
+
+def test_southern_hemisphere_windows_swap():
+    # South: last spring frost late in the year (day 250), first fall frost early (day 140).
+    frost = {year: [140, 250] for year in range(1996, 2026)}
+    summary = climate.summarize(make_body(-35.05, frost), TODAY)
+    assert summary["hemisphere"] == "south"
+    assert summary["last_spring_frost"]["median"] == 250
+    assert summary["first_fall_frost"]["median"] == 140
+    # From day 250 to day 140 of the next year.
+    assert summary["growing_season_days"]["median"] in (254, 255)
+
+
+def test_partial_current_year_is_not_counted():
+    body = make_body(45.05, {}, extra_days=300)
+    assert climate.summarize(body, TODAY)["years"] == 30
+
+
+def test_full_and_tail_ranges():
+    start, end = climate.full_range(TODAY)
+    assert start == date(1996, 1, 1)
+    assert end == TODAY - timedelta(days=5)
+    body = make_body(45.05, {}, years=range(1996, 2026), extra_days=280)  # up to ~2026-10-08
+    tail_start, tail_end = climate.tail_range(body, TODAY)
+    assert tail_end == end
+    assert (tail_end - tail_start).days <= 95
+    assert tail_start <= date.fromisoformat(body["daily"]["time"][-1])
+
+
+def test_merge_tail_replaces_revised_days_and_appends_new_ones():
+    body = make_body(45.05, {}, extra_days=10)
+    last = date.fromisoformat(body["daily"]["time"][-1])
+    tail_days = [last - timedelta(days=2) + timedelta(days=i) for i in range(6)]
+    tail = {
+        "daily": {
+            "time": [d.isoformat() for d in tail_days],
+            "temperature_2m_max": [30.0] * 6,
+            "temperature_2m_min": [-9.0] * 6,
+        }
+    }
+    merged = climate.merge_tail(body, tail, TODAY)
+    times = merged["daily"]["time"]
+    assert times == sorted(times) and len(times) == len(set(times))
+    assert len(times) == len(body["daily"]["time"]) + 3
+    assert merged["daily"]["temperature_2m_min"][-6:] == [-9.0] * 6
+    assert body["daily"]["temperature_2m_min"][-1] == 5.0  # the original is untouched
