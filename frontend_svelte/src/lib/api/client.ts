@@ -30,10 +30,10 @@ export type Plan = Model<'Plan'> & { id: string; data_status?: DataStatus };
 export type PaginatedPlanList = Omit<Model<'PaginatedPlanList'>, 'results'> & { results: Plan[] };
 export type Job = Model<'Job'>;
 export type ClimateSummary = Model<'ClimateSummary'>;
-export type BuildingCollection = Model<'BuildingCollection'>;
+export type BuildingCollection = Model<'Buildings'>;
 export type BuildingFeature = Model<'BuildingFeature'>;
 export type DataKind = 'climate' | 'buildings' | 'canopy';
-export type DataState = Model<'DataState'>;
+export type DataState = Model<'DataKindStatus'>;
 
 export const API_PREFIX = '/api/v1';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);

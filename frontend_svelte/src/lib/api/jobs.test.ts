@@ -21,7 +21,7 @@ function job(status: Job['status'], done = 0, total = 3, extra: Partial<Job> = {
 		status,
 		progress: { done, total },
 		error: null,
-		result_url: status === 'succeeded' ? RESULT_URL : null,
+		result_url: RESULT_URL,
 		created_at: '2026-11-23T12:00:00Z',
 		updated_at: '2026-11-23T12:00:00Z',
 		...extra

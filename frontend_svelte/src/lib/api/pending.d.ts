@@ -4,22 +4,6 @@
  */
 
 export interface paths {
-	'/api/v1/buildings/': {
-		parameters: {
-			query?: never;
-			header?: never;
-			path?: never;
-			cookie?: never;
-		};
-		get: operations['buildings_retrieve'];
-		put?: never;
-		post?: never;
-		delete?: never;
-		options?: never;
-		head?: never;
-		patch?: never;
-		trace?: never;
-	};
 	'/api/v1/canopy/': {
 		parameters: {
 			query?: never;
@@ -36,149 +20,10 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
-	'/api/v1/climate/summary/': {
-		parameters: {
-			query?: never;
-			header?: never;
-			path?: never;
-			cookie?: never;
-		};
-		get: operations['climate_summary_retrieve'];
-		put?: never;
-		post?: never;
-		delete?: never;
-		options?: never;
-		head?: never;
-		patch?: never;
-		trace?: never;
-	};
-	'/api/v1/jobs/{id}/': {
-		parameters: {
-			query?: never;
-			header?: never;
-			path: {
-				id: string;
-			};
-			cookie?: never;
-		};
-		get: operations['jobs_retrieve'];
-		put?: never;
-		post?: never;
-		delete?: never;
-		options?: never;
-		head?: never;
-		patch?: never;
-		trace?: never;
-	};
-	'/api/v1/plans/{id}/prefetch/': {
-		parameters: {
-			query?: never;
-			header?: never;
-			path: {
-				id: string;
-			};
-			cookie?: never;
-		};
-		get?: never;
-		put?: never;
-		post: operations['plans_prefetch_create'];
-		delete?: never;
-		options?: never;
-		head?: never;
-		patch?: never;
-		trace?: never;
-	};
 }
 export type webhooks = Record<string, never>;
 export interface components {
-	schemas: {
-		BuildingCollection: {
-			features: components['schemas']['BuildingFeature'][];
-			/** @enum {string} */
-			type: 'FeatureCollection';
-		};
-		BuildingFeature: {
-			geometry: components['schemas']['BuildingPolygon'];
-			id?: string | number;
-			properties: components['schemas']['BuildingProperties'];
-			/** @enum {string} */
-			type: 'Feature';
-		};
-		BuildingPolygon: {
-			coordinates: number[][][];
-			/** @enum {string} */
-			type: 'Polygon';
-		};
-		BuildingProperties: {
-			height_m: number;
-			/** @enum {string} */
-			height_source: 'tag' | 'levels' | 'default';
-			levels: number | null;
-			osm_id: number;
-		};
-		ClimateSummary: {
-			first_fall_frost: components['schemas']['FrostDates'];
-			first_year: number;
-			growing_season_days: components['schemas']['GrowingSeason'];
-			/** @enum {string} */
-			hemisphere: 'north' | 'south';
-			last_spring_frost: components['schemas']['FrostDates'];
-			last_year: number;
-			latitude: number;
-			longitude: number;
-			monthly: components['schemas']['MonthlyNormal'][];
-			timezone: string;
-			years: number;
-		};
-		DataState: {
-			job_id: string | null;
-			/** @enum {string} */
-			state: 'fresh' | 'stale' | 'missing' | 'fetching';
-		};
-		DataStatus: {
-			buildings: components['schemas']['DataState'];
-			canopy: components['schemas']['DataState'];
-			climate: components['schemas']['DataState'];
-		};
-		/** @description Day-of-year statistics; null when there is no frost. */
-		FrostDates: {
-			median: number | null;
-			p10: number | null;
-			p90: number | null;
-			years_without_frost: number;
-		};
-		GrowingSeason: {
-			median: number | null;
-			p10: number | null;
-			p90: number | null;
-		};
-		Job: {
-			/** Format: date-time */
-			created_at: string;
-			error: components['schemas']['JobError'] | null;
-			id: string;
-			kind: string;
-			progress: components['schemas']['JobProgress'];
-			result_url: string | null;
-			/** @enum {string} */
-			status: 'queued' | 'running' | 'succeeded' | 'failed';
-			/** Format: date-time */
-			updated_at: string;
-		};
-		JobError: {
-			code: string;
-			message: string;
-		};
-		JobProgress: {
-			done: number;
-			total: number;
-		};
-		MonthlyNormal: {
-			mean_max: number | null;
-			mean_min: number | null;
-			month: number;
-		};
-	};
+	schemas: never;
 	responses: never;
 	parameters: never;
 	requestBodies: never;
@@ -187,35 +32,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-	buildings_retrieve: {
-		parameters: {
-			query: {
-				bbox: string;
-			};
-			header?: never;
-			path?: never;
-			cookie?: never;
-		};
-		requestBody?: never;
-		responses: {
-			200: {
-				headers: {
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': components['schemas']['BuildingCollection'];
-				};
-			};
-			202: {
-				headers: {
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': components['schemas']['Job'];
-				};
-			};
-		};
-	};
 	canopy_retrieve: {
 		parameters: {
 			query: {
@@ -236,85 +52,12 @@ export interface operations {
 					'image/tiff': string;
 				};
 			};
+			/** @description Not cached yet: poll the job at `Location` (a Job, see the main schema). */
 			202: {
 				headers: {
 					[name: string]: unknown;
 				};
-				content: {
-					'application/json': components['schemas']['Job'];
-				};
-			};
-		};
-	};
-	climate_summary_retrieve: {
-		parameters: {
-			query: {
-				lat: number;
-				lng: number;
-			};
-			header?: never;
-			path?: never;
-			cookie?: never;
-		};
-		requestBody?: never;
-		responses: {
-			200: {
-				headers: {
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': components['schemas']['ClimateSummary'];
-				};
-			};
-			202: {
-				headers: {
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': components['schemas']['Job'];
-				};
-			};
-		};
-	};
-	jobs_retrieve: {
-		parameters: {
-			query?: never;
-			header?: never;
-			path: {
-				id: string;
-			};
-			cookie?: never;
-		};
-		requestBody?: never;
-		responses: {
-			200: {
-				headers: {
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': components['schemas']['Job'];
-				};
-			};
-		};
-	};
-	plans_prefetch_create: {
-		parameters: {
-			query?: never;
-			header?: never;
-			path: {
-				id: string;
-			};
-			cookie?: never;
-		};
-		requestBody?: never;
-		responses: {
-			202: {
-				headers: {
-					[name: string]: unknown;
-				};
-				content: {
-					'application/json': components['schemas']['Job'];
-				};
+				content?: never;
 			};
 		};
 	};

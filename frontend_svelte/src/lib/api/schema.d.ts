@@ -245,6 +245,66 @@ export interface paths {
 		patch: operations['auth_user_partial_update'];
 		trace?: never;
 	};
+	'/api/v1/buildings/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Building footprints with heights in a box (GeoJSON)
+		 * @description Footprints from OpenStreetMap in `bbox`, one feature per way, clipped to the box. Heights come from the `height` tag, else `building:levels` x 3 m, else a default.
+		 */
+		get: operations['buildings_retrieve'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/climate/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Daily temperatures of 30 years (Open-Meteo archive body)
+		 * @description The Open-Meteo archive answer for the point snapped to the 0.1° grid: daily maximum and minimum temperature for 30 full years plus the current year to date.
+		 */
+		get: operations['climate_retrieve'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/climate/summary/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Frost dates, monthly normals and growing season
+		 * @description An endpoint answered by one stored body (climate, its summary, canopy).
+		 */
+		get: operations['climate_summary_retrieve'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/health/': {
 		parameters: {
 			query?: never;
@@ -256,6 +316,47 @@ export interface paths {
 		get: operations['health_retrieve'];
 		put?: never;
 		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/jobs/{job_id}/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/** The state of a fetch job */
+		get: operations['jobs_retrieve'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/overpass/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Drop-in Overpass interpreter (GET form)
+		 * @description Overpass clients can point here: GET ``?data=`` or POST ``data``/``query``.
+		 */
+		get: operations['overpass_retrieve'];
+		put?: never;
+		/**
+		 * Drop-in Overpass interpreter for the building-in-a-box query
+		 * @description Accepts only `[out:json][timeout:N];(way["building"](south,west,north,east););out body;>;out skel qt;` (as JSON `query` or form field `data`) and answers in Overpass JSON from the same cache as `buildings/`. Any other query is refused with 400.
+		 */
+		post: operations['overpass_create'];
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -316,6 +417,26 @@ export interface paths {
 		 * @description The signed-in person's garden plans; nobody sees or changes another's.
 		 */
 		patch: operations['plans_partial_update'];
+		trace?: never;
+	};
+	'/api/v1/plans/{id}/prefetch/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Cache everything the plan page needs, now
+		 * @description Queues (or joins) the warm job that fetches the plan's climate, buildings and canopy data into the cache, and answers with it. Poll `Location` like any other job.
+		 */
+		post: operations['plans_prefetch'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
 		trace?: never;
 	};
 	'/api/v1/plans/batch/': {
@@ -419,18 +540,152 @@ export interface components {
 			/** @description The resulting plan of each op, in order; null for a DELETE. */
 			results: components['schemas']['Plan'][];
 		};
+		BuildingFeature: {
+			geometry: components['schemas']['Polygon'];
+			id: string;
+			properties: components['schemas']['BuildingProperties'];
+			type: components['schemas']['BuildingFeatureTypeEnum'];
+		};
+		/**
+		 * @description * `Feature` - Feature
+		 * @enum {string}
+		 */
+		BuildingFeatureTypeEnum: 'Feature';
+		BuildingProperties: {
+			clipped: boolean;
+			/** Format: double */
+			height_m: number;
+			height_source: components['schemas']['HeightSourceEnum'];
+			/** Format: double */
+			levels: number | null;
+			name: string | null;
+			osm_id: number;
+		};
+		Buildings: {
+			/** @description west, south, east, north */
+			bbox: number[];
+			features: components['schemas']['BuildingFeature'][];
+			type: components['schemas']['BuildingsTypeEnum'];
+		};
+		/**
+		 * @description * `FeatureCollection` - FeatureCollection
+		 * @enum {string}
+		 */
+		BuildingsTypeEnum: 'FeatureCollection';
+		ClimateSummary: {
+			/** Format: double */
+			elevation: number | null;
+			first_fall_frost: components['schemas']['FrostStats'];
+			first_year: number | null;
+			growing_season_days: components['schemas']['Spread'];
+			hemisphere: components['schemas']['HemisphereEnum'];
+			last_spring_frost: components['schemas']['FrostStats'];
+			last_year: number | null;
+			/** Format: double */
+			latitude: number;
+			/** Format: double */
+			longitude: number;
+			monthly: components['schemas']['Monthly'][];
+			timezone: string | null;
+			years: number;
+		};
 		Csrf: {
 			csrf_token: string;
 		};
+		DataKindStatus: {
+			/** @description The job filling it, while fetching. */
+			job_id: string | null;
+			/**
+			 * @description unknown: the cache could not be asked (Valkey unreachable).
+			 *
+			 *     * `fresh` - fresh
+			 *     * `stale` - stale
+			 *     * `missing` - missing
+			 *     * `fetching` - fetching
+			 *     * `unknown` - unknown
+			 */
+			state: components['schemas']['StateEnum'];
+		};
+		DataStatus: {
+			buildings: components['schemas']['DataKindStatus'];
+			canopy?: components['schemas']['DataKindStatus'];
+			climate: components['schemas']['DataKindStatus'];
+		};
+		Error: {
+			error: components['schemas']['ErrorDetail'];
+		};
+		ErrorDetail: {
+			code: string;
+			fields?: {
+				[key: string]: unknown;
+			};
+			message: string;
+		};
+		FrostStats: {
+			/** @description Day of year. */
+			median: number | null;
+			/** @description MM-DD of the median in a common year. */
+			median_date: string | null;
+			p10: number | null;
+			p90: number | null;
+			years_without_frost: number;
+		};
 		Health: {
 			checks: components['schemas']['HealthChecks'];
-			status: components['schemas']['StatusEnum'];
+			status: components['schemas']['HealthStatusEnum'];
 		};
 		HealthChecks: {
 			broker: string;
 			cache: string;
 			database: string;
 		};
+		/**
+		 * @description * `ok` - ok
+		 *     * `error` - error
+		 * @enum {string}
+		 */
+		HealthStatusEnum: 'ok' | 'error';
+		/**
+		 * @description * `tag` - tag
+		 *     * `levels` - levels
+		 *     * `default` - default
+		 * @enum {string}
+		 */
+		HeightSourceEnum: 'tag' | 'levels' | 'default';
+		/**
+		 * @description * `north` - north
+		 *     * `south` - south
+		 * @enum {string}
+		 */
+		HemisphereEnum: 'north' | 'south';
+		Job: {
+			/** Format: date-time */
+			created_at: string;
+			error: components['schemas']['JobError'] | null;
+			id: string;
+			kind: string;
+			progress: components['schemas']['JobProgress'];
+			result_url: string;
+			status: components['schemas']['JobStatusEnum'];
+			/** Format: date-time */
+			updated_at: string;
+		};
+		JobError: {
+			code: string;
+			message: string;
+		};
+		JobProgress: {
+			done: number;
+			total: number;
+		};
+		/**
+		 * @description * `queued` - queued
+		 *     * `running` - running
+		 *     * `succeeded` - succeeded
+		 *     * `failed` - failed
+		 * @enum {string}
+		 */
+		JobStatusEnum: 'queued' | 'running' | 'succeeded' | 'failed';
 		/**
 		 * @description Email + password login that counts failures.
 		 *
@@ -444,6 +699,13 @@ export interface components {
 			email: string;
 			password: string;
 		};
+		Monthly: {
+			/** Format: double */
+			mean_max: number | null;
+			/** Format: double */
+			mean_min: number | null;
+			month: number;
+		};
 		/**
 		 * @description * `PUT` - PUT
 		 *     * `PATCH` - PATCH
@@ -451,6 +713,10 @@ export interface components {
 		 * @enum {string}
 		 */
 		OpEnum: 'PUT' | 'PATCH' | 'DELETE';
+		OverpassQueryRequest: {
+			/** @description The building-in-a-box Overpass QL query. */
+			query: string;
+		};
 		PaginatedPlanList: {
 			/** @example 123 */
 			count: number;
@@ -516,6 +782,8 @@ export interface components {
 			data?: {
 				[key: string]: unknown;
 			};
+			/** @description Per data kind: whether the plan's data is cached (fresh, stale), missing, or being fetched (with the job id). */
+			readonly data_status: components['schemas']['DataStatus'];
 			/**
 			 * Format: uuid
 			 * @description Client-generated UUID (optional on create; the server makes one when absent).
@@ -564,6 +832,15 @@ export interface components {
 			/** @description IANA time zone name, e.g. Europe/Berlin. */
 			timezone?: string;
 		};
+		Polygon: {
+			coordinates: number[][][];
+			type: components['schemas']['PolygonTypeEnum'];
+		};
+		/**
+		 * @description * `Polygon` - Polygon
+		 * @enum {string}
+		 */
+		PolygonTypeEnum: 'Polygon';
 		RegisterRequest: {
 			/** Format: email */
 			email: string;
@@ -578,12 +855,20 @@ export interface components {
 		RestAuthDetail: {
 			readonly detail: string;
 		};
+		Spread: {
+			median: number | null;
+			p10: number | null;
+			p90: number | null;
+		};
 		/**
-		 * @description * `ok` - ok
-		 *     * `error` - error
+		 * @description * `fresh` - fresh
+		 *     * `stale` - stale
+		 *     * `missing` - missing
+		 *     * `fetching` - fetching
+		 *     * `unknown` - unknown
 		 * @enum {string}
 		 */
-		StatusEnum: 'ok' | 'error';
+		StateEnum: 'fresh' | 'stale' | 'missing' | 'fetching' | 'unknown';
 		/** @description Serializer for Token model. */
 		Token: {
 			key: string;
@@ -907,6 +1192,235 @@ export interface operations {
 			};
 		};
 	};
+	buildings_retrieve: {
+		parameters: {
+			query: {
+				/** @description south,west,north,east in degrees; area at most BUILDINGS_MAX_BBOX_AREA deg². */
+				bbox: string;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Buildings'];
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	climate_retrieve: {
+		parameters: {
+			query: {
+				/** @description Latitude, -90 to 90. */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description Open-Meteo body. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						[key: string]: unknown;
+					};
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	climate_summary_retrieve: {
+		parameters: {
+			query: {
+				/** @description Latitude, -90 to 90. */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['ClimateSummary'];
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
 	health_retrieve: {
 		parameters: {
 			query?: never;
@@ -930,6 +1444,193 @@ export interface operations {
 				};
 				content: {
 					'application/json': components['schemas']['Health'];
+				};
+			};
+		};
+	};
+	jobs_retrieve: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				job_id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Unknown job. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	overpass_retrieve: {
+		parameters: {
+			query: {
+				/** @description The query. */
+				data: string;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description Overpass JSON. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						[key: string]: unknown;
+					};
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	overpass_create: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				'application/json': components['schemas']['OverpassQueryRequest'];
+				'application/x-www-form-urlencoded': components['schemas']['OverpassQueryRequest'];
+				'multipart/form-data': components['schemas']['OverpassQueryRequest'];
+			};
+		};
+		responses: {
+			/** @description Overpass JSON. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						[key: string]: unknown;
+					};
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
 				};
 			};
 		};
@@ -1148,6 +1849,36 @@ export interface operations {
 				};
 				content: {
 					'application/json': components['schemas']['PlanError'];
+				};
+			};
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlanError'];
+				};
+			};
+		};
+	};
+	plans_prefetch: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
 				};
 			};
 			404: {
