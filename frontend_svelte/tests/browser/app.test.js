@@ -5,7 +5,7 @@
 // message saying so: the plans API, the upstream data API (climate, buildings,
 // canopy, jobs) and the upstream simulator are probed at start.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -37,6 +37,11 @@ async function probe(path) {
 }
 
 before(async () => {
+	if (!existsSync(CHROMIUM)) {
+		throw new Error(
+			`No browser at ${CHROMIUM}: \`apt-get install -y chromium\`, or set CHROMIUM_PATH`
+		);
+	}
 	mkdirSync(RESULTS, { recursive: true });
 	stack = await startStack();
 	if (!(await probe('/api/v1/plans/'))) {
