@@ -8,6 +8,9 @@ export interface FormFailure {
 /** What to tell the person when a form submission fails. */
 export function formFailure(err: unknown, fallback = 'That did not work. Try again.'): FormFailure {
 	if (err instanceof ApiError) {
+		if (err.status === 401 || err.status === 403) {
+			return { message: 'Your session has ended. Log in again to continue.', fields: {} };
+		}
 		if (err.status === 429) {
 			return {
 				message: err.message || 'Too many attempts. Wait a little and try again.',
