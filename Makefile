@@ -4,7 +4,7 @@
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
 
-test:       ## Run every test (SQLite + private Valkey unless DATABASE_URL / VALKEY_URL are set)
+test:       ## Run every test: backend (SQLite + private Valkey unless DATABASE_URL / VALKEY_URL are set), then frontend checks and browser tests
 	scripts/test
 
 lint:       ## ruff check and format check

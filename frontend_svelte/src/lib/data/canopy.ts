@@ -1,0 +1,73 @@
+/** Decoding the canopy GeoTIFF and turning heights into an RGBA colour map. */
+import { fromArrayBuffer } from 'geotiff';
+import { CANOPY_RAMP, ramp } from '$lib/geo';
+
+export interface CanopyRaster {
+	width: number;
+	height: number;
+	/** Heights in metres, row by row from the north-west corner. */
+	values: Uint8Array;
+	nodata: number;
+	/** [minX, minY, maxX, maxY] in EPSG:3857 metres. */
+	bbox: [number, number, number, number];
+}
+
+export interface CanopyStats {
+	max: number;
+	mean: number;
+	/** Share of valid pixels with trees (height >= 2 m), 0-1. */
+	cover: number;
+	valid: number;
+}
+
+export async function decodeCanopy(buffer: ArrayBuffer): Promise<CanopyRaster> {
+	const tiff = await fromArrayBuffer(buffer);
+	const image = await tiff.getImage();
+	const [band] = (await image.readRasters({ interleave: false })) as unknown as ArrayLike<number>[];
+	const nodataTag = image.getGDALNoData();
+	const values = band instanceof Uint8Array ? band : Uint8Array.from(band);
+	return {
+		width: image.getWidth(),
+		height: image.getHeight(),
+		values,
+		nodata: nodataTag ?? 255,
+		bbox: image.getBoundingBox() as [number, number, number, number]
+	};
+}
+
+export const TREE_MIN_HEIGHT = 2;
+
+export function canopyStats(raster: CanopyRaster): CanopyStats {
+	let max = 0;
+	let sum = 0;
+	let valid = 0;
+	let trees = 0;
+	for (const v of raster.values) {
+		if (v === raster.nodata) continue;
+		valid++;
+		sum += v;
+		if (v > max) max = v;
+		if (v >= TREE_MIN_HEIGHT) trees++;
+	}
+	return { max, mean: valid ? sum / valid : 0, cover: valid ? trees / valid : 0, valid };
+}
+
+/** RGBA pixels: no data transparent, bare ground faint, trees on a green ramp up to `scaleMax`. */
+export function canopyToRgba(
+	raster: CanopyRaster,
+	scaleMax: number
+): Uint8ClampedArray<ArrayBuffer> {
+	const out = new Uint8ClampedArray(raster.width * raster.height * 4);
+	const top = Math.max(1, scaleMax);
+	raster.values.forEach((v, i) => {
+		const o = i * 4;
+		if (v === raster.nodata) return; // transparent
+		if (v < TREE_MIN_HEIGHT) {
+			out.set([235, 235, 228, 255], o);
+			return;
+		}
+		const [r, g, b] = ramp(CANOPY_RAMP, v / top);
+		out.set([r, g, b, 255], o);
+	});
+	return out;
+}

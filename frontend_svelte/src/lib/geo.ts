@@ -1,0 +1,80 @@
+/** Small geometry and formatting helpers for the plan page's drawings. */
+
+const METRES_PER_DEG_LAT = 110_574;
+const METRES_PER_DEG_LNG_AT_EQUATOR = 111_320;
+const EARTH_RADIUS = 6_378_137; // EPSG:3857 sphere
+
+/** Metres east (x) and north (y) of an origin; fine for a few hundred metres. */
+export function localMetres(
+	lng: number,
+	lat: number,
+	origin: { lat: number; lng: number }
+): { x: number; y: number } {
+	const cosLat = Math.cos((origin.lat * Math.PI) / 180);
+	return {
+		x: (lng - origin.lng) * METRES_PER_DEG_LNG_AT_EQUATOR * cosLat,
+		y: (lat - origin.lat) * METRES_PER_DEG_LAT
+	};
+}
+
+/** Web Mercator (EPSG:3857) metres of a WGS84 point. */
+export function toWebMercator(lng: number, lat: number): { x: number; y: number } {
+	const x = (EARTH_RADIUS * lng * Math.PI) / 180;
+	const y = EARTH_RADIUS * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360));
+	return { x, y };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+export function monthName(month: number): string {
+	return MONTHS[(month - 1 + 12) % 12];
+}
+
+/** "12 Apr" for a day of the year (1-366, counted in a non-leap year; 366 = 31 Dec). */
+export function dayOfYearLabel(day: number | null | undefined): string {
+	if (day === null || day === undefined || !Number.isFinite(day)) return '–';
+	const clamped = Math.min(365, Math.max(1, Math.round(day)));
+	const date = new Date(Date.UTC(2001, 0, clamped));
+	return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]}`;
+}
+
+/** Linear interpolation between two RGB colours, t in [0, 1]. */
+export function mix(a: [number, number, number], b: [number, number, number], t: number) {
+	const k = Math.min(1, Math.max(0, t));
+	return [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * k)) as [number, number, number];
+}
+
+/** A colour ramp through several stops, t in [0, 1]. */
+export function ramp(stops: Array<[number, number, number]>, t: number): [number, number, number] {
+	const k = Math.min(1, Math.max(0, t)) * (stops.length - 1);
+	const i = Math.min(stops.length - 2, Math.floor(k));
+	return mix(stops[i], stops[i + 1], k - i);
+}
+
+export function rgb([r, g, b]: [number, number, number]): string {
+	return `rgb(${r} ${g} ${b})`;
+}
+
+/** Building fill by height: light for low buildings, dark for tall ones. */
+export const BUILDING_RAMP: Array<[number, number, number]> = [
+	[254, 229, 217],
+	[252, 146, 114],
+	[203, 24, 29],
+	[103, 0, 13]
+];
+
+/** Canopy colours by tree height: pale yellow-green to deep green. */
+export const CANOPY_RAMP: Array<[number, number, number]> = [
+	[247, 252, 185],
+	[173, 221, 142],
+	[49, 163, 84],
+	[0, 69, 41]
+];
+
+export function formatCoord(value: number, positive: string, negative: string): string {
+	return `${Math.abs(value).toFixed(4)}° ${value >= 0 ? positive : negative}`;
+}
+
+export function formatLatLng(lat: number, lng: number): string {
+	return `${formatCoord(lat, 'N', 'S')}, ${formatCoord(lng, 'E', 'W')}`;
+}
