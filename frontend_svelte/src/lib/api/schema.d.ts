@@ -295,6 +295,11 @@ export interface paths {
 		/**
 		 * Frost dates, monthly normals and growing season
 		 * @description An endpoint answered by one stored body (climate, its summary, canopy).
+		 *
+		 *     A cached answer takes a fast path: ``dispatch`` answers it from the plain
+		 *     Django request, skipping DRF's request wrapping and content negotiation,
+		 *     which cost as much as the rest of a hit. Misses and errors go through DRF
+		 *     as usual, reusing the one Valkey round trip the fast path already made.
 		 */
 		get: operations['climate_summary_retrieve'];
 		put?: never;
