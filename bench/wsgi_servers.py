@@ -1,4 +1,3 @@
-# ruff: noqa: S603, S607 - starts fixed local commands (servers, wrk)
 """Compare WSGI servers on this project's app: requests per second, one run.
 
 Starts each server on 127.0.0.1 against ``backend_django.config.wsgi`` with

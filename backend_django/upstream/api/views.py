@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from backend_django.core.exceptions import ApplicationError, error_body
 from backend_django.core.valkey import get_valkey
 
-from .. import buildings, climate, jobs, store
+from .. import buildings, canopy, climate, jobs, store
 from .serializers import (
     BuildingsSerializer,
     ClimateSummarySerializer,
@@ -171,7 +171,9 @@ class SingleEntryView(PublicDataView):
             for name, value in headers.items():
                 response[name] = value
             return response
-        if accepts_gzip(request):
+        if not entry.gzipped:  # stored as is (e.g. a deflate GeoTIFF)
+            response = HttpResponse(entry.body, content_type=entry.content_type, headers=headers)
+        elif accepts_gzip(request):
             response = HttpResponse(entry.body, content_type=entry.content_type, headers=headers)
             response["Content-Encoding"] = "gzip"
         else:
@@ -233,6 +235,33 @@ class ClimateSummaryView(SingleEntryView):
         summary="Frost dates, monthly normals and growing season",
         parameters=POINT_PARAMETERS,
         responses={200: ClimateSummarySerializer, **DATA_RESPONSES},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CanopyView(SingleEntryView):
+    kind = "canopy"
+
+    def units(self, request):
+        block = canopy.block_for(*parse_point(request))
+        lat, lng = block.centre_lnglat()
+        result_url = f"/api/v1/canopy/?{urlencode({'lat': f'{lat:.6f}', 'lng': f'{lng:.6f}'})}"
+        return block.unit, block.unit, result_url
+
+    @extend_schema(
+        summary="Canopy heights around a point (GeoTIFF window)",
+        description=(
+            "A small GeoTIFF of tree canopy heights (uint8 metres, EPSG:3857, deflate, nodata 255 = "
+            "no source tile) reaching at least `CANOPY_WINDOW_DEGREES` (0.003°) around the point. "
+            "The point is snapped to a fixed grid of blocks (1024 per zoom-9 tile side), so every "
+            "point of a block gets the same window; `result_url` names the block's centre."
+        ),
+        parameters=POINT_PARAMETERS,
+        responses={
+            (200, "image/tiff"): OpenApiResponse(OpenApiTypes.BINARY, description="GeoTIFF window."),
+            **DATA_RESPONSES,
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

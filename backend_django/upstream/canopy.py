@@ -1,0 +1,342 @@
+"""Canopy-height windows: the grid maths, and reading a window from the tiles.
+
+The source (see the design notes) is one GeoTIFF per zoom-9 Bing quadkey,
+``{CANOPY_URL}/{quadkey}.tif``: uint8 metres, EPSG:3857, stripped (one row
+per strip), 65536 x 65536 pixels, hundreds of MB. We never download a tile:
+GDAL's ``/vsicurl/`` reads the header, the strip offsets it needs and then
+only the rows that cover the window, with HTTP Range requests.
+
+Window grid. Each zoom-9 tile is cut into CANOPY_GRID_BLOCKS x
+CANOPY_GRID_BLOCKS square blocks (in EPSG:3857 metres; 1024 blocks = 64
+pixels of the real tiles, about 76 m). A point is snapped to the block that
+holds it, and the window is centred on that block's centre and reaches
+CANOPY_WINDOW_DEGREES (converted to Web Mercator metres at the block's
+latitude) plus half a block each way, so every point of the block has at
+least +/- CANOPY_WINDOW_DEGREES of data around it and all points of a block
+share one cache entry: ``canopy:<quadkey>:<block_row>:<block_col>``.
+
+Tile edges. The window is defined in metres on the pixel grid of the tile
+holding its block, which is the same grid as its neighbours' (all tiles have
+the same size). When it reaches over a tile edge, the part beyond it is read
+from the neighbouring tile(s) and mosaicked; a neighbour that does not exist
+(404: open ocean) or lies beyond the edge of the Web Mercator world is filled
+with nodata (255). A missing tile under the block itself fails the fetch.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import glob
+import logging
+import math
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+
+from .clients.http import UpstreamError
+
+logger = logging.getLogger(__name__)
+
+ZOOM = 9
+TILES_PER_SIDE = 1 << ZOOM
+WEB_MERCATOR_HALF = 20037508.342789244  # metres, half the world's width in EPSG:3857
+EARTH_RADIUS = 6378137.0
+TILE_METRES = 2 * WEB_MERCATOR_HALF / TILES_PER_SIDE
+MAX_LAT = 85.05112878
+NODATA = 255  # the source has no nodata; 255 marks "no source tile here"
+QUADKEY_RE = re.compile(r"[0-3]{9}")
+UNIT_PREFIX = "canopy:"
+
+
+# --- grid maths (pure) -------------------------------------------------------
+
+
+def to_mercator(lat: float, lng: float) -> tuple[float, float]:
+    lat = max(-MAX_LAT, min(MAX_LAT, lat))
+    x = math.radians(lng) * EARTH_RADIUS
+    y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) * EARTH_RADIUS
+    return x, y
+
+
+def to_lnglat(x: float, y: float) -> tuple[float, float]:
+    lng = math.degrees(x / EARTH_RADIUS)
+    lat = math.degrees(math.atan(math.sinh(y / EARTH_RADIUS)))
+    return lat, lng
+
+
+def quadkey_of_tile(tx: int, ty: int) -> str:
+    digits = []
+    for i in range(ZOOM, 0, -1):
+        mask = 1 << (i - 1)
+        digits.append(str((1 if tx & mask else 0) + (2 if ty & mask else 0)))
+    return "".join(digits)
+
+
+def tile_of_quadkey(quadkey: str) -> tuple[int, int]:
+    if not QUADKEY_RE.fullmatch(quadkey):
+        raise ValueError(f"not a zoom-{ZOOM} quadkey: {quadkey!r}")
+    tx = ty = 0
+    for digit in quadkey:
+        d = int(digit)
+        tx = (tx << 1) | (d & 1)
+        ty = (ty << 1) | (d >> 1)
+    return tx, ty
+
+
+def _tile_xy(x: float, y: float) -> tuple[int, int]:
+    tx = math.floor((x + WEB_MERCATOR_HALF) / TILE_METRES)
+    ty = math.floor((WEB_MERCATOR_HALF - y) / TILE_METRES)
+    return min(max(tx, 0), TILES_PER_SIDE - 1), min(max(ty, 0), TILES_PER_SIDE - 1)
+
+
+def quadkey_for(lat: float, lng: float) -> str:
+    """The zoom-9 quadkey of the tile holding the point."""
+    return quadkey_of_tile(*_tile_xy(*to_mercator(lat, lng)))
+
+
+def block_metres() -> float:
+    return TILE_METRES / settings.CANOPY_GRID_BLOCKS
+
+
+@dataclass(frozen=True)
+class Block:
+    quadkey: str
+    row: int
+    col: int
+
+    @property
+    def unit(self) -> str:
+        return f"{UNIT_PREFIX}{self.quadkey}:{self.row}:{self.col}"
+
+    def centre(self) -> tuple[float, float]:
+        """The block's centre in EPSG:3857 metres."""
+        tx, ty = tile_of_quadkey(self.quadkey)
+        size = block_metres()
+        x = -WEB_MERCATOR_HALF + tx * TILE_METRES + (self.col + 0.5) * size
+        y = WEB_MERCATOR_HALF - ty * TILE_METRES - (self.row + 0.5) * size
+        return x, y
+
+    def centre_lnglat(self) -> tuple[float, float]:
+        """(lat, lng) of the block's centre."""
+        return to_lnglat(*self.centre())
+
+    def window_bounds(self) -> tuple[float, float, float, float]:
+        """(minx, miny, maxx, maxy) of the window in EPSG:3857 metres."""
+        x, y = self.centre()
+        lat, _ = to_lnglat(x, y)
+        half_block = block_metres() / 2
+        reach = math.radians(settings.CANOPY_WINDOW_DEGREES) * EARTH_RADIUS
+        half_x = reach + half_block
+        # A degree of latitude is 1/cos(lat) times longer than one of longitude in Web Mercator.
+        half_y = reach / math.cos(math.radians(lat)) + half_block
+        return x - half_x, y - half_y, x + half_x, y + half_y
+
+
+def block_for(lat: float, lng: float) -> Block:
+    """The grid block holding the point."""
+    x, y = to_mercator(lat, lng)
+    tx, ty = _tile_xy(x, y)
+    size = block_metres()
+    last = settings.CANOPY_GRID_BLOCKS - 1
+    col = math.floor((x + WEB_MERCATOR_HALF - tx * TILE_METRES) / size)
+    row = math.floor((WEB_MERCATOR_HALF - ty * TILE_METRES - y) / size)
+    return Block(quadkey_of_tile(tx, ty), min(max(row, 0), last), min(max(col, 0), last))
+
+
+def unit_for(lat: float, lng: float) -> str:
+    return block_for(lat, lng).unit
+
+
+def parse_unit(unit: str) -> Block:
+    prefix, quadkey, row, col = unit.split(":")
+    if prefix + ":" != UNIT_PREFIX:
+        raise ValueError(f"not a canopy unit: {unit!r}")
+    tile_of_quadkey(quadkey)
+    return Block(quadkey, int(row), int(col))
+
+
+def tiles_touching(bounds: tuple[float, float, float, float]) -> list[str]:
+    """Quadkeys of the tiles a box in EPSG:3857 overlaps (inside the world)."""
+    minx, miny, maxx, maxy = bounds
+    first_x = math.floor((minx + WEB_MERCATOR_HALF) / TILE_METRES)
+    last_x = math.ceil((maxx + WEB_MERCATOR_HALF) / TILE_METRES) - 1
+    first_y = math.floor((WEB_MERCATOR_HALF - maxy) / TILE_METRES)
+    last_y = math.ceil((WEB_MERCATOR_HALF - miny) / TILE_METRES) - 1
+    return [
+        quadkey_of_tile(tx, ty)
+        for ty in range(max(first_y, 0), min(last_y, TILES_PER_SIDE - 1) + 1)
+        for tx in range(max(first_x, 0), min(last_x, TILES_PER_SIDE - 1) + 1)
+    ]
+
+
+def tile_url(quadkey: str) -> str:
+    return f"{settings.CANOPY_URL.rstrip('/')}/{quadkey}.tif"
+
+
+# --- reading through GDAL's /vsicurl/ --------------------------------------------
+
+
+def gdal_options() -> dict:
+    """GDAL settings for one window read: Range requests only, no directory
+    listing, our User-Agent and timeouts, no retries (ours do that) and no
+    caching across reads."""
+    return {
+        "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+        "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif",
+        "GDAL_HTTP_USERAGENT": settings.UPSTREAM_USER_AGENT,
+        "GDAL_HTTP_TIMEOUT": max(1, math.ceil(settings.CANOPY_READ_TIMEOUT)),
+        "GDAL_HTTP_CONNECTTIMEOUT": max(1, math.ceil(settings.UPSTREAM_CONNECT_TIMEOUT)),
+        "GDAL_HTTP_MAX_RETRY": 0,
+        "CPL_VSIL_CURL_CHUNK_SIZE": 16384,
+        "GDAL_INGESTED_BYTES_AT_OPEN": 16384,
+        "VSI_CACHE": False,
+        "GDAL_HTTP_MULTIRANGE": "SINGLE_GET",
+    }
+
+
+@cache
+def _gdal_library():
+    """The libgdal rasterio uses (its wheel bundles one), for VSICurlClearCache."""
+    import rasterio
+
+    candidates = glob.glob(
+        os.path.join(os.path.dirname(os.path.dirname(rasterio.__file__)), "rasterio.libs", "libgdal*")
+    )
+    name = candidates[0] if candidates else ctypes.util.find_library("gdal")
+    if not name:
+        return None
+    try:
+        return ctypes.CDLL(name)
+    except OSError:
+        return None
+
+
+def clear_gdal_http_cache() -> None:
+    """Forget what /vsicurl/ remembers about files (sizes, missing files,
+    fetched regions), so each read asks the upstream afresh."""
+    library = _gdal_library()
+    if library is not None and hasattr(library, "VSICurlClearCache"):
+        library.VSICurlClearCache()
+    else:  # pragma: no cover - a GDAL without the function
+        logger.warning("cannot clear GDAL's /vsicurl/ cache")
+
+
+_HTTP_CODE = re.compile(r"HTTP response code: (\d{3})")
+
+
+def upstream_error_from_gdal(exc: Exception, url: str) -> UpstreamError:
+    """Sort a GDAL/rasterio failure into the error kinds the jobs act on."""
+    text = str(exc)
+    match = _HTTP_CODE.search(text)
+    if match:
+        status = int(match.group(1))
+        if status == 404:
+            return UpstreamError("upstream_not_found", f"no canopy tile at {url}", False, 404)
+        if status == 429:
+            return UpstreamError(
+                "upstream_rate_limited", f"the bucket is rate limiting us ({text})", True, 429
+            )
+        if status >= 500 or status in (408, 425):
+            return UpstreamError("upstream_unavailable", f"the bucket answered HTTP {status}", True, status)
+        return UpstreamError("upstream_rejected", f"the bucket answered HTTP {status}", False, status)
+    if "does not exist in the file system" in text:
+        return UpstreamError("upstream_not_found", f"no canopy tile at {url}", False, 404)
+    lowered = text.lower()
+    if "timed out" in lowered or "timeout" in lowered:
+        return UpstreamError("upstream_timeout", f"no answer within the timeout ({text})", True)
+    if "curl error" in lowered:
+        return UpstreamError("upstream_unreachable", f"could not reach the bucket ({text})", True)
+    if "not recognized as" in lowered or "tiff" in lowered:
+        return UpstreamError(
+            "upstream_invalid_response", f"the tile is not a readable GeoTIFF ({text})", True
+        )
+    return UpstreamError("upstream_unavailable", f"reading the tile failed ({text})", True)
+
+
+def read_window(unit: str) -> bytes:
+    """The GeoTIFF (uint8, deflate, EPSG:3857, nodata 255) of a canopy unit."""
+    import numpy as np
+    import rasterio
+    from rasterio.errors import RasterioError
+    from rasterio.io import MemoryFile
+    from rasterio.transform import Affine
+    from rasterio.windows import Window
+
+    block = parse_unit(unit)
+    bounds = block.window_bounds()
+    minx, miny, maxx, maxy = bounds
+    clear_gdal_http_cache()
+    with rasterio.Env(**gdal_options()):
+        main_url = tile_url(block.quadkey)
+        try:
+            main = rasterio.open(f"/vsicurl/{main_url}")
+        except RasterioError as exc:
+            raise upstream_error_from_gdal(exc, main_url) from exc
+        with main:
+            if main.count != 1 or main.dtypes[0] != "uint8":
+                raise UpstreamError(
+                    "upstream_invalid_response", f"{main_url} is not a single-band uint8 raster", True
+                )
+            pixel_x, pixel_y = main.transform.a, -main.transform.e
+            origin = main.transform
+            eps = 1e-6
+            col0 = math.floor((minx - origin.c) / pixel_x + eps)
+            col1 = math.ceil((maxx - origin.c) / pixel_x - eps)
+            row0 = math.floor((origin.f - maxy) / pixel_y + eps)
+            row1 = math.ceil((origin.f - miny) / pixel_y - eps)
+            width, height = col1 - col0, row1 - row0
+            out_transform = origin @ Affine.translation(col0, row0)
+            out = np.full((height, width), NODATA, dtype=np.uint8)
+            for quadkey in tiles_touching(bounds):
+                if quadkey == block.quadkey:
+                    _paste(main, out, out_transform, Window)
+                    continue
+                url = tile_url(quadkey)
+                try:
+                    with rasterio.open(f"/vsicurl/{url}") as neighbour:
+                        _paste(neighbour, out, out_transform, Window)
+                except RasterioError as exc:
+                    error = upstream_error_from_gdal(exc, url)
+                    if error.code != "upstream_not_found":
+                        raise error from exc
+                    logger.info("canopy %s: neighbour %s does not exist; nodata there", unit, quadkey)
+            if main.crs is None or main.crs.to_epsg() != 3857:
+                raise UpstreamError("upstream_invalid_response", f"{main_url} is not in EPSG:3857", True)
+    profile = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": 1,
+        "dtype": "uint8",
+        "crs": "EPSG:3857",
+        "transform": out_transform,
+        "nodata": NODATA,
+        "compress": "deflate",
+        "predictor": 2,
+    }
+    with MemoryFile() as memfile:
+        with memfile.open(**profile) as dataset:
+            dataset.write(out, 1)
+        return memfile.read()
+
+
+def _paste(dataset, out, out_transform, Window) -> None:
+    """Copy the part of ``dataset`` that falls in ``out`` (same pixel grid)."""
+    from rasterio.errors import RasterioError
+
+    offset_col = round((dataset.transform.c - out_transform.c) / out_transform.a)
+    offset_row = round((dataset.transform.f - out_transform.f) / out_transform.e)
+    height, width = out.shape
+    c0, c1 = max(0, offset_col), min(width, offset_col + dataset.width)
+    r0, r1 = max(0, offset_row), min(height, offset_row + dataset.height)
+    if c0 >= c1 or r0 >= r1:
+        return
+    window = Window(c0 - offset_col, r0 - offset_row, c1 - c0, r1 - r0)
+    try:
+        out[r0:r1, c0:c1] = dataset.read(1, window=window)
+    except RasterioError as exc:
+        raise upstream_error_from_gdal(exc, dataset.name) from exc
