@@ -340,3 +340,210 @@ def _paste(dataset, out, out_transform, Window) -> None:
         out[r0:r1, c0:c1] = dataset.read(1, window=window)
     except RasterioError as exc:
         raise upstream_error_from_gdal(exc, dataset.name) from exc
+
+
+# --- Range proxy of the source tiles (GET|HEAD /api/v1/canopy/<quadkey>/) ----------
+#
+# Clients such as geotiff.js ``fromUrl`` read the tiles themselves with Range
+# requests; browsers cannot ask S3 directly (no CORS). The proxy answers each
+# range from aligned blocks of CANOPY_BLOCK_BYTES cached in Valkey for a year
+# (``ss:e:canopyblk:<quadkey>:<n>``); blocks it does not have are fetched in
+# the request, one upstream Range request per contiguous run of missing
+# blocks, under the S3 concurrency limit. The tile's size, ETag and
+# Last-Modified come from one upstream HEAD, kept a year
+# (``ss:e:canopymeta:<quadkey>``). The tiles are versioned by their path
+# (``.../v1/alsgedi_global_v6_float/...``) and never change in place.
+
+META_PREFIX = "ss:e:canopymeta:"
+BLOCK_PREFIX = "ss:e:canopyblk:"
+PROXY_SLOT_WAIT = 5.0  # seconds a request waits for an S3 slot before 503
+
+
+def meta_key(quadkey: str) -> str:
+    return f"{META_PREFIX}{quadkey}"
+
+
+def block_key(quadkey: str, number: int) -> str:
+    return f"{BLOCK_PREFIX}{quadkey}:{number}"
+
+
+def meta_unit(quadkey: str) -> str:
+    """The unit under which a definite upstream error for the tile is remembered."""
+    return f"canopymeta:{quadkey}"
+
+
+@dataclass(frozen=True)
+class TileMeta:
+    size: int
+    etag: str
+    last_modified: str
+
+
+def parse_meta(fields: dict[bytes, bytes]) -> TileMeta | None:
+    try:
+        return TileMeta(int(fields[b"size"]), fields[b"etag"].decode(), fields[b"lm"].decode())
+    except (KeyError, ValueError):
+        return None
+
+
+class RangeRefused(Exception):
+    """A Range header we do not answer: ``status`` 416 (or 400), with a reason."""
+
+    def __init__(self, code: str, message: str, status: int = 416):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+_RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+
+
+def parse_range_header(header: str | None) -> tuple[int | None, int | None] | None:
+    """``(first, last)`` as written (either may be None for ``a-`` / ``-n``),
+    None without a Range header or with one that is not a byte range (which
+    HTTP says to ignore). Several ranges are refused."""
+    if header is None or not header.strip():
+        return None
+    if not header.strip().lower().startswith("bytes"):
+        return None
+    if "," in header:
+        raise RangeRefused(
+            "multiple_ranges", "Only one byte range per request is supported (e.g. 'Range: bytes=0-65535')."
+        )
+    match = _RANGE_RE.match(header)
+    if not match or (match.group(1) == "" and match.group(2) == ""):
+        return None
+    first = int(match.group(1)) if match.group(1) else None
+    last = int(match.group(2)) if match.group(2) else None
+    if first is not None and last is not None and last < first:
+        return None  # syntactically invalid: ignored, like S3 does
+    return first, last
+
+
+def resolve_range(spec: tuple[int | None, int | None], size: int) -> tuple[int, int]:
+    """The inclusive byte range ``spec`` means for a tile of ``size`` bytes."""
+    first, last = spec
+    if first is None:  # suffix: the last ``last`` bytes
+        if last == 0 or size == 0:
+            raise RangeRefused("range_not_satisfiable", "The requested range is not satisfiable.")
+        first, last = max(0, size - last), size - 1
+    else:
+        if first >= size:
+            raise RangeRefused(
+                "range_not_satisfiable",
+                f"The requested range starts past the end of the tile ({size} bytes).",
+            )
+        last = size - 1 if last is None else min(last, size - 1)
+    length = last - first + 1
+    if length > settings.CANOPY_MAX_RANGE_BYTES:
+        raise RangeRefused(
+            "range_too_large",
+            f"A range may be at most {settings.CANOPY_MAX_RANGE_BYTES} bytes (CANOPY_MAX_RANGE_BYTES); "
+            f"this one is {length}. Ask for the bytes you need in several requests.",
+        )
+    return first, last
+
+
+def blocks_of(first: int, last: int) -> range:
+    size = settings.CANOPY_BLOCK_BYTES
+    return range(first // size, last // size + 1)
+
+
+def fetch_meta(quadkey: str) -> TileMeta:
+    """HEAD the tile upstream and remember its size and validators for a year."""
+    from backend_django.core.valkey import get_valkey
+
+    from . import store
+    from .clients.http import request
+    from .limits import BudgetWait, canopy_slot
+
+    remembered = store.remembered_error(meta_unit(quadkey))
+    if remembered is not None:
+        raise UpstreamError(remembered["code"], remembered["message"], False, remembered.get("status"))
+    try:
+        with canopy_slot("interactive", PROXY_SLOT_WAIT):
+            response = request("HEAD", tile_url(quadkey), read_timeout=settings.CANOPY_READ_TIMEOUT)
+    except BudgetWait as wait:
+        raise UpstreamError(
+            "upstream_busy", "too many canopy requests at once; retry shortly", True
+        ) from wait
+    except UpstreamError as error:
+        if not error.transient:
+            store.remember_error(meta_unit(quadkey), error.code, error.message, error.status)
+        raise
+    try:
+        size = int(response.headers["Content-Length"])
+    except (KeyError, ValueError) as exc:
+        raise UpstreamError(
+            "upstream_invalid_response", "the tile's HEAD has no Content-Length", True
+        ) from exc
+    meta = TileMeta(size, response.headers.get("ETag", ""), response.headers.get("Last-Modified", ""))
+    client = get_valkey()
+    pipe = client.pipeline(transaction=True)
+    pipe.hset(meta_key(quadkey), mapping={"size": meta.size, "etag": meta.etag, "lm": meta.last_modified})
+    pipe.expire(meta_key(quadkey), settings.CANOPY_BLOCK_SECONDS)
+    pipe.execute()
+    return meta
+
+
+def fetch_blocks(quadkey: str, numbers: list[int], meta: TileMeta) -> dict[int, bytes]:
+    """Fetch blocks (sorted, contiguous) with one upstream Range request, store them."""
+    from backend_django.core.valkey import get_valkey
+
+    from .clients.http import request
+    from .limits import BudgetWait, canopy_slot
+
+    block_size = settings.CANOPY_BLOCK_BYTES
+    first = numbers[0] * block_size
+    last = min((numbers[-1] + 1) * block_size, meta.size) - 1
+    try:
+        with canopy_slot("interactive", PROXY_SLOT_WAIT):
+            response = request(
+                "GET",
+                tile_url(quadkey),
+                read_timeout=settings.CANOPY_READ_TIMEOUT,
+                headers={"Range": f"bytes={first}-{last}", "Accept-Encoding": "identity"},
+                stream=True,
+            )
+            try:
+                expected = f"bytes {first}-{last}/{meta.size}"
+                if response.status_code != 206 or response.headers.get("Content-Range") != expected:
+                    raise UpstreamError(
+                        "upstream_invalid_response",
+                        f"the bucket did not answer bytes {first}-{last} with 206 ({response.status_code})",
+                        True,
+                    )
+                body = response.raw.read(last - first + 2, decode_content=False)
+            finally:
+                response.close()
+    except BudgetWait as wait:
+        raise UpstreamError(
+            "upstream_busy", "too many canopy requests at once; retry shortly", True
+        ) from wait
+    except OSError as exc:  # connection dropped while reading the body
+        raise UpstreamError("upstream_unreachable", f"reading the range failed ({exc})", True) from exc
+    if len(body) != last - first + 1:
+        raise UpstreamError("upstream_invalid_response", "the bucket sent a short range", True)
+    blocks = {
+        number: body[(number - numbers[0]) * block_size : (number - numbers[0] + 1) * block_size]
+        for number in numbers
+    }
+    pipe = get_valkey().pipeline(transaction=False)
+    for number, data in blocks.items():
+        pipe.set(block_key(quadkey, number), data, ex=settings.CANOPY_BLOCK_SECONDS)
+    pipe.execute()
+    return blocks
+
+
+def missing_runs(numbers: list[int], found: dict[int, bytes | None]) -> list[list[int]]:
+    """Contiguous runs of block numbers that ``found`` does not hold."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if found.get(number) is not None:
+            continue
+        if runs and runs[-1][-1] == number - 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return runs
