@@ -547,3 +547,73 @@ def missing_runs(numbers: list[int], found: dict[int, bytes | None]) -> list[lis
         else:
             runs.append([number])
     return runs
+
+
+_RELEASE_SCRIPT = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+)
+
+
+def block_lock_key(quadkey: str, number: int) -> str:
+    return f"ss:lock:canopyblk:{quadkey}:{number}"
+
+
+def ensure_blocks(quadkey: str, numbers: list[int], found: dict[int, bytes | None], meta: TileMeta) -> bool:
+    """Fill ``found`` with every block of ``numbers``; True when the upstream was asked.
+
+    Single flight per block: a request takes a short lock on each block it is
+    missing and fetches those (one Range request per contiguous run); blocks
+    another request is fetching right now are waited for, and fetched here
+    only if that request gave up without storing them. So concurrent readers
+    of the same bytes (geotiff.js sends several requests at once) cost one
+    upstream read.
+    """
+    import secrets
+    import time
+
+    from backend_django.core.valkey import get_valkey
+
+    missing = [number for number in numbers if found.get(number) is None]
+    if not missing:
+        return False
+    client = get_valkey()
+    token = secrets.token_hex(8)
+    lease_ms = int((settings.CANOPY_READ_TIMEOUT + settings.UPSTREAM_CONNECT_TIMEOUT + 5) * 1000)
+    deadline = time.monotonic() + lease_ms / 1000
+    used_upstream = False
+    while missing:
+        pipe = client.pipeline(transaction=False)
+        for number in missing:
+            pipe.set(block_lock_key(quadkey, number), token, nx=True, px=lease_ms)
+        taken = pipe.execute()
+        mine = [number for number, ok in zip(missing, taken, strict=True) if ok]
+        try:
+            # Another request may have stored a block between our read and the lock.
+            if mine:
+                pipe = client.pipeline(transaction=False)
+                for number in mine:
+                    pipe.get(block_key(quadkey, number))
+                found.update(
+                    (n, data) for n, data in zip(mine, pipe.execute(), strict=True) if data is not None
+                )
+            for run in missing_runs(mine, found):
+                found.update(fetch_blocks(quadkey, run, meta))
+                used_upstream = True
+        finally:
+            for number in mine:
+                client.eval(_RELEASE_SCRIPT, 1, block_lock_key(quadkey, number), token)
+        missing = [number for number in missing if found.get(number) is None]
+        if not missing:
+            break
+        # Wait for the requests fetching the others; retry the lock when theirs is gone.
+        if time.monotonic() > deadline:
+            raise UpstreamError(
+                "upstream_timeout", "another request fetching the same bytes did not finish", True
+            )
+        time.sleep(0.02)
+        pipe = client.pipeline(transaction=False)
+        for number in missing:
+            pipe.get(block_key(quadkey, number))
+        found.update((n, data) for n, data in zip(missing, pipe.execute(), strict=True) if data is not None)
+        missing = [number for number in missing if found.get(number) is None]
+    return used_upstream

@@ -351,8 +351,7 @@ class CanopyTileView(PublicDataView):
                 for number in unread:
                     pipe.get(canopy.block_key(quadkey, number))
                 found.update(zip(unread, pipe.execute(), strict=True))
-            for run in canopy.missing_runs(numbers, found):
-                found.update(canopy.fetch_blocks(quadkey, run, meta))
+            if canopy.ensure_blocks(quadkey, numbers, found, meta):
                 used_upstream = True
         except UpstreamError as error:
             return Response(

@@ -1,5 +1,7 @@
 """The canopy Range proxy (GET|HEAD /api/v1/canopy/<quadkey>/) against the simulator."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -174,3 +176,20 @@ def test_a_block_fetch_failure_caches_no_block(client, simulator, tile):
     assert client.get(URL, HTTP_RANGE="bytes=0-99").status_code == 502
     assert block_keys() == []
     assert client.get(URL, HTTP_RANGE="bytes=0-99").content == tile.body[:100]
+
+
+def test_concurrent_misses_of_the_same_block_fetch_it_once(simulator, tile):
+    assert APIClient().head(URL).status_code == 200
+    simulator.set_latency(0.3, upstream="canopy")
+
+    def read(start):
+        response = APIClient().get(URL, HTTP_RANGE=f"bytes={start}-{start + 999}")
+        return response.status_code, response.content
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(read, [BLOCK + 1000 * i for i in range(6)]))
+    assert [status for status, _ in results] == [206] * 6
+    for i, (_, content) in enumerate(results):
+        assert content == tile.body[BLOCK + 1000 * i : BLOCK + 1000 * i + 1000]
+    gets = [entry for entry in canopy_log(simulator) if entry["method"] == "GET"]
+    assert [entry["range"] for entry in gets] == [f"bytes={BLOCK}-{2 * BLOCK - 1}"]
