@@ -1,6 +1,7 @@
 """Canopy endpoints end to end: API, real Celery worker, real Valkey, the simulator."""
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -114,3 +115,25 @@ def test_bad_points_are_refused(client, simulator, params):
     assert response.json()["error"]["code"] == "invalid"
     assert simulator.stats()["canopy"]["requests"] == 0
     assert list(get_valkey().scan_iter(match="ss:job:*")) == []
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_stale_window_is_served_then_refreshed(client, simulator, celery_worker_process):
+    job = wait_for_job(client, fetch(client, *PORTLAND)["Location"])
+    assert job["status"] == "succeeded"
+    unit = canopy.unit_for(*PORTLAND)
+    first = store.read(unit)
+    get_valkey().hset(store.entry_key(unit), "fu", time.time() - 10)
+    requests_before = simulator.stats()["canopy"]["requests"]
+
+    stale = fetch(client, *PORTLAND)
+    assert stale.status_code == 200 and stale["X-Cache"] == "STALE"
+    assert stale["Cache-Control"] == "public, max-age=0"
+    assert stale.content == first.body
+    deadline = time.monotonic() + 30
+    while store.read(unit).state() != "fresh":
+        assert time.monotonic() < deadline, "the stale window was not refreshed"
+        time.sleep(0.05)
+    assert simulator.stats()["canopy"]["requests"] > requests_before
+    assert store.read(unit).etag == first.etag  # same tile, same window bytes
