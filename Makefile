@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test lint check-stack schema bootstrap lock bench bench-plans
+.PHONY: dev test lint check-stack schema bootstrap lock bench bench-plans bench-canopy
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -28,3 +28,7 @@ bench-plans: ## Time GET /api/v1/plans/ over 10,000 plans on PostgreSQL (DATABAS
 bench:      ## Benchmark the data proxy (needs wrk); prints figures for docs/performance.md
 	scripts/bootstrap
 	.venv/bin/python bench/proxy.py
+
+bench-canopy: ## Benchmark the canopy window and Range proxy (needs wrk); figures for docs/performance.md
+	scripts/bootstrap
+	.venv/bin/python bench/canopy.py

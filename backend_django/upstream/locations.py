@@ -15,13 +15,12 @@ from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
 
-from . import buildings, climate, jobs, store
+from . import buildings, canopy, climate, jobs, store
 
 DataState = Literal["fresh", "stale", "missing", "fetching"]
 Location = tuple[float, float]
 
-# kind -> function giving the units a place needs of that kind. Other modules
-# (canopy) add theirs with register_kind().
+# kind -> function giving the units a place needs of that kind.
 KINDS: dict[str, Callable[[float, float], list[str]]] = {}
 
 
@@ -45,6 +44,7 @@ def _building_units(lat: float, lng: float) -> list[str]:
 
 register_kind("climate", lambda lat, lng: [climate.unit_for(lat, lng)])
 register_kind("buildings", _building_units)
+register_kind("canopy", lambda lat, lng: [canopy.unit_for(lat, lng)])
 
 
 def units_for(lat: float, lng: float) -> dict[str, list[str]]:

@@ -5,7 +5,10 @@ is one Valkey hash ``ss:e:<unit>`` holding the response body gzip-compressed
 once, its content type, ETag, fetch time and freshness limits. A hit reads the
 hash in one round trip and sends the stored bytes as they are.
 
-    b   body, gzip (mtime 0, so the same data gives the same bytes)
+    b   body, gzip (mtime 0, so the same data gives the same bytes), or the raw
+        bytes when ``z`` says "identity"
+    z   "identity" for a body stored as is (already compressed formats such as
+        a deflate GeoTIFF, where gzip would only cost time); absent = gzip
     t   content type
     e   ETag (quoted)
     f   fetched at (unix seconds)
@@ -22,7 +25,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
 
@@ -47,12 +50,13 @@ def negative_key(unit: str) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    body: bytes  # gzip-compressed
+    body: bytes  # gzip-compressed unless ``encoding`` is "identity"
     content_type: str
     etag: str
     fetched_at: float
     fresh_until: float
     stale_until: float
+    encoding: str = "gzip"  # "gzip" or "identity"
 
     def state(self, now: float | None = None) -> State:
         now = time.time() if now is None else now
@@ -62,8 +66,12 @@ class Entry:
             return "stale"
         return "missing"
 
+    @property
+    def gzipped(self) -> bool:
+        return self.encoding == "gzip"
+
     def raw(self) -> bytes:
-        return gzip.decompress(self.body)
+        return gzip.decompress(self.body) if self.gzipped else self.body
 
     def json(self):
         return json.loads(self.raw())
@@ -79,6 +87,7 @@ def parse_entry(fields: dict[bytes, bytes]) -> Entry | None:
             fetched_at=float(fields[b"f"]),
             fresh_until=float(fields[b"fu"]),
             stale_until=float(fields[b"su"]),
+            encoding=fields.get(b"z", b"gzip").decode(),
         )
     except (KeyError, ValueError):
         return None
@@ -93,6 +102,8 @@ class NewEntry:
     content_type: str
     fresh_seconds: int
     stale_seconds: int
+    # False for bodies that are compressed already (gzip would only cost time).
+    compress: bool = True
 
 
 def etag_for(raw: bytes) -> str:
@@ -104,17 +115,17 @@ def queue_write(pipe, entry: NewEntry, now: float | None = None) -> None:
     now = time.time() if now is None else now
     key = entry_key(entry.unit)
     pipe.delete(key)
-    pipe.hset(
-        key,
-        mapping={
-            "b": gzip.compress(entry.raw, compresslevel=6, mtime=0),
-            "t": entry.content_type,
-            "e": etag_for(entry.raw),
-            "f": f"{now:.3f}",
-            "fu": f"{now + entry.fresh_seconds:.3f}",
-            "su": f"{now + entry.fresh_seconds + entry.stale_seconds:.3f}",
-        },
-    )
+    mapping = {
+        "b": gzip.compress(entry.raw, compresslevel=6, mtime=0) if entry.compress else entry.raw,
+        "t": entry.content_type,
+        "e": etag_for(entry.raw),
+        "f": f"{now:.3f}",
+        "fu": f"{now + entry.fresh_seconds:.3f}",
+        "su": f"{now + entry.fresh_seconds + entry.stale_seconds:.3f}",
+    }
+    if not entry.compress:
+        mapping["z"] = "identity"
+    pipe.hset(key, mapping=mapping)
     pipe.expire(key, entry.fresh_seconds + entry.stale_seconds)
     pipe.delete(negative_key(entry.unit))
 
@@ -199,15 +210,7 @@ def lookup_counted(unit: str, *, kind: str, counter_key: str, counter_ttl: int) 
     )
     fields = dict(zip(flat[::2], flat[1::2], strict=True))
     if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:
-        entry = Entry(
-            body=known.body,
-            content_type=known.content_type,
-            etag=known.etag,
-            fetched_at=known.fetched_at,
-            fresh_until=float(fields[b"fu"]),
-            stale_until=float(fields[b"su"]),
-        )
-        return entry, count
+        return replace(known, fresh_until=float(fields[b"fu"]), stale_until=float(fields[b"su"])), count
     entry = parse_entry(fields)
     if entry is not None:
         local.put(unit, entry)

@@ -19,9 +19,9 @@ from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
 
-from . import buildings, climate, jobs, store
+from . import buildings, canopy, climate, jobs, store
 from .clients.http import UpstreamError
-from .limits import BudgetWait, OverpassSlots, open_meteo_reserve, overpass_slot
+from .limits import BudgetWait, OverpassSlots, canopy_slot, open_meteo_reserve, overpass_slot
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +106,30 @@ def _fill_buildings_cell(unit: str, existing: store.Entry | None, pool: str) -> 
     logger.info("buildings %s stored (%d ways)", unit, len(payload["ways"]))
 
 
+def _fill_canopy(unit: str, existing: store.Entry | None, pool: str) -> None:
+    """Read the window's rows from the tile(s) with Range requests, store a small GeoTIFF."""
+
+    def call():
+        with canopy_slot(pool, MAX_INLINE_WAIT):
+            return canopy.read_window(unit)
+
+    tiff = _with_retries("canopy", call)
+    pipe = get_valkey().pipeline(transaction=True)
+    store.queue_write(
+        pipe,
+        store.NewEntry(
+            unit,
+            tiff,
+            "image/tiff",
+            settings.CANOPY_FRESH_SECONDS,
+            settings.CANOPY_STALE_SECONDS,
+            compress=False,  # deflate inside the TIFF already
+        ),
+    )
+    pipe.execute()
+    logger.info("canopy %s stored (%d bytes)", unit, len(tiff))
+
+
 FILLERS = {
     "climate": _fill_climate,
     "bcell": _fill_buildings_cell,
@@ -113,8 +137,11 @@ FILLERS = {
 
 
 def register_filler(prefix: str, filler) -> None:
-    """Let another module (canopy) fill units of its own kind."""
+    """Let another module fill units of its own kind."""
     FILLERS[prefix] = filler
+
+
+register_filler("canopy", _fill_canopy)
 
 
 def fill_unit(unit: str, *, pool: str) -> None:

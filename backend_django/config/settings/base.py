@@ -328,6 +328,21 @@ BUILDINGS_FRESH_SECONDS = env.int("BUILDINGS_FRESH_SECONDS", default=7 * 86400)
 BUILDINGS_STALE_SECONDS = env.int("BUILDINGS_STALE_SECONDS", default=7 * 86400)
 BUILDINGS_DEFAULT_HEIGHT_M = env.float("BUILDINGS_DEFAULT_HEIGHT_M", default=6.0)
 BUILDINGS_METRES_PER_LEVEL = env.float("BUILDINGS_METRES_PER_LEVEL", default=3.0)
+# Canopy windows (docs/upstream-proxy.md, "Canopy"): half-width of the window
+# around a point (degrees), the snapping grid (blocks per side of a zoom-9
+# tile; 1024 = 64 pixels of the real 65536-pixel tiles, about 76 m), freshness,
+# the read timeout of one S3 request, and S3 requests at once (whole deployment).
+CANOPY_WINDOW_DEGREES = env.float("CANOPY_WINDOW_DEGREES", default=0.003)
+CANOPY_GRID_BLOCKS = env.int("CANOPY_GRID_BLOCKS", default=1024)
+CANOPY_FRESH_SECONDS = env.int("CANOPY_FRESH_SECONDS", default=365 * 86400)
+CANOPY_STALE_SECONDS = env.int("CANOPY_STALE_SECONDS", default=365 * 86400)
+CANOPY_READ_TIMEOUT = env.float("CANOPY_READ_TIMEOUT", default=20.0)
+CANOPY_MAX_CONCURRENT = env.int("CANOPY_MAX_CONCURRENT", default=4)
+# The Range proxy (GET|HEAD /api/v1/canopy/<quadkey>/): aligned blocks of the
+# tile cached in Valkey, and the longest single range it answers.
+CANOPY_BLOCK_BYTES = env.int("CANOPY_BLOCK_BYTES", default=256 * 1024)
+CANOPY_MAX_RANGE_BYTES = env.int("CANOPY_MAX_RANGE_BYTES", default=8 * 1024 * 1024)
+CANOPY_BLOCK_SECONDS = env.int("CANOPY_BLOCK_SECONDS", default=365 * 86400)
 # A definite upstream 4xx is remembered this long (5xx and timeouts never are).
 UPSTREAM_NEGATIVE_TTL = env.int("UPSTREAM_NEGATIVE_TTL", default=600)
 # Job records are kept this long; a fetch lock expires after this many seconds

@@ -25,6 +25,7 @@ UPSTREAM_RETRY_MAX_DELAY = 0.1
 UPSTREAM_MAX_ATTEMPTS = 3
 OPEN_METEO_READ_TIMEOUT = 3.0
 OVERPASS_READ_TIMEOUT = 3.0
+CANOPY_READ_TIMEOUT = 2.0
 # Budgets large enough for the suite's many full fetches; the limiter itself
 # is tested with its own small limits (upstream/tests/test_limits.py).
 OPEN_METEO_CALLS_PER_MINUTE = 1_000_000

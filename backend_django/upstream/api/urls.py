@@ -1,11 +1,22 @@
 from django.urls import re_path
 
-from .views import BuildingsView, ClimateSummaryView, ClimateView, JobView, OverpassView
+from .views import (
+    BuildingsView,
+    CanopyTileView,
+    CanopyView,
+    ClimateSummaryView,
+    ClimateView,
+    JobView,
+    OverpassView,
+)
 
 urlpatterns = [
     re_path(r"^climate/?$", ClimateView.as_view(), name="climate"),
     re_path(r"^climate/summary/?$", ClimateSummaryView.as_view(), name="climate-summary"),
     re_path(r"^buildings/?$", BuildingsView.as_view(), name="buildings"),
     re_path(r"^overpass/?$", OverpassView.as_view(), name="overpass"),
+    re_path(r"^canopy/?$", CanopyView.as_view(), name="canopy"),
+    # Anything after canopy/ reaches the view, which refuses all but 9 digits 0-3 with 400.
+    re_path(r"^canopy/(?P<quadkey>[\s\S]+?)/?$", CanopyTileView.as_view(), name="canopy-tile"),
     re_path(r"^jobs/(?P<job_id>[A-Za-z0-9_-]{1,64})/?$", JobView.as_view(), name="job"),
 ]

