@@ -3,24 +3,7 @@
  * Do not make direct changes to the file.
  */
 
-export interface paths {
-	'/api/v1/canopy/': {
-		parameters: {
-			query?: never;
-			header?: never;
-			path?: never;
-			cookie?: never;
-		};
-		get: operations['canopy_retrieve'];
-		put?: never;
-		post?: never;
-		delete?: never;
-		options?: never;
-		head?: never;
-		patch?: never;
-		trace?: never;
-	};
-}
+export type paths = Record<string, never>;
 export type webhooks = Record<string, never>;
 export interface components {
 	schemas: never;
@@ -31,34 +14,4 @@ export interface components {
 	pathItems: never;
 }
 export type $defs = Record<string, never>;
-export interface operations {
-	canopy_retrieve: {
-		parameters: {
-			query: {
-				lat: number;
-				lng: number;
-			};
-			header?: never;
-			path?: never;
-			cookie?: never;
-		};
-		requestBody?: never;
-		responses: {
-			200: {
-				headers: {
-					[name: string]: unknown;
-				};
-				content: {
-					'image/tiff': string;
-				};
-			};
-			/** @description Not cached yet: poll the job at `Location` (a Job, see the main schema). */
-			202: {
-				headers: {
-					[name: string]: unknown;
-				};
-				content?: never;
-			};
-		};
-	};
-}
+export type operations = Record<string, never>;

@@ -265,6 +265,46 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/canopy/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Canopy heights around a point (GeoTIFF window)
+		 * @description A small GeoTIFF of tree canopy heights (uint8 metres, EPSG:3857, deflate, nodata 255 = no source tile) reaching at least `CANOPY_WINDOW_DEGREES` (0.003°) around the point. The point is snapped to a fixed grid of blocks (1024 per zoom-9 tile side), so every point of a block gets the same window; `result_url` names the block's centre.
+		 */
+		get: operations['canopy_window'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/canopy/{quadkey}/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Byte ranges of a source canopy tile (for geotiff.js fromUrl)
+		 * @description A Range proxy of `{CANOPY_URL}/{quadkey}.tif` (9 digits 0-3). Send one `Range: bytes=a-b` (or `a-`, `-n`) of at most CANOPY_MAX_RANGE_BYTES: the answer is 206 with `Content-Range`, built from blocks cached for a year. HEAD gives the size, ETag and `Accept-Ranges`. Without Range, a tile larger than the cap is refused (400); several ranges, too long or unsatisfiable ranges get 416 with `Content-Range: bytes *\/size`.
+		 */
+		get: operations['canopy_tile_range'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/climate/': {
 		parameters: {
 			query?: never;
@@ -1262,6 +1302,181 @@ export interface operations {
 			};
 			/** @description The fetch could not be queued. */
 			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	canopy_window: {
+		parameters: {
+			query: {
+				/** @description Latitude, -90 to 90. */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description GeoTIFF window. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'image/tiff': string;
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	canopy_tile_range: {
+		parameters: {
+			query?: never;
+			header?: {
+				/** @description bytes=a-b */
+				Range?: string;
+			};
+			path: {
+				/** @description 9 digits 0-3. */
+				quadkey: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description A small tile, whole. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'image/tiff': string;
+				};
+			};
+			/** @description The asked bytes. */
+			206: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'image/tiff': string;
+				};
+			};
+			/** @description Bad quadkey, or no Range on a large tile. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The bucket has no such tile. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description Several, too long or unsatisfiable ranges. */
+			416: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The bucket failed (5xx). */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description Too many S3 requests at once; retry. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The bucket did not answer in time. */
+			504: {
 				headers: {
 					[name: string]: unknown;
 				};
