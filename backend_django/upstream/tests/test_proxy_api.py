@@ -47,6 +47,12 @@ def entry_keys() -> list[bytes]:
     return list(get_valkey().scan_iter(match=f"{store.ENTRY_PREFIX}*"))
 
 
+def keys_without_ttl() -> list[bytes]:
+    """Application keys that would never expire (the eviction policy needs a TTL on each)."""
+    client = get_valkey()
+    return [key for key in client.scan_iter(match="ss:*") if client.ttl(key) == -1]
+
+
 def fetch_climate(client, path="/api/v1/climate/", **headers):
     return client.get(path, {"lat": LAT, "lng": LNG}, **headers)
 
@@ -106,6 +112,7 @@ def test_climate_miss_job_then_hit(client, simulator, celery_worker_process):
     assert data["years"] == 30
     assert len(data["monthly"]) == 12
     assert upstream_requests(simulator, "open_meteo") == 1
+    assert keys_without_ttl() == []
 
 
 def test_summary_miss_shares_the_fetch(client, simulator, celery_worker_process):
@@ -311,6 +318,7 @@ def test_buildings_miss_job_counts_cells_then_geojson_hit(client, simulator, cel
     assert {e["id"] for e in elements if e["type"] == "way"} == set(ids)
     assert all({"lat", "lon"} <= set(e) for e in elements if e["type"] == "node")
     assert upstream_requests(simulator, "overpass") == 4
+    assert keys_without_ttl() == []
 
 
 def test_overlapping_boxes_share_cells(client, simulator, celery_worker_process):
