@@ -197,8 +197,9 @@ def local_bodies() -> LocalBodies:
     return LocalBodies(settings.UPSTREAM_LOCAL_BODY_CACHE_BYTES)
 
 
-@cache
 def _lookup_script():
+    # Registering only hashes the script; bound to the current client so a
+    # changed VALKEY_URL (tests) is honoured.
     return get_valkey().register_script(_LOOKUP_SCRIPT)
 
 
