@@ -24,10 +24,10 @@ logger = logging.getLogger(__name__)
 def warm_refresh_ahead() -> dict:
     from django.conf import settings
 
-    units = warming.units_to_warm(
-        plan_active_locations(), within_seconds=settings.WARM_REFRESH_AHEAD_DAYS * 86400
-    )
-    return {"units": len(units), "jobs": warming.warm_units(units, reason="refresh-ahead")}
+    horizon = settings.WARM_REFRESH_AHEAD_DAYS * 86400
+    units = warming.units_to_warm(plan_active_locations(), within_seconds=horizon)
+    job_ids = warming.warm_units(units, reason="refresh-ahead", refresh_within=horizon)
+    return {"units": len(units), "jobs": job_ids}
 
 
 @shared_task(name="plans.warm_ensure_cached")

@@ -32,6 +32,18 @@ _LENGTH = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(m|meters|metres|ft|feet|')?\s*$"
 
 # --- boxes and cells ---------------------------------------------------------
 
+# A tolerance keeps a value that sits on a cell line (0.03 / 0.01 is
+# 2.9999999999999996 in floating point) on the line rather than a cell off.
+_EPSILON = 1e-9
+
+
+def _cell_ranges(south: float, west: float, north: float, east: float) -> tuple[range, range]:
+    """The grid rows and columns a box touches."""
+    size = settings.BUILDINGS_CELL_DEGREES
+    rows = range(math.floor(south / size + _EPSILON), math.ceil(north / size - _EPSILON))
+    cols = range(math.floor(west / size + _EPSILON), math.ceil(east / size - _EPSILON))
+    return rows, cols
+
 
 def validate_bbox(south: float, west: float, north: float, east: float) -> tuple[float, float, float, float]:
     values = (south, west, north, east)
@@ -53,6 +65,14 @@ def validate_bbox(south: float, west: float, north: float, east: float) -> tuple
         raise ApplicationError(
             f"bbox: the box covers {area:.6f} square degrees; the limit is "
             f"{settings.BUILDINGS_MAX_BBOX_AREA} (about a 3 km square at mid latitudes).",
+            code="invalid",
+        )
+    rows, cols = _cell_ranges(south, west, north, east)
+    cells = len(rows) * len(cols)
+    if cells > settings.BUILDINGS_MAX_CELLS:
+        raise ApplicationError(
+            f"bbox: the box spans {cells} grid cells of {settings.BUILDINGS_CELL_DEGREES}°; the limit is "
+            f"{settings.BUILDINGS_MAX_CELLS} (a long thin box covers many cells).",
             code="invalid",
         )
     return values
@@ -88,15 +108,8 @@ def overpass_query_for(bbox) -> str:
     return overpass.building_query(*bbox)
 
 
-# A tolerance keeps a value that sits on a cell line (0.03 / 0.01 is
-# 2.9999999999999996 in floating point) on the line rather than a cell off.
-_EPSILON = 1e-9
-
-
 def cells_for_bbox(south: float, west: float, north: float, east: float) -> list[tuple[int, int]]:
-    size = settings.BUILDINGS_CELL_DEGREES
-    rows = range(math.floor(south / size + _EPSILON), math.ceil(north / size - _EPSILON))
-    cols = range(math.floor(west / size + _EPSILON), math.ceil(east / size - _EPSILON))
+    rows, cols = _cell_ranges(south, west, north, east)
     return [(row, col) for row in rows for col in cols]
 
 

@@ -91,6 +91,7 @@ class Job:
     error_message: str
     result_url: str
     queue: str
+    refresh_within: float
     created_at: float
     updated_at: float
 
@@ -133,6 +134,7 @@ def _parse(job_id: str, fields: dict[bytes, bytes]) -> Job | None:
         error_message=text.get("error_message", ""),
         result_url=text.get("result_url", ""),
         queue=text.get("queue", "interactive"),
+        refresh_within=float(text.get("refresh_within", 0)),
         created_at=float(text.get("created_at", 0)),
         updated_at=float(text.get("updated_at", 0)),
     )
@@ -150,8 +152,14 @@ class StartedJob:
     created: bool
 
 
-def job_start(*, kind: str, units: list[str], result_url: str, queue: str = "interactive") -> StartedJob:
-    """Join or create the job that fills ``units``; enqueue its task if new."""
+def job_start(
+    *, kind: str, units: list[str], result_url: str, queue: str = "interactive", refresh_within: float = 0
+) -> StartedJob:
+    """Join or create the job that fills ``units``; enqueue its task if new.
+
+    ``refresh_within``: also re-fetch units that stop being fresh within that
+    many seconds (refresh-ahead); by default only units that are not fresh.
+    """
     from .tasks import run_job  # tasks import this module
 
     client = get_valkey()
@@ -165,6 +173,7 @@ def job_start(*, kind: str, units: list[str], result_url: str, queue: str = "int
         "total": len(units),
         "result_url": result_url,
         "queue": queue,
+        "refresh_within": refresh_within,
         "created_at": now,
         "updated_at": now,
     }
@@ -196,20 +205,38 @@ def job_start(*, kind: str, units: list[str], result_url: str, queue: str = "int
     return StartedJob(job=job, created=bool(created))
 
 
-def _update(job_id: str, *, finish: bool = False, **fields: Any) -> None:
-    client = get_valkey()
-    key = job_key(job_id)
+# Write fields of a job that has not ended: a task delivered twice must not
+# move a finished job back to "running". Returns 1 when written.
+_UPDATE_SCRIPT = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or status == 'succeeded' or status == 'failed' then
+    return 0
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+return 1
+"""
+
+
+def _update(job_id: str, *, finish: bool = False, hold: float = 0, **fields: Any) -> None:
     job = job_get(job_id)
     if job is None:
         return
-    pipe = client.pipeline(transaction=True)
-    pipe.hset(key, mapping={**fields, "updated_at": _now()})
-    pipe.expire(key, settings.UPSTREAM_JOB_TTL)
+    flat = [item for pair in {**fields, "updated_at": _now()}.items() for item in pair]
+    pipe = get_valkey().pipeline(transaction=True)
+    pipe.eval(_UPDATE_SCRIPT, 1, job_key(job_id), settings.UPSTREAM_JOB_TTL, *flat)
+    claim = claim_key(job.kind, job.units, job.result_url)
     if finish:
         # Release the single-flight claim and the pending marks if still ours.
-        pipe.eval(_RELEASE_IF_OURS, 1, claim_key(job.kind, job.units, job.result_url), job_id)
+        pipe.eval(_RELEASE_IF_OURS, 1, claim, job_id)
         for unit in job.units:
             pipe.eval(_RELEASE_IF_OURS, 1, pending_key(unit), job_id)
+    elif hold:
+        # The job waits (a retry countdown): keep others joining it meanwhile.
+        ttl = int(settings.UPSTREAM_LOCK_TTL + hold)
+        pipe.expire(claim, ttl)
+        for unit in job.units:
+            pipe.expire(pending_key(unit), ttl)
     pipe.execute()
 
 
@@ -217,9 +244,9 @@ def job_running(job_id: str) -> None:
     _update(job_id, status=RUNNING)
 
 
-def job_requeued(job_id: str) -> None:
-    """Back to queued: the task waits for upstream budget and will run again."""
-    _update(job_id, status=QUEUED)
+def job_requeued(job_id: str, *, countdown: float = 0) -> None:
+    """Back to queued: the task runs again after ``countdown`` seconds."""
+    _update(job_id, status=QUEUED, hold=countdown)
 
 
 def job_progress(job_id: str, done: int) -> None:

@@ -260,6 +260,21 @@ def remember_error(unit: str, code: str, message: str, status: int | None) -> No
     )
 
 
+FAILED_PREFIX = "ss:failed:"
+FAILED_COOL_DOWN = 60
+
+
+def note_failure(unit: str) -> None:
+    """A transient failure: background refreshes leave the unit alone for a minute."""
+    get_valkey().set(f"{FAILED_PREFIX}{unit}", "1", ex=FAILED_COOL_DOWN)
+
+
+def refresh_allowed(units: list[str]) -> bool:
+    """False while any unit has a remembered error or a recent failed fetch."""
+    keys = [key for unit in units for key in (negative_key(unit), f"{FAILED_PREFIX}{unit}")]
+    return not any(get_valkey().mget(keys))
+
+
 def remembered_error(unit: str) -> dict | None:
     value = get_valkey().get(negative_key(unit))
     return json.loads(value) if value else None

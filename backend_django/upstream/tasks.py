@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 MAX_INLINE_WAIT = 10.0
 MAX_BUDGET_RETRIES = 50
 WARM_YIELD_SECONDS = 1
+# Longer waits fail the job (budget_exhausted) instead: a retry countdown must
+# stay well under the broker's visibility timeout (1 h) or it is redelivered.
+MAX_RETRY_COUNTDOWN = 600
 
 
 def _with_retries(upstream: str, call):
@@ -144,21 +147,37 @@ def register_filler(prefix: str, filler) -> None:
 register_filler("canopy", _fill_canopy)
 
 
-def fill_unit(unit: str, *, pool: str) -> None:
-    """Make ``unit`` fresh in the cache: fetch it, or wait for whoever is."""
+# Entries written together with a unit, which must be fresh too for the unit
+# to count as fresh (the climate summary lives beside the climate body).
+COMPANIONS = {"climate": lambda unit: [climate.summary_unit(unit)]}
+
+
+def _up_to_date(unit: str, refresh_within: float) -> tuple[bool, store.Entry | None]:
+    """(nothing to do, the unit's entry) for ``unit`` now."""
+    entry = store.read(unit)
+    if entry is None or entry.fresh_until <= time.time() + refresh_within:
+        return False, entry
+    companions = COMPANIONS.get(unit.split(":", 1)[0], lambda _: [])(unit)
+    return all(state == "fresh" for state in store.states(companions).values()), entry
+
+
+def fill_unit(unit: str, *, pool: str, refresh_within: float = 0) -> None:
+    """Make ``unit`` fresh in the cache (and, with ``refresh_within``, fresh
+    for that much longer): fetch it, or wait for whoever is fetching it."""
     filler = FILLERS[unit.split(":", 1)[0]]
     token = secrets.token_hex(8)
     deadline = time.monotonic() + settings.UPSTREAM_LOCK_TTL
     while True:
-        entry = store.read(unit)
-        if entry is not None and entry.state() == "fresh":
+        if _up_to_date(unit, refresh_within)[0]:
             return
         if jobs.lock_acquire(unit, token):
             try:
-                entry = store.read(unit)
-                if entry is not None and entry.state() == "fresh":
+                done, entry = _up_to_date(unit, refresh_within)
+                if done:
                     return
-                filler(unit, entry if entry is not None and entry.state() == "stale" else None, pool)
+                # An entry still within its stale window lets climate fetch only the tail.
+                usable = entry if entry is not None and entry.state() != "missing" else None
+                filler(unit, usable, pool)
             finally:
                 jobs.lock_release(unit, token)
             return
@@ -193,17 +212,20 @@ def run_job(self, job_id: str) -> str:
                 jobs.job_requeued(job_id)
                 run_job.apply_async(args=[job_id], queue="warm", countdown=WARM_YIELD_SECONDS)
                 return "yielded"
-            fill_unit(unit, pool=pool)
+            fill_unit(unit, pool=pool, refresh_within=job.refresh_within)
             jobs.job_progress(job_id, done)
     except BudgetWait as wait:
-        if pool == "warm" or self.request.retries >= self.max_retries:
-            # Warming stops when its share is spent and resumes on its next run.
+        if pool == "warm" or wait.seconds > MAX_RETRY_COUNTDOWN or self.request.retries >= self.max_retries:
+            # Warming stops when its share is spent and resumes on its next
+            # run; a person is told rather than kept waiting for hours.
             jobs.job_fail(job_id, code="budget_exhausted", message=str(wait))
             return jobs.FAILED
-        jobs.job_requeued(job_id)
+        jobs.job_requeued(job_id, countdown=wait.seconds)
         raise self.retry(countdown=wait.seconds) from wait
     except UpstreamError as error:
-        if not error.transient:
+        if error.transient:
+            store.note_failure(unit)
+        else:
             store.remember_error(unit, error.code, error.message, error.status)
         logger.warning("job %s (%s) failed on %s: %s", job_id, job.kind, unit, error)
         jobs.job_fail(job_id, code=error.code, message=error.message)

@@ -54,12 +54,20 @@ def units_to_warm(places: Iterable[tuple[float, float]], *, within_seconds: floa
     ]
 
 
-def warm_units(units: list[str], *, reason: str) -> list[str]:
-    """Queue warm jobs for ``units`` in batches; returns the job ids."""
+def warm_units(units: list[str], *, reason: str, refresh_within: float = 0) -> list[str]:
+    """Queue warm jobs for ``units`` in batches; returns the job ids.
+
+    ``refresh_within``: re-fetch units that stop being fresh within that many
+    seconds, not only those already stale or missing (refresh-ahead).
+    """
     job_ids = []
     for index, batch in enumerate(_chunks(units, settings.WARM_JOB_UNITS)):
         started = jobs.job_start(
-            kind=f"warm:{reason}", units=batch, result_url=f"warm:{reason}:{index}", queue=WARM_QUEUE
+            kind=f"warm:{reason}",
+            units=batch,
+            result_url=f"warm:{reason}:{index}",
+            queue=WARM_QUEUE,
+            refresh_within=refresh_within,
         )
         job_ids.append(started.job.id)
     logger.info("warming (%s): %d units in %d jobs", reason, len(units), len(job_ids))

@@ -324,6 +324,8 @@ CLIMATE_REFRESH_TAIL_DAYS = env.int("CLIMATE_REFRESH_TAIL_DAYS", default=90)
 # largest box (square degrees) one request may ask for.
 BUILDINGS_CELL_DEGREES = env.float("BUILDINGS_CELL_DEGREES", default=0.01)
 BUILDINGS_MAX_BBOX_AREA = env.float("BUILDINGS_MAX_BBOX_AREA", default=0.001)
+# ...and the most grid cells it may touch (a long thin box has a small area).
+BUILDINGS_MAX_CELLS = env.int("BUILDINGS_MAX_CELLS", default=16)
 BUILDINGS_FRESH_SECONDS = env.int("BUILDINGS_FRESH_SECONDS", default=7 * 86400)
 BUILDINGS_STALE_SECONDS = env.int("BUILDINGS_STALE_SECONDS", default=7 * 86400)
 BUILDINGS_DEFAULT_HEIGHT_M = env.float("BUILDINGS_DEFAULT_HEIGHT_M", default=6.0)

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
 from backend_django.core.exceptions import error_body
+from backend_django.core.parsers import BoundedJSONParser
 from backend_django.plans.filters import PlanFilter
 from backend_django.plans.models import Plan
 from backend_django.plans.selectors import plan_get, plan_list
@@ -28,11 +29,10 @@ from backend_django.plans.services import (
     plans_batch_apply,
 )
 from backend_django.upstream.api.serializers import JobSerializer
-from backend_django.upstream.api.views import job_accepted
+from backend_django.upstream.api.views import cache_unavailable, job_accepted
 
 from .ordering import StableOrderingFilter
 from .pagination import PlanPagination
-from .parsers import BoundedJSONParser
 from .serializers import (
     BatchErrorSerializer,
     BatchOpSerializer,
@@ -211,7 +211,11 @@ class PlanViewSet(viewsets.ModelViewSet):
         plan = plan_get(owner=request.user, plan_id=pk)
         if plan is None:
             raise PlanNotFound()
-        return job_accepted(plan_prefetch(plan=plan))
+        try:
+            started = plan_prefetch(plan=plan)
+        except Exception as exc:  # Valkey or the broker is down
+            raise cache_unavailable() from exc
+        return job_accepted(started)
 
 
 def _validated_op(index: int, raw: Any) -> BatchOp:

@@ -4,7 +4,9 @@ These run a real Celery worker over real Valkey against the upstream simulator.
 """
 
 import time
+from datetime import date
 from io import StringIO
+from urllib.parse import parse_qs
 
 import pytest
 import redis
@@ -262,3 +264,24 @@ def test_admin_cache_overview_and_prefetch_action(client):
     assert page.status_code == 200
     for text in (b"Open-Meteo", b"Overpass", b"Jobs in flight", b"Flower", b"Hits"):
         assert text in page.content
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_refresh_ahead_refetches_entries_about_to_expire(simulator, celery_worker_process):
+    PlanFactory(latitude=48.1, longitude=11.6)
+    unit = locations.units_for(48.1, 11.6)["climate"][0]
+    first = warming.prefetch_location(lat=48.1, lng=11.6, result_url="/test/first")
+    assert wait_for_job(first.job.id).status == jobs.SUCCEEDED
+    before = simulator.stats()["open_meteo"]["requests"]
+    get_valkey().hset(store.entry_key(unit), "fu", time.time() + 86400)  # fresh one more day
+
+    result = warm_refresh_ahead()
+    assert result["units"] == 1
+    assert wait_for_job(result["jobs"][0]).status == jobs.SUCCEEDED
+    log = simulator.stats()["open_meteo"]["requests_log"]
+    assert len(log) == before + 1, "the entry was fetched again before it expired"
+    asked = parse_qs(log[-1]["query"])
+    days = date.fromisoformat(asked["end_date"][0]) - date.fromisoformat(asked["start_date"][0])
+    assert days.days <= 95, "a refresh fetches only the recent tail"
+    assert store.read(unit).fresh_until > time.time() + 29 * 86400

@@ -16,13 +16,16 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from redis import RedisError
 from rest_framework.exceptions import APIException
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend_django.core.exceptions import ApplicationError, error_body
+from backend_django.core.parsers import BoundedJSONParser
 from backend_django.core.valkey import get_valkey
 
 from .. import buildings, canopy, climate, jobs, store
@@ -103,6 +106,14 @@ def cache_headers(*, etag: str, state: str, fresh_until: float) -> dict[str, str
     }
 
 
+def cache_unavailable() -> ApplicationError:
+    return ApplicationError(
+        "The data cache is unavailable right now; try again shortly.",
+        code="cache_unavailable",
+        status_code=503,
+    )
+
+
 def not_modified(headers: dict[str, str]) -> HttpResponse:
     response = HttpResponseNotModified()
     for name, value in headers.items():
@@ -138,6 +149,12 @@ class PublicDataView(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list = []
 
+    def handle_exception(self, exc):
+        if isinstance(exc, RedisError):
+            logger.warning("data endpoint without Valkey: %s", exc)
+            exc = cache_unavailable()
+        return super().handle_exception(exc)
+
     def start_fetch(self, request, *, kind: str, units: list[str], result_url: str, missing: list[str]):
         """The answer to a miss: a remembered error, or a job (new or joined)."""
         for unit in missing:
@@ -158,6 +175,8 @@ class PublicDataView(APIView):
 
     def refresh_in_background(self, *, kind: str, units: list[str], result_url: str) -> None:
         try:
+            if not store.refresh_allowed(units):
+                return  # the upstream refused or failed this a moment ago
             jobs.job_start(kind=kind, units=units, result_url=result_url)
         except Exception:  # a stale answer is still an answer
             logger.warning("could not queue a refresh of %s", units, exc_info=True)
@@ -182,7 +201,7 @@ class SingleEntryView(PublicDataView):
         if request.method == "GET":
             try:
                 response = self.cached_response(request)
-            except (ApplicationError, APIException):
+            except (ApplicationError, APIException, RedisError):
                 response = None  # DRF answers it, with the usual error shape
             if response is not None:
                 return response
@@ -397,6 +416,9 @@ class CanopyTileView(PublicDataView):
                 for number in unread:
                     pipe.get(canopy.block_key(quadkey, number))
                 found.update(zip(unread, pipe.execute(), strict=True))
+            if any(found.get(number) is None for number in numbers):
+                # Bytes not cached yet come from S3: the stricter limit applies.
+                fetch_throttle().consume(request)
             if canopy.ensure_blocks(quadkey, numbers, found, meta):
                 used_upstream = True
         except UpstreamError as error:
@@ -530,8 +552,18 @@ class BuildingsView(CellsView):
         )
 
 
+class OverpassQueryParser(BoundedJSONParser):
+    """A JSON ``{"query": ...}`` body: a few hundred bytes, capped at 8 KiB."""
+
+    def max_bytes(self) -> int:
+        return 8192
+
+
 class OverpassView(CellsView):
     """Overpass clients can point here: GET ``?data=`` or POST ``data``/``query``."""
+
+    # Form posts are bounded by Django's DATA_UPLOAD_MAX_MEMORY_SIZE; no file uploads.
+    parser_classes = [OverpassQueryParser, FormParser]
 
     def answer(self, request: Request, query) -> HttpResponse:
         bbox = buildings.parse_overpass_query(query)
@@ -566,10 +598,7 @@ class OverpassView(CellsView):
         return self.answer(request, data.get("query", data.get("data")))
 
 
-class JobView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-
+class JobView(PublicDataView):
     @extend_schema(
         summary="The state of a fetch job",
         responses={200: JobSerializer, 404: OpenApiResponse(ErrorSerializer, description="Unknown job.")},

@@ -20,6 +20,8 @@ from backend_django.upstream import buildings
         ("91,8,92,8.01", "between -90 and 90"),
         ("47,180.5,47.01,181", "between -180 and 180"),
         ("47.0,8.0,47.1,8.1", "square degrees"),
+        ("0.001,-180,0.001002,180", "grid cells"),
+        ("-90,0.001,90,0.0010055", "grid cells"),
     ],
 )
 def test_bad_boxes_are_refused_with_a_reason(text, message):

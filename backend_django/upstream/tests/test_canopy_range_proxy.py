@@ -193,3 +193,15 @@ def test_concurrent_misses_of_the_same_block_fetch_it_once(simulator, tile):
         assert content == tile.body[BLOCK + 1000 * i : BLOCK + 1000 * i + 1000]
     gets = [entry for entry in canopy_log(simulator) if entry["method"] == "GET"]
     assert [entry["range"] for entry in gets] == [f"bytes={BLOCK}-{2 * BLOCK - 1}"]
+
+
+def test_ranges_that_reach_the_upstream_count_against_the_fetch_limit(client, simulator, tile, settings):
+    settings.PROXY_FETCH_RATE = "2/min"
+    assert client.get(URL, HTTP_RANGE="bytes=0-99").status_code == 206  # fetches block 0
+    assert client.get(URL, HTTP_RANGE=f"bytes={BLOCK}-{BLOCK + 99}").status_code == 206  # block 1
+    refused = client.get(URL, HTTP_RANGE=f"bytes={2 * BLOCK}-{2 * BLOCK + 99}")  # block 2: a third fetch
+    assert refused.status_code == 429
+    fetched = [e for e in canopy_log(simulator) if e["method"] == "GET"]
+    assert len(fetched) == 2
+    # Cached bytes are not limited by it.
+    assert client.get(URL, HTTP_RANGE="bytes=10-20").status_code == 206

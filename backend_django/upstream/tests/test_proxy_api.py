@@ -400,3 +400,26 @@ def test_misses_are_throttled_more_strictly_than_hits(client, simulator, setting
     throttled = client.get("/api/v1/climate/", {"lat": 20, "lng": 10})
     assert throttled.json()["error"]["code"] == "throttled"
     assert int(throttled["Retry-After"]) >= 1
+
+
+def test_a_lost_summary_is_rebuilt_although_the_body_is_fresh(client, simulator, celery_worker_process):
+    assert wait_for_job(client, fetch_climate(client)["Location"])["status"] == "succeeded"
+    get_valkey().delete(store.entry_key(climate.summary_unit(UNIT)))  # evicted, say
+    response = fetch_climate(client, "/api/v1/climate/summary/")
+    assert response.status_code == 202
+    assert wait_for_job(client, response["Location"])["status"] == "succeeded"
+    assert fetch_climate(client, "/api/v1/climate/summary/")["X-Cache"] == "HIT"
+
+
+def test_a_person_is_told_when_the_budget_is_spent_for_hours(
+    client, simulator, settings, celery_worker_process
+):
+    client_valkey = get_valkey()
+    now = int(client_valkey.time()[0])
+    if 86400 - now % 86400 < 900:
+        pytest.skip("too close to midnight UTC: the daily window would reopen within the retry cap")
+    client_valkey.set(f"ss:lim:om:all:86400:{now // 86400}", settings.OPEN_METEO_CALLS_PER_DAY, ex=3600)
+    job = wait_for_job(client, fetch_climate(client)["Location"])
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "budget_exhausted"
+    assert upstream_requests(simulator, "open_meteo") == 0

@@ -374,7 +374,10 @@ export interface paths {
 			path?: never;
 			cookie?: never;
 		};
-		/** The state of a fetch job */
+		/**
+		 * The state of a fetch job
+		 * @description Public data: no authentication (no session or token lookup on a hit).
+		 */
 		get: operations['jobs_retrieve'];
 		put?: never;
 		post?: never;
@@ -1786,7 +1789,6 @@ export interface operations {
 			content: {
 				'application/json': components['schemas']['OverpassQueryRequest'];
 				'application/x-www-form-urlencoded': components['schemas']['OverpassQueryRequest'];
-				'multipart/form-data': components['schemas']['OverpassQueryRequest'];
 			};
 		};
 		responses: {

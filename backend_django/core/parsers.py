@@ -1,3 +1,10 @@
+"""Request body parsers with limits.
+
+DRF's JSONParser reads the whole request stream, past Django's
+DATA_UPLOAD_MAX_MEMORY_SIZE, and very deep nesting raises RecursionError (a
+500). These parsers cap the body and answer absurd nesting with a 400.
+"""
+
 import io
 
 from django.conf import settings
@@ -13,14 +20,13 @@ class RequestBodyTooLarge(APIException):
 
 
 class BoundedJSONParser(JSONParser):
-    """JSON with a size cap on the body and a clean 400 for absurd nesting.
+    """JSON of at most ``max_bytes()`` bytes (default PLANS_REQUEST_MAX_BYTES)."""
 
-    DRF reads JSON straight from the request stream, past Django's
-    DATA_UPLOAD_MAX_MEMORY_SIZE; this caps it at PLANS_REQUEST_MAX_BYTES.
-    """
+    def max_bytes(self) -> int:
+        return settings.PLANS_REQUEST_MAX_BYTES
 
     def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.PLANS_REQUEST_MAX_BYTES
+        limit = self.max_bytes()
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise RequestBodyTooLarge(f"The request body is larger than {limit} bytes.")
