@@ -356,7 +356,9 @@ def _paste(dataset, out, out_transform, Window) -> None:
 
 META_PREFIX = "ss:e:canopymeta:"
 BLOCK_PREFIX = "ss:e:canopyblk:"
-PROXY_SLOT_WAIT = 5.0  # seconds a request waits for an S3 slot before 503
+# Seconds a Range request waits for an S3 slot before 503: short, so that a
+# slow S3 cannot hold many web threads.
+PROXY_SLOT_WAIT = 1.0
 
 
 def meta_key(quadkey: str) -> str:
@@ -579,7 +581,8 @@ def ensure_blocks(quadkey: str, numbers: list[int], found: dict[int, bytes | Non
     client = get_valkey()
     token = secrets.token_hex(8)
     lease_ms = int((settings.CANOPY_READ_TIMEOUT + settings.UPSTREAM_CONNECT_TIMEOUT + 5) * 1000)
-    deadline = time.monotonic() + lease_ms / 1000
+    # Wait for another request's fetch of the same bytes at most one read.
+    deadline = time.monotonic() + settings.CANOPY_READ_TIMEOUT
     used_upstream = False
     while missing:
         pipe = client.pipeline(transaction=False)
