@@ -24,6 +24,11 @@ DURATION = os.environ.get("BENCH_DURATION", "5s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "8")
 
 
+# gunicorn as production runs it (gthread); both can be changed per run.
+WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "2")
+THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "4")
+
+
 def wait_until(check, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -90,8 +95,8 @@ def stack(*, canopy_size: int = 4096):
             subprocess.Popen(
                 [
                     PYTHON, "-m", "gunicorn", "backend_django.config.wsgi:application",
-                    "--bind", f"127.0.0.1:{PORT}", "--workers", "2", "--worker-class", "gthread",
-                    "--threads", "4", "--log-level", "warning",
+                    "--bind", f"127.0.0.1:{PORT}", "--workers", WORKERS, "--worker-class", "gthread",
+                    "--threads", THREADS, "--log-level", "warning",
                 ],
                 cwd=ROOT, env=env,
             )

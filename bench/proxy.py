@@ -27,7 +27,7 @@ if not __package__:  # run as a script: python bench/proxy.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import CONNECTIONS, DURATION, poll_job, stack, wrk
 
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 MISSES = int(os.environ.get("BENCH_MISSES", "15"))
 
 
@@ -73,6 +73,10 @@ def main() -> None:
             for name, url in (("hit", hit_url), ("floor", floor_url), ("naive", naive_url)):
                 results[name].append(wrk(url))
         rps = {name: statistics.median(values) for name, values in results.items()}
+        # Each round measures the three back to back; the median of the
+        # per-round ratios is steadier than the ratio of medians on a noisy box.
+        ratio_floor = statistics.median(h / f for h, f in zip(results["hit"], results["floor"], strict=True))
+        ratio_naive = statistics.median(h / n for h, n in zip(results["hit"], results["naive"], strict=True))
 
         # Miss to ready, and the upstream's own share of it.
         totals, upstream = [], []
@@ -99,8 +103,8 @@ def main() -> None:
             "hit_rps": round(rps["hit"]),
             "floor_rps": round(rps["floor"]),
             "naive_rps": round(rps["naive"]),
-            "hit_vs_floor": round(rps["hit"] / rps["floor"], 2),
-            "hit_vs_naive": round(rps["hit"] / rps["naive"], 1),
+            "hit_vs_floor": round(ratio_floor, 2),
+            "hit_vs_naive": round(ratio_naive, 1),
             "miss_to_ready_p50_ms": round(statistics.median(totals) * 1000),
             "miss_overhead_p50_ms": round(statistics.median(overheads) * 1000),
             "miss_overhead_p95_ms": round(overheads[int(0.95 * (len(overheads) - 1))] * 1000),
@@ -118,8 +122,8 @@ def main() -> None:
         print(
             f"  naive (cache+DRF){rps['naive']:>9.0f} req/s   rounds {[round(v) for v in results['naive']]}"
         )
-        print(f"  hit / floor      {report['hit_vs_floor']:>9}   (target >= 0.8)")
-        print(f"  hit / naive      {report['hit_vs_naive']:>9}   (target >= 5)")
+        print(f"  hit / floor      {report['hit_vs_floor']:>9}   (median of per-round ratios; target >= 0.8)")
+        print(f"  hit / naive      {report['hit_vs_naive']:>9}   (median of per-round ratios; target >= 5)")
         print(f"miss to ready ({MISSES} new points, simulator at zero latency; first ever: {ms(first)})")
         print(
             f"  total p50 {ms(statistics.median(totals))}, "
