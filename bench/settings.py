@@ -11,6 +11,7 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # The benchmark measures the cache, not the throttle: lift the per-IP limits.
 PROXY_READ_RATE = "100000000/min"
 PROXY_FETCH_RATE = "100000000/min"
+PROXY_CLIMATE_FETCHES_PER_DAY = "100000000/day"
 # ...and the upstream budget: misses measure the pipeline, not the limiter.
 OPEN_METEO_CALLS_PER_MINUTE = 1e9
 OPEN_METEO_CALLS_PER_HOUR = 1e9

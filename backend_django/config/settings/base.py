@@ -359,6 +359,8 @@ UPSTREAM_LOCAL_BODY_CACHE_BYTES = env.int("UPSTREAM_LOCAL_BODY_CACHE_BYTES", def
 # requests that start a fetch job (misses).
 PROXY_READ_RATE = env("PROXY_READ_RATE", default="1200/min")
 PROXY_FETCH_RATE = env("PROXY_FETCH_RATE", default="60/min")
+# Climate misses per client per day (a full fetch costs ~160 weighted calls).
+PROXY_CLIMATE_FETCHES_PER_DAY = env("PROXY_CLIMATE_FETCHES_PER_DAY", default="15/day")
 # Warming (prefetch and scheduled refresh) may use at most this share of each
 # upstream budget; people's own requests can use all of it.
 WARM_BUDGET_SHARE = env.float("WARM_BUDGET_SHARE", default=0.5)

@@ -23,6 +23,7 @@ _PERIODS = {
     "h": 3600,
     "hour": 3600,
     "d": 86400,
+    "day": 86400,
 }
 
 
@@ -69,3 +70,9 @@ def read_throttle() -> ProxyThrottle:
 
 def fetch_throttle() -> ProxyThrottle:
     return ProxyThrottle("fetch", settings.PROXY_FETCH_RATE)
+
+
+def climate_daily_throttle() -> ProxyThrottle:
+    """New climate points per client per day: each full fetch costs ~160 of the
+    deployment's ~9,000 daily Open-Meteo calls, so one client must not spend them all."""
+    return ProxyThrottle("climate-day", settings.PROXY_CLIMATE_FETCHES_PER_DAY)

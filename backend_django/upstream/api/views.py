@@ -37,7 +37,7 @@ from .serializers import (
     JobSerializer,
     OverpassQuerySerializer,
 )
-from .throttles import fetch_throttle, read_throttle
+from .throttles import climate_daily_throttle, fetch_throttle, read_throttle
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +162,8 @@ class PublicDataView(APIView):
             if remembered is not None:
                 return remembered_error_response(remembered)
         fetch_throttle().consume(request)
+        if any(unit.startswith("climate:") for unit in units):
+            climate_daily_throttle().consume(request)
         try:
             started = jobs.job_start(kind=kind, units=units, result_url=result_url)
         except Exception as exc:

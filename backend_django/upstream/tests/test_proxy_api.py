@@ -423,3 +423,11 @@ def test_a_person_is_told_when_the_budget_is_spent_for_hours(
     assert job["status"] == "failed"
     assert job["error"]["code"] == "budget_exhausted"
     assert upstream_requests(simulator, "open_meteo") == 0
+
+
+def test_one_client_cannot_spend_the_daily_climate_budget(client, simulator, settings, celery_worker_process):
+    settings.PROXY_CLIMATE_FETCHES_PER_DAY = "2/day"
+    statuses = [client.get("/api/v1/climate/", {"lat": 30 + i, "lng": 5}).status_code for i in range(3)]
+    assert statuses == [202, 202, 429]
+    # Cached points and other data kinds are not affected.
+    assert client.get("/api/v1/buildings/", {"bbox": "47.3701,8.5401,47.3709,8.5409"}).status_code == 202
