@@ -9,3 +9,5 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS", default=["http://localhost:5173", "http://127.0.0.1:5173"]
 )
+# A developer tries many places in a day (against the simulator, usually).
+PROXY_CLIMATE_FETCHES_PER_DAY = env("PROXY_CLIMATE_FETCHES_PER_DAY", default="1000/day")
