@@ -8,7 +8,6 @@ change apart from the last few months.
 """
 
 import json
-import math
 import statistics
 from datetime import date, timedelta
 
@@ -230,7 +229,3 @@ def weight_of(unit: str, existing: dict | None, today: date) -> float:
 
 def encode(body: dict) -> bytes:
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
-
-
-def valid_coordinate(value: float) -> bool:
-    return math.isfinite(value)

@@ -224,13 +224,6 @@ def read(unit: str) -> Entry | None:
     return parse_entry(get_valkey().hgetall(entry_key(unit)))
 
 
-def read_many(units: list[str]) -> list[Entry | None]:
-    pipe = get_valkey().pipeline(transaction=False)
-    for unit in units:
-        pipe.hgetall(entry_key(unit))
-    return [parse_entry(fields) for fields in pipe.execute()]
-
-
 def states(units: list[str], now: float | None = None) -> dict[str, State]:
     """Freshness of many units in one round trip, without reading bodies."""
     if not units:
