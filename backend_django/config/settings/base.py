@@ -351,10 +351,14 @@ UPSTREAM_NEGATIVE_TTL = env.int("UPSTREAM_NEGATIVE_TTL", default=600)
 # if its worker died.
 UPSTREAM_JOB_TTL = env.int("UPSTREAM_JOB_TTL", default=2 * 86400)
 UPSTREAM_LOCK_TTL = env.int("UPSTREAM_LOCK_TTL", default=300)
-# Each web process keeps up to this many bytes of recently served bodies, so
-# that a hit asks Valkey only whether its copy is current (still one round
-# trip) instead of moving the whole body again.
+# Each web process keeps up to this many bytes of recently served entries.
+# With UPSTREAM_TRACKED_COPIES, Valkey announces every change to an entry
+# (CLIENT TRACKING) and a hit on a copy needs no round trip; without it (or
+# against a server or proxy that refuses CLIENT TRACKING) a hit asks Valkey
+# whether its copy is current, one round trip that moves the body only when
+# it changed (docs/decisions/0010-tracked-local-copies.md).
 UPSTREAM_LOCAL_BODY_CACHE_BYTES = env.int("UPSTREAM_LOCAL_BODY_CACHE_BYTES", default=64 * 1024 * 1024)
+UPSTREAM_TRACKED_COPIES = env.bool("UPSTREAM_TRACKED_COPIES", default=True)
 # Per-client-IP limits on the public data endpoints: every request, and the
 # requests that start a fetch job (misses).
 PROXY_READ_RATE = env("PROXY_READ_RATE", default="1200/min")

@@ -189,8 +189,10 @@ class SingleEntryView(PublicDataView):
 
     A cached answer takes a fast path: ``dispatch`` answers it from the plain
     Django request, skipping DRF's request wrapping and content negotiation,
-    which cost as much as the rest of a hit. Misses and errors go through DRF
-    as usual, reusing the one Valkey round trip the fast path already made.
+    which cost as much as the rest of a hit. The entry comes from the
+    process's tracked copy with no Valkey round trip, or else from one Lua
+    call (store.lookup_counted). Misses and errors go through DRF as usual,
+    reusing the lookup the fast path already made.
     """
 
     kind = ""
@@ -210,7 +212,7 @@ class SingleEntryView(PublicDataView):
         return super().dispatch(request, *args, **kwargs)
 
     def cached_response(self, request) -> HttpResponse | None:
-        """The answer from the cache in one Valkey round trip, or None on a miss."""
+        """The answer from the cache (at most one Valkey round trip), or None on a miss."""
         read_unit, fill_unit, result_url = self.units(request)
         lookup = getattr(request, "_cache_lookup", None)
         if lookup is None:

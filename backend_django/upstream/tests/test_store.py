@@ -2,6 +2,11 @@ import time
 
 from backend_django.core.valkey import get_valkey
 from backend_django.upstream import store
+from backend_django.upstream.copies import CONNECTION_NAME, LocalCopies
+
+from .conftest import wait_until
+
+UNIT = "test:a"
 
 
 def write(unit: str, raw: bytes) -> None:
@@ -10,31 +15,106 @@ def write(unit: str, raw: bytes) -> None:
     pipe.execute()
 
 
-def test_a_hit_sends_the_body_once_then_only_checks_the_copy():
-    store.local_bodies().clear()
-    write("test:a", b'{"v": 1}')
-    entry, count = store.lookup_counted("test:a", kind="test", counter_key="ss:rl:t", counter_ttl=60)
+def lookup(unit: str = UNIT):
+    return store.lookup_counted(unit, kind="test", counter_key="ss:rl:t", counter_ttl=60)
+
+
+def test_without_tracking_every_hit_checks_its_copy_in_one_round_trip(settings, valkey_commands):
+    settings.UPSTREAM_TRACKED_COPIES = False
+    write(UNIT, b'{"v": 1}')
+    entry, count = lookup()
     assert entry.raw() == b'{"v": 1}' and count == 1
-    assert store.local_bodies().get("test:a").etag == entry.etag
-    again, count = store.lookup_counted("test:a", kind="test", counter_key="ss:rl:t", counter_ttl=60)
+    assert store.local_copies().get(UNIT).etag == entry.etag
+    again, count = lookup()
     assert again.body == entry.body and count == 2
+    assert valkey_commands[-2:] == ["EVALSHA", "EVALSHA"]
     # Valkey is the truth: a new body replaces the local copy on the next hit.
-    write("test:a", b'{"v": 2}')
-    changed, _ = store.lookup_counted("test:a", kind="test", counter_key="ss:rl:t", counter_ttl=60)
+    write(UNIT, b'{"v": 2}')
+    changed, _ = lookup()
     assert changed.raw() == b'{"v": 2}'
     # Freshness always comes from Valkey, even when the body is the local copy.
-    get_valkey().hset(store.entry_key("test:a"), "fu", time.time() - 1)
-    aged, _ = store.lookup_counted("test:a", kind="test", counter_key="ss:rl:t", counter_ttl=60)
+    get_valkey().hset(store.entry_key(UNIT), "fu", time.time() - 1)
+    aged, _ = lookup()
     assert aged.state() == "stale" and aged.raw() == b'{"v": 2}'
     # A deleted entry is a miss whatever the process remembers.
-    get_valkey().delete(store.entry_key("test:a"))
-    assert store.lookup_counted("test:a", kind="test", counter_key="ss:rl:t", counter_ttl=60)[0] is None
+    get_valkey().delete(store.entry_key(UNIT))
+    assert lookup()[0] is None
     assert get_valkey().ttl("ss:rl:t") > 0
     assert int(get_valkey().hget("ss:stats:test", "requests")) == 5
 
 
+def test_a_tracked_copy_answers_without_a_round_trip(tracking, valkey_commands):
+    write(UNIT, b'{"v": 1}')
+    # A copy read while an announcement is still on its way is not tracked;
+    # let the write's announcement arrive first.
+    wait_until(tracking.serving, "the write's announcement is read")
+    first, count = lookup()  # read from Valkey while tracking is on: the copy is tracked
+    assert first.raw() == b'{"v": 1}' and count == 1
+    sent_before = len(valkey_commands)
+    for expected_count in range(2, 12):
+        entry, count = lookup()
+        assert entry.raw() == b'{"v": 1}'
+        assert count == expected_count  # the client's requests are still counted
+    assert valkey_commands[sent_before:] == [], "no Valkey command for a tracked copy"
+    # The counts reach Valkey in one batch.
+    tracking.flush()
+    assert int(get_valkey().get("ss:rl:t")) == 11
+    assert int(get_valkey().hget("ss:stats:test", "requests")) == 11
+
+
+def test_a_changed_entry_is_never_served_from_the_old_copy(tracking):
+    for version in range(200):
+        body = b'{"v": %d}' % version
+        write(UNIT, body)  # as a worker storing a refresh would
+        assert lookup()[0].raw() == body
+        assert lookup()[0].raw() == body  # and again, from the copy the first read made
+    get_valkey().hset(store.entry_key(UNIT), "fu", time.time() - 1)
+    assert lookup()[0].state() == "stale"
+    get_valkey().delete(store.entry_key(UNIT))
+    assert lookup()[0] is None
+    write(UNIT, b'{"v": "expiring"}')
+    assert lookup()[0] is not None
+    get_valkey().pexpire(store.entry_key(UNIT), 1)
+    time.sleep(0.05)
+    assert lookup()[0] is None  # expired in Valkey: the copy went with it
+
+
+def test_copies_are_checked_with_valkey_while_the_tracking_connection_is_down(tracking, valkey_commands):
+    write(UNIT, b'{"v": 1}')
+    lookup()
+    lookup()
+    client = get_valkey()
+    [tracker_id] = [info["id"] for info in client.client_list() if info.get("name") == CONNECTION_NAME]
+    client.client_kill_filter(_id=tracker_id)
+    write(UNIT, b'{"v": 2}')  # no announcement reaches this process now
+    sent_before = len(valkey_commands)
+    assert lookup()[0].raw() == b'{"v": 2}'
+    assert valkey_commands[sent_before:] == ["EVALSHA"]
+    # The tracker reconnects; copies read from then on are tracked again.
+    wait_until(tracking.serving, "the tracker reconnects")
+    lookup()
+    wait_until(tracking.serving, "announcements are read")
+    sent_before = len(valkey_commands)
+    assert lookup()[0].raw() == b'{"v": 2}'
+    assert valkey_commands[sent_before:] == []
+
+
+def test_a_copy_read_while_an_announcement_arrived_is_not_tracked():
+    local = LocalCopies(max_bytes=1000)
+    entry = store.Entry(b"x", "application/json", '"e"', 0, 1, 2)
+    local.set_tracking(True)
+    token = local.token()
+    local.invalidate(["other"])  # any announcement between the read and the put
+    local.put("u", entry, token)
+    assert local.get("u") is entry and local.tracked("u") is None
+    local.put("u", entry, local.token())
+    assert local.tracked("u") is entry
+    local.set_tracking(False)  # the connection went away: nothing stays tracked
+    assert local.tracked("u") is None and local.token() is None
+
+
 def test_local_copies_are_bounded_in_bytes():
-    local = store.LocalBodies(max_bytes=1000)
+    local = LocalCopies(max_bytes=1000)
     entry = store.Entry(b"x" * 200, "application/json", '"e"', 0, 1, 2)
     for index in range(10):
         local.put(f"u{index}", entry)

@@ -338,8 +338,10 @@ export interface paths {
 		 *
 		 *     A cached answer takes a fast path: ``dispatch`` answers it from the plain
 		 *     Django request, skipping DRF's request wrapping and content negotiation,
-		 *     which cost as much as the rest of a hit. Misses and errors go through DRF
-		 *     as usual, reusing the one Valkey round trip the fast path already made.
+		 *     which cost as much as the rest of a hit. The entry comes from the
+		 *     process's tracked copy with no Valkey round trip, or else from one Lua
+		 *     call (store.lookup_counted). Misses and errors go through DRF as usual,
+		 *     reusing the lookup the fast path already made.
 		 */
 		get: operations['climate_summary_retrieve'];
 		put?: never;
