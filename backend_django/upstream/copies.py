@@ -173,7 +173,12 @@ class Tracker:
         if sock is None or time.monotonic() - self._last_pong > HEALTHY_WITHIN:
             return False
         try:
-            readable, _, _ = select.select([sock], [], [], 0)
+            if getattr(sock, "pending", None) is not None and sock.pending():
+                return False  # TLS: bytes decrypted above the OS socket
+            # poll(), not select(): no limit on the descriptor's number.
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            readable = poller.poll(0)  # POLLHUP/POLLERR count too
         except (OSError, ValueError):  # closed under us
             return False
         return not readable and not self._reading

@@ -1,4 +1,5 @@
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 from backend_django.core.valkey import get_valkey
 from backend_django.upstream import store
@@ -122,3 +123,29 @@ def test_local_copies_are_bounded_in_bytes():
     assert local.get("u0") is None and local.get("u9") is not None
     local.put("big", store.Entry(b"x" * 600, "application/json", '"b"', 0, 1, 2))
     assert local.get("big") is None  # larger than a quarter of the budget: not kept
+
+
+def test_a_server_that_refuses_tracking_leaves_every_hit_to_one_round_trip(settings, valkey_commands, caplog):
+    client = get_valkey()
+    client.acl_setuser(
+        "no-tracking",
+        enabled=True,
+        passwords=["+secret"],
+        categories=["+@all"],
+        commands=["-client|tracking"],
+        keys=["*"],
+        channels=["*"],
+    )
+    try:
+        url = urlsplit(settings.VALKEY_URL)
+        settings.VALKEY_URL = urlunsplit(url._replace(netloc=f"no-tracking:secret@{url.hostname}:{url.port}"))
+        tracker = store.tracker()
+        wait_until(lambda: not tracker._thread.is_alive(), "the tracker gives up")
+        assert "refused client tracking" in caplog.text
+        write(UNIT, b'{"v": 1}')
+        sent_before = len(valkey_commands)
+        for _ in range(3):
+            assert lookup()[0].raw() == b'{"v": 1}'
+        assert valkey_commands[sent_before:] == ["EVALSHA"] * 3
+    finally:
+        client.acl_deluser("no-tracking")
