@@ -49,6 +49,7 @@ def wrk(url: str, *headers: str) -> float:
         ["wrk", "-t", "2", "-c", CONNECTIONS, "-d", DURATION, *header_args, "-s", report, url],
         capture_output=True,
         text=True,
+        errors="replace",  # a body printed by report_errors.lua may be binary
         check=True,
     ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
