@@ -7,30 +7,36 @@ dedicated RESP3 connection on which Valkey's client-side caching support
 expiry or eviction of any entry key, whoever made it; the thread drops the
 process's copy of that unit at once.
 
-While that connection is healthy, a hit on a *tracked* copy (one read from
-Valkey while tracking was on, with no invalidation in between) is served with
-no Valkey round trip. In every other case (tracking not yet on, connection
-lost, an announcement waiting on the socket, a server or proxy without
-CLIENT TRACKING, ``UPSTREAM_TRACKED_COPIES=False``) the hit asks Valkey in one
-round trip whether its copy is current, and the copy only saves moving the
-body. See docs/decisions/0010-tracked-local-copies.md.
+While that connection is healthy (a heartbeat key the thread writes every
+second is announced back to it), a hit on a *tracked* copy (one read from
+Valkey while tracking was on, with no announcement in between) is served
+with no Valkey round trip. In every other case (tracking not yet on or not
+yet proven, connection lost, an announcement waiting on the socket, a server
+or proxy that refuses CLIENT TRACKING, ``UPSTREAM_TRACKED_COPIES=False``) the
+hit asks Valkey in one round trip whether its copy is current, and the copy
+only saves moving the body. See docs/decisions/0010-tracked-local-copies.md.
 
-Valkey writes the announcement to this connection before it answers the
-writer, so once a write has returned anywhere, no process serves the old copy:
-a request checks the socket for waiting announcements (and whether the thread
-is reading one) before serving a copy.
+Valkey writes an announcement to a connection that has no reply of its own
+waiting before it answers the write that caused it, so the announcement is
+on this process's socket by the time the writer has its answer; a request
+checks the socket for waiting announcements (and whether the thread is
+reading one) before serving a copy.
 
 Requests answered from a copy are counted in process memory and added to the
 Valkey counters (the per-client read limit, the per-kind statistics) by the
-same thread within ``FLUSH_SECONDS`` while requests come, so all processes
-still share one read limit, with that much delay.
+same thread every ``FLUSH_SECONDS``, together with a TOUCH of the entries
+served (so LRU eviction sees them used); all processes still share one read
+limit, with that much delay.
 """
 
+import atexit
 import logging
 import os
 import select
+import socket
 import threading
 import time
+import uuid
 from collections import OrderedDict, defaultdict
 from typing import Protocol
 
@@ -38,10 +44,13 @@ import redis
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 1.0  # the tracking connection is pinged this often...
-HEALTHY_WITHIN = 3 * HEARTBEAT_SECONDS  # ...and copies are served only while it answered this recently
-FLUSH_SECONDS = 0.1  # counts of requests served from copies reach Valkey this often while they come
+HEARTBEAT_SECONDS = 1.0  # a heartbeat key is written this often...
+HEALTHY_WITHIN = (
+    3 * HEARTBEAT_SECONDS
+)  # ...and copies are served only while its announcement came this recently
+FLUSH_SECONDS = 0.1  # counts of requests served from copies reach Valkey this often
 CONNECTION_NAME = "solar-sim-tracking"
+HEARTBEAT_PREFIX = "ss:hb:"
 
 
 class Sized(Protocol):
@@ -131,26 +140,40 @@ class LocalCopies:
             self.size = 0
 
 
+class TrackingSilent(redis.ConnectionError):
+    """CLIENT TRACKING was accepted, but no announcement arrives."""
+
+
 class Tracker:
     """The thread that keeps a process's copies coherent and flushes its counts.
 
     ``serving()`` says whether a tracked copy may be served right now;
     ``count()`` records a request served from a copy and returns the client's
     estimated count in the current window (Valkey's last known total plus this
-    process's requests not sent yet).
+    process's requests not added yet).
+
+    After its setup the tracking connection only listens: the heartbeat is a
+    key the thread writes through the process's regular client every second
+    (``ss:hb:...``, tracked too), whose announcement proves that announcements
+    reach this process. A connection that sent no command has no reply of its
+    own waiting, so Valkey (with its default ``io-threads 1``) writes an
+    announcement to it before the answer to the write that caused it.
     """
 
     def __init__(self, *, url: str, copies: LocalCopies, prefix: str, client_factory):
-        self.pid = os.getpid()
         self.url = url
         self.copies = copies
         self.prefix = prefix
-        self._client = client_factory  # the process's regular client, for flushing counts
+        self._prefix_bytes = prefix.encode()
+        self._client = client_factory  # the process's regular client: counts and heartbeats
+        self.heartbeat_key = f"{HEARTBEAT_PREFIX}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._heartbeat_bytes = self.heartbeat_key.encode()
         self._sock = None
         self._reading = False
-        self._last_pong = 0.0
+        self._last_heartbeat = 0.0  # when our heartbeat's announcement last arrived
         self._pending: dict[str, list[int]] = {}  # counter key -> [requests not sent yet, ttl]
         self._stats: defaultdict[tuple[str, int], int] = defaultdict(int)  # (stats key, ttl) -> requests
+        self._touched: set[str] = set()  # entry keys served from copies since the last batch
         self._known: dict[str, tuple[int, float]] = {}  # counter key -> (Valkey's total, forget after)
         self._sending: dict[str, list[int]] = {}  # the batch being added to Valkey right now
         self._counts_lock = threading.Lock()
@@ -158,6 +181,7 @@ class Tracker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="valkey-tracking", daemon=True)
         self._thread.start()
+        atexit.register(self.stop)  # a worker recycled by gunicorn sends its last counts
 
     # --- used by request threads -------------------------------------------------
 
@@ -170,7 +194,7 @@ class Tracker:
         since it took its token.
         """
         sock = self._sock
-        if sock is None or time.monotonic() - self._last_pong > HEALTHY_WITHIN:
+        if sock is None or time.monotonic() - self._last_heartbeat > HEALTHY_WITHIN:
             return False
         try:
             if getattr(sock, "pending", None) is not None and sock.pending():
@@ -183,13 +207,19 @@ class Tracker:
             return False
         return not readable and not self._reading
 
-    def count(self, counter_key: str, counter_ttl: int, stats_key: str, stats_ttl: int) -> int:
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def count(
+        self, counter_key: str, counter_ttl: int, stats_key: str, stats_ttl: int, entry_key: str
+    ) -> int:
         with self._counts_lock:
             pending = self._pending.get(counter_key)
             if pending is None:
                 pending = self._pending[counter_key] = [0, counter_ttl]
             pending[0] += 1
             self._stats[(stats_key, stats_ttl)] += 1
+            self._touched.add(entry_key)
             known = self._known.get(counter_key)
             sending = self._sending.get(counter_key)
             return (known[0] if known is not None else 0) + (sending[0] if sending else 0) + pending[0]
@@ -209,25 +239,34 @@ class Tracker:
         with self._flush_lock, self._counts_lock:
             self._pending.clear()
             self._stats.clear()
+            self._touched.clear()
             self._known.clear()
 
     def stop(self, wait: bool = True) -> None:
         self._stop.set()
-        if wait:
+        if wait and self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout=5)
 
     # --- the thread ------------------------------------------------------------
 
     def flush(self) -> None:
-        """Add the requests served from copies to the Valkey counters (one pipeline)."""
+        """Add the requests served from copies to the Valkey counters (one pipeline).
+
+        The entries served are TOUCHed as well, so that Valkey's LRU eviction
+        sees them as used although their hits did not read them there.
+        """
         with self._flush_lock:
             self._flush()
 
     def _flush(self) -> None:
+        now = time.monotonic()
         with self._counts_lock:
             pending, self._pending = self._pending, {}
             stats, self._stats = self._stats, defaultdict(int)
+            touched, self._touched = self._touched, set()
             self._sending = pending
+            for key in [key for key, (_, forget_after) in self._known.items() if forget_after < now]:
+                del self._known[key]
         if not pending and not stats:
             return
         pipe = self._client().pipeline(transaction=False)
@@ -237,6 +276,8 @@ class Tracker:
         for (key, ttl), requests in stats.items():
             pipe.hincrby(key, "requests", requests)
             pipe.expire(key, ttl)
+        if touched:
+            pipe.touch(*touched)
         try:
             results = pipe.execute()
         except redis.RedisError:
@@ -244,24 +285,25 @@ class Tracker:
             with self._counts_lock:
                 self._sending = {}
             return
-        now = time.monotonic()
         with self._counts_lock:
             self._sending = {}
             for index, (key, (_, ttl)) in enumerate(pending.items()):
-                self._known[key] = (results[2 * index], now + ttl)
-            for key in [key for key, (_, forget_after) in self._known.items() if forget_after < now]:
-                del self._known[key]
+                known = self._known.get(key)
+                total = max(results[2 * index], known[0] if known is not None else 0)
+                self._known[key] = (total, now + ttl)
 
     def _connect(self) -> redis.Connection:
-        connection = redis.Redis.from_url(
-            self.url, protocol=3, socket_connect_timeout=1.0, socket_timeout=HEALTHY_WITHIN
-        ).connection_pool.make_connection()
+        pool = redis.ConnectionPool.from_url(
+            self.url, socket_connect_timeout=1.0, socket_timeout=HEALTHY_WITHIN
+        )
+        pool.connection_kwargs["protocol"] = 3  # announcements come as RESP3 pushes, whatever the URL says
+        connection = pool.make_connection()
         connection.connect()
         # The handler redis-py itself uses for its client-side cache.
         connection._parser.set_invalidation_push_handler(self._invalidated)
         for command in (
             ("CLIENT", "SETNAME", CONNECTION_NAME),
-            ("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix),
+            ("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix, "PREFIX", HEARTBEAT_PREFIX),
         ):
             connection.send_command(*command)
             connection.read_response()
@@ -269,43 +311,52 @@ class Tracker:
 
     def _invalidated(self, message):
         keys = message[1]
-        if keys is None:
+        if keys is None:  # FLUSHDB / FLUSHALL
             self.copies.invalidate(None)
-        else:
-            cut = len(self.prefix)
-            self.copies.invalidate([key.decode()[cut:] for key in keys])
+            return message
+        units = []
+        cut = len(self._prefix_bytes)
+        for key in keys:
+            if key.startswith(self._prefix_bytes):
+                units.append(key[cut:].decode(errors="replace"))
+            elif key == self._heartbeat_bytes:
+                self._last_heartbeat = time.monotonic()
+        if units:
+            self.copies.invalidate(units)
         return message
 
+    def _lost(self) -> None:
+        """Nothing is served from copies until tracking is proven again."""
+        self._sock = None
+        self._last_heartbeat = 0.0
+        self.copies.set_tracking(False)
+
     def _listen(self, connection: redis.Connection) -> None:
-        self._last_pong = time.monotonic()
         self._sock = connection._sock
         self.copies.set_tracking(True)
-        next_ping = next_flush = time.monotonic()
-        ping_sent = None
+        connected_at = next_heartbeat = next_flush = time.monotonic()
+        client = self._client()
         while not self._stop.is_set():
             now = time.monotonic()
-            busy = bool(self._pending)
-            wake = min(next_ping, next_flush) if busy else next_ping
-            if connection.can_read(timeout=max(0.0, wake - now)):
-                self._reading = True
-                try:
-                    while connection.can_read(timeout=0):
-                        if connection.read_response(push_request=True) == b"PONG":
-                            self._last_pong = time.monotonic()
-                            ping_sent = None
-                finally:
-                    self._reading = False
-            now = time.monotonic()
-            if ping_sent is not None and now - ping_sent > HEALTHY_WITHIN:
-                raise redis.ConnectionError("the tracking connection stopped answering")
-            if now >= next_ping:
-                if ping_sent is None:
-                    connection.send_command("PING")
-                    ping_sent = now
-                next_ping = now + HEARTBEAT_SECONDS
+            if now - max(self._last_heartbeat, connected_at) > HEALTHY_WITHIN:
+                raise TrackingSilent("no announcement of the heartbeat arrived")
+            if now >= next_heartbeat:
+                client.set(self.heartbeat_key, "1", px=int(2000 * HEALTHY_WITHIN))
+                next_heartbeat = now + HEARTBEAT_SECONDS
             if now >= next_flush:
                 self.flush()
                 next_flush = now + FLUSH_SECONDS
+            wait = max(0.0, min(next_heartbeat, next_flush) - time.monotonic())
+            if connection.can_read(timeout=wait):
+                self._reading = True
+                try:
+                    while connection.can_read(timeout=0):
+                        connection.read_response(push_request=True)
+                except BaseException:
+                    self._lost()  # before _reading is cleared: no request may trust the socket now
+                    raise
+                finally:
+                    self._reading = False
 
     def _run(self) -> None:
         delay = 0.5
@@ -315,17 +366,26 @@ class Tracker:
                 connection = self._connect()
                 delay = 0.5
                 self._listen(connection)
-            except redis.ResponseError as exc:
-                logger.warning("Valkey refused client tracking (%s): every cache hit asks Valkey", exc)
-                self._stop.set()
+            except (redis.exceptions.NoPermissionError, redis.ResponseError) as exc:
+                if isinstance(exc, redis.exceptions.NoPermissionError) or "unknown" in str(exc).lower():
+                    logger.warning("Valkey refused client tracking (%s): every cache hit asks Valkey", exc)
+                    self._stop.set()
+                else:  # BUSY, LOADING, MASTERDOWN...: try again
+                    logger.warning("Valkey tracking not set up (%s); retrying in %.1f s", exc, delay)
+            except TrackingSilent as exc:
+                logger.warning("Valkey tracking gives no announcements (%s); retrying in %.1f s", exc, delay)
             except (redis.RedisError, OSError) as exc:
                 logger.warning("Valkey tracking connection lost (%s); retrying in %.1f s", exc, delay)
+            except Exception:
+                logger.exception("Valkey tracking failed; retrying in %.1f s", delay)
             finally:
-                self._sock = None
-                self.copies.set_tracking(False)
+                self._lost()
                 if connection is not None:
                     connection.disconnect()
             if self._stop.wait(delay):
                 break
             delay = min(delay * 2, 10.0)
-        self.flush()
+        try:
+            self.flush()
+        except Exception:
+            logger.warning("could not send the last request counts", exc_info=True)

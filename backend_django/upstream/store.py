@@ -241,14 +241,14 @@ def lookup_counted(unit: str, *, kind: str, counter_key: str, counter_ttl: int) 
         token = local.token()
         copy = local.tracked(unit)
         if copy is not None and watcher.serving() and local.token() == token:
-            return copy, watcher.count(counter_key, counter_ttl, stats_key, STATS_TTL)
+            return copy, watcher.count(counter_key, counter_ttl, stats_key, STATS_TTL, entry_key(unit))
     token = local.token()
     known = local.get(unit)
     count, flat = _lookup_script()(
         keys=[entry_key(unit), counter_key, stats_key],
         args=[counter_ttl, known.etag if known is not None else "", STATS_TTL],
     )
-    if watcher is not None:  # add what this process served from copies and has not sent yet
+    if watcher is not None and watcher.alive():  # add what this process served from copies, not sent yet
         count = watcher.seen(counter_key, count, counter_ttl)
     fields = dict(zip(flat[::2], flat[1::2], strict=True))
     if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:

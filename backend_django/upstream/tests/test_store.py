@@ -149,3 +149,67 @@ def test_a_server_that_refuses_tracking_leaves_every_hit_to_one_round_trip(setti
         assert valkey_commands[sent_before:] == ["EVALSHA"] * 3
     finally:
         client.acl_deluser("no-tracking")
+
+
+def test_a_url_asking_for_resp2_still_gets_announcements(settings, valkey_commands):
+    # Announcements only come as RESP3 pushes: the tracker must not follow the URL here.
+    settings.VALKEY_URL = settings.VALKEY_URL.split("?")[0] + "?protocol=2"
+    tracker = store.tracker()
+    wait_until(tracker.serving, "tracking is up")
+    write(UNIT, b'{"v": 1}')
+    wait_until(tracker.serving, "the write's announcement is read")
+    lookup()
+    sent_before = len(valkey_commands)
+    assert lookup()[0].raw() == b'{"v": 1}'
+    assert valkey_commands[sent_before:] == []
+    write(UNIT, b'{"v": 2}')
+    assert lookup()[0].raw() == b'{"v": 2}'
+
+
+def test_no_copy_is_served_while_the_thread_reads_or_its_heartbeat_is_late(tracking, valkey_commands):
+    write(UNIT, b'{"v": 1}')
+    wait_until(tracking.serving, "the write's announcement is read")
+    lookup()
+    sent_before = len(valkey_commands)
+    lookup()
+    assert valkey_commands[sent_before:] == []
+    tracking._reading = True  # it may hold an announcement it took off the socket
+    try:
+        lookup()
+    finally:
+        tracking._reading = False
+    assert valkey_commands[sent_before:] == ["EVALSHA"]
+    tracking._last_heartbeat = 0.0  # announcements may have stopped coming
+    lookup()
+    assert valkey_commands[sent_before:] == ["EVALSHA", "EVALSHA"]
+
+
+def test_a_flush_of_the_database_drops_every_copy(tracking):
+    write(UNIT, b'{"v": 1}')
+    wait_until(tracking.serving, "the write's announcement is read")
+    lookup()
+    assert store.local_copies().tracked(UNIT) is not None
+    tracking._invalidated([b"invalidate", None])  # what FLUSHDB announces
+    assert store.local_copies().get(UNIT) is None
+
+
+def test_an_expired_entry_is_not_served_from_its_tracked_copy(tracking):
+    write(UNIT, b'{"v": 1}')
+    wait_until(tracking.serving, "the write's announcement is read")
+    lookup()
+    assert store.local_copies().tracked(UNIT) is not None
+    get_valkey().pexpire(store.entry_key(UNIT), 50)
+    wait_until(lambda: lookup()[0] is None, "the expiry is announced")
+
+
+def test_entries_served_from_copies_stay_recently_used_in_valkey(tracking, valkey_commands):
+    write(UNIT, b'{"v": 1}')
+    wait_until(tracking.serving, "the write's announcement is read")
+    lookup()
+    time.sleep(2.1)
+    assert get_valkey().object("idletime", store.entry_key(UNIT)) >= 2
+    sent_before = len(valkey_commands)
+    lookup()
+    assert valkey_commands[sent_before:] == []  # served from the copy...
+    tracking.flush()
+    assert get_valkey().object("idletime", store.entry_key(UNIT)) == 0  # ...and still used for eviction
