@@ -31,6 +31,7 @@ limit, with that much delay.
 
 import atexit
 import logging
+import math
 import os
 import select
 import socket
@@ -41,6 +42,8 @@ from collections import OrderedDict, defaultdict
 from typing import Protocol
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +54,9 @@ HEALTHY_WITHIN = (
 FLUSH_SECONDS = 0.1  # counts of requests served from copies reach Valkey this often
 CONNECTION_NAME = "solar-sim-tracking"
 HEARTBEAT_PREFIX = "ss:hb:"
+MAX_READS = 256  # announcements read in one go
+# Errors worth retrying while setting tracking up; any other answer is a refusal.
+TRANSIENT = ("BUSY", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "OOM", "READONLY")
 
 
 class Sized(Protocol):
@@ -153,24 +159,32 @@ class Tracker:
     process's requests not added yet).
 
     After its setup the tracking connection only listens: the heartbeat is a
-    key the thread writes through the process's regular client every second
-    (``ss:hb:...``, tracked too), whose announcement proves that announcements
-    reach this process. A connection that sent no command has no reply of its
-    own waiting, so Valkey (with its default ``io-threads 1``) writes an
-    announcement to it before the answer to the write that caused it.
+    key of this process's own (``ss:hb:<host>:<pid>:<random>``, tracked as a
+    second prefix) that the thread writes every second through a client of
+    its own, and whose announcement proves that announcements reach this
+    process. A connection that sent no command has no reply of its own
+    waiting, so Valkey (with its default ``io-threads 1``) writes an
+    announcement to it before the answer to the write that caused it; each
+    heartbeat checks that this still holds (``late_announcements``).
     """
 
-    def __init__(self, *, url: str, copies: LocalCopies, prefix: str, client_factory):
+    def __init__(self, *, url: str, copies: LocalCopies, prefix: str):
         self.url = url
         self.copies = copies
         self.prefix = prefix
         self._prefix_bytes = prefix.encode()
-        self._client = client_factory  # the process's regular client: counts and heartbeats
+        # Counts and heartbeats: a client of the thread's own, which fails fast
+        # (no retries) so the thread never waits long on a stalled Valkey.
+        self._client = redis.Redis.from_url(
+            url, socket_connect_timeout=1.0, socket_timeout=1.0, retry=Retry(NoBackoff(), 0)
+        )
+        self.late_announcements = 0  # heartbeats answered before their announcement arrived
         self.heartbeat_key = f"{HEARTBEAT_PREFIX}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._heartbeat_bytes = self.heartbeat_key.encode()
         self._sock = None
         self._reading = False
-        self._last_heartbeat = 0.0  # when our heartbeat's announcement last arrived
+        self._last_heartbeat = -math.inf  # when our heartbeat's announcement last arrived
+        self._proven = False  # a heartbeat came back on the current connection
         self._pending: dict[str, list[int]] = {}  # counter key -> [requests not sent yet, ttl]
         self._stats: defaultdict[tuple[str, int], int] = defaultdict(int)  # (stats key, ttl) -> requests
         self._touched: set[str] = set()  # entry keys served from copies since the last batch
@@ -178,6 +192,7 @@ class Tracker:
         self._sending: dict[str, list[int]] = {}  # the batch being added to Valkey right now
         self._counts_lock = threading.Lock()
         self._flush_lock = threading.Lock()  # one batch at a time
+        self._next_prune = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="valkey-tracking", daemon=True)
         self._thread.start()
@@ -197,12 +212,7 @@ class Tracker:
         if sock is None or time.monotonic() - self._last_heartbeat > HEALTHY_WITHIN:
             return False
         try:
-            if getattr(sock, "pending", None) is not None and sock.pending():
-                return False  # TLS: bytes decrypted above the OS socket
-            # poll(), not select(): no limit on the descriptor's number.
-            poller = select.poll()
-            poller.register(sock, select.POLLIN)
-            readable = poller.poll(0)  # POLLHUP/POLLERR count too
+            readable = _readable(sock, 0)
         except (OSError, ValueError):  # closed under us
             return False
         return not readable and not self._reading
@@ -265,11 +275,14 @@ class Tracker:
             stats, self._stats = self._stats, defaultdict(int)
             touched, self._touched = self._touched, set()
             self._sending = pending
-            for key in [key for key, (_, forget_after) in self._known.items() if forget_after < now]:
-                del self._known[key]
+            if now >= self._next_prune:
+                for key in [key for key, (_, forget_after) in self._known.items() if forget_after < now]:
+                    del self._known[key]
+                self._next_prune = now + HEARTBEAT_SECONDS
         if not pending and not stats:
             return
-        pipe = self._client().pipeline(transaction=False)
+        # A transaction: a counter never exists without its expiry.
+        pipe = self._client.pipeline(transaction=True)
         for key, (requests, ttl) in pending.items():
             pipe.incrby(key, requests)
             pipe.expire(key, ttl)
@@ -303,7 +316,7 @@ class Tracker:
         connection._parser.set_invalidation_push_handler(self._invalidated)
         for command in (
             ("CLIENT", "SETNAME", CONNECTION_NAME),
-            ("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix, "PREFIX", HEARTBEAT_PREFIX),
+            ("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix, "PREFIX", self.heartbeat_key),
         ):
             connection.send_command(*command)
             connection.read_response()
@@ -321,6 +334,7 @@ class Tracker:
                 units.append(key[cut:].decode(errors="replace"))
             elif key == self._heartbeat_bytes:
                 self._last_heartbeat = time.monotonic()
+                self._proven = True
         if units:
             self.copies.invalidate(units)
         return message
@@ -328,29 +342,48 @@ class Tracker:
     def _lost(self) -> None:
         """Nothing is served from copies until tracking is proven again."""
         self._sock = None
-        self._last_heartbeat = 0.0
+        self._last_heartbeat = -math.inf
         self.copies.set_tracking(False)
 
+    def _heartbeat(self, sock) -> None:
+        """Write the heartbeat key; its announcement must come back on ``sock``."""
+        try:
+            self._client.set(self.heartbeat_key, "1", px=int(2000 * HEALTHY_WITHIN))
+        except redis.RedisError as exc:  # OOM, READONLY...: the heartbeat goes silent, which is handled
+            logger.warning("could not write the tracking heartbeat: %s", exc)
+            return
+        # The announcement should be on the socket already (see the class docstring).
+        if self._proven and not _readable(sock, 0):
+            if not self.late_announcements:
+                logger.warning(
+                    "a tracking announcement arrived after the write was answered (Valkey on another "
+                    "host, or with io-threads): a copy may be served for up to that delay after a write"
+                )
+            self.late_announcements += 1
+
     def _listen(self, connection: redis.Connection) -> None:
-        self._sock = connection._sock
+        sock = self._sock = connection._sock
         self.copies.set_tracking(True)
         connected_at = next_heartbeat = next_flush = time.monotonic()
-        client = self._client()
         while not self._stop.is_set():
             now = time.monotonic()
             if now - max(self._last_heartbeat, connected_at) > HEALTHY_WITHIN:
                 raise TrackingSilent("no announcement of the heartbeat arrived")
             if now >= next_heartbeat:
-                client.set(self.heartbeat_key, "1", px=int(2000 * HEALTHY_WITHIN))
+                self._heartbeat(sock)
                 next_heartbeat = now + HEARTBEAT_SECONDS
             if now >= next_flush:
                 self.flush()
                 next_flush = now + FLUSH_SECONDS
             wait = max(0.0, min(next_heartbeat, next_flush) - time.monotonic())
-            if connection.can_read(timeout=wait):
+            # Poll the socket itself: nothing may be read from it outside the
+            # _reading window below (serving() relies on that).
+            if _readable(sock, wait):
                 self._reading = True
                 try:
-                    while connection.can_read(timeout=0):
+                    for _ in range(MAX_READS):  # then heartbeats and counts get their turn
+                        if not connection.can_read(timeout=0):
+                            break
                         connection.read_response(push_request=True)
                 except BaseException:
                     self._lost()  # before _reading is cleared: no request may trust the socket now
@@ -362,16 +395,16 @@ class Tracker:
         delay = 0.5
         while not self._stop.is_set():
             connection = None
+            self._proven = False
             try:
                 connection = self._connect()
-                delay = 0.5
                 self._listen(connection)
-            except (redis.exceptions.NoPermissionError, redis.ResponseError) as exc:
-                if isinstance(exc, redis.exceptions.NoPermissionError) or "unknown" in str(exc).lower():
+            except redis.ResponseError as exc:
+                if not isinstance(exc, redis.exceptions.NoPermissionError) and str(exc).startswith(TRANSIENT):
+                    logger.warning("Valkey tracking not set up (%s); retrying in %.1f s", exc, delay)
+                else:  # unknown command, no permission, a proxy that does not support it
                     logger.warning("Valkey refused client tracking (%s): every cache hit asks Valkey", exc)
                     self._stop.set()
-                else:  # BUSY, LOADING, MASTERDOWN...: try again
-                    logger.warning("Valkey tracking not set up (%s); retrying in %.1f s", exc, delay)
             except TrackingSilent as exc:
                 logger.warning("Valkey tracking gives no announcements (%s); retrying in %.1f s", exc, delay)
             except (redis.RedisError, OSError) as exc:
@@ -382,10 +415,26 @@ class Tracker:
                 self._lost()
                 if connection is not None:
                     connection.disconnect()
+            # Back off from 0.5 s, unless this connection had worked.
+            delay = 0.5 if self._proven else min(delay * 2, 10.0)
+            self._send_counts()
             if self._stop.wait(delay):
                 break
-            delay = min(delay * 2, 10.0)
+        self._send_counts()
+        atexit.unregister(self.stop)
+
+    def _send_counts(self) -> None:
         try:
             self.flush()
         except Exception:
-            logger.warning("could not send the last request counts", exc_info=True)
+            logger.warning("could not send request counts", exc_info=True)
+
+
+def _readable(sock, timeout: float) -> bool:
+    """True when ``sock`` has bytes (or EOF, or an error) to read, within ``timeout`` seconds."""
+    if getattr(sock, "pending", None) is not None and sock.pending():
+        return True  # TLS: bytes decrypted above the OS socket
+    # poll(), not select(): no limit on the descriptor's number.
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))  # POLLHUP/POLLERR count too

@@ -198,9 +198,7 @@ def tracker() -> Tracker | None:
     if state.tracker is None:
         with _process_lock:
             if state.tracker is None:
-                state.tracker = Tracker(
-                    url=state.url, copies=state.copies, prefix=ENTRY_PREFIX, client_factory=get_valkey
-                )
+                state.tracker = Tracker(url=state.url, copies=state.copies, prefix=ENTRY_PREFIX)
     return state.tracker
 
 
