@@ -395,28 +395,32 @@ class Tracker:
         delay = 0.5
         while not self._stop.is_set():
             connection = None
+            problem = None
             self._proven = False
             try:
                 connection = self._connect()
                 self._listen(connection)
             except redis.ResponseError as exc:
                 if not isinstance(exc, redis.exceptions.NoPermissionError) and str(exc).startswith(TRANSIENT):
-                    logger.warning("Valkey tracking not set up (%s); retrying in %.1f s", exc, delay)
+                    problem = f"Valkey tracking not set up ({exc})"
                 else:  # unknown command, no permission, a proxy that does not support it
                     logger.warning("Valkey refused client tracking (%s): every cache hit asks Valkey", exc)
                     self._stop.set()
             except TrackingSilent as exc:
-                logger.warning("Valkey tracking gives no announcements (%s); retrying in %.1f s", exc, delay)
+                problem = f"Valkey tracking gives no announcements ({exc})"
             except (redis.RedisError, OSError) as exc:
-                logger.warning("Valkey tracking connection lost (%s); retrying in %.1f s", exc, delay)
+                problem = f"Valkey tracking connection lost ({exc})"
             except Exception:
-                logger.exception("Valkey tracking failed; retrying in %.1f s", delay)
+                logger.exception("Valkey tracking failed")
+                problem = "Valkey tracking failed"
             finally:
                 self._lost()
                 if connection is not None:
                     connection.disconnect()
-            # Back off from 0.5 s, unless this connection had worked.
+            # Back off from 0.5 s up to 10 s, starting afresh after a connection that had worked.
             delay = 0.5 if self._proven else min(delay * 2, 10.0)
+            if problem is not None and not self._stop.is_set():
+                logger.warning("%s; retrying in %.1f s", problem, delay)
             self._send_counts()
             if self._stop.wait(delay):
                 break
