@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from rest_framework.test import APIClient
 
@@ -158,3 +160,25 @@ def celery_worker_process(django_db_setup, django_db_blocker, upstream_simulator
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture
+def valkey_commands(monkeypatch):
+    """Names of the Valkey commands this thread sends (other threads are ignored)."""
+    sent: list[str] = []
+    me = threading.get_ident()
+    original_command, original_pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def counting_command(self, *args, **kwargs):
+        if threading.get_ident() == me:
+            sent.append(args[0])
+        return original_command(self, *args, **kwargs)
+
+    def counting_pipeline(self, *args, **kwargs):
+        if threading.get_ident() == me:
+            sent.append("pipeline")
+        return original_pipeline(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting_command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counting_pipeline)
+    return sent

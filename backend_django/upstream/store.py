@@ -190,11 +190,11 @@ def local_copies() -> LocalCopies:
     return _process_copies().copies
 
 
-def tracker() -> Tracker | None:
+def tracker(state: _ProcessCopies | None = None) -> Tracker | None:
     """The thread keeping this process's copies coherent (started on first use)."""
     if not settings.UPSTREAM_TRACKED_COPIES:
         return None
-    state = _process_copies()
+    state = state or _process_copies()
     if state.tracker is None:
         with _process_lock:
             if state.tracker is None:
@@ -232,8 +232,9 @@ def lookup_counted(unit: str, *, kind: str, counter_key: str, counter_ttl: int) 
     otherwise one Lua call, which sends the body only if the process's copy
     is not the current one.
     """
-    local = local_copies()
-    watcher = tracker()
+    state = _process_copies()
+    local = state.copies
+    watcher = tracker(state)
     stats_key = f"{STATS_PREFIX}{kind}"
     if watcher is not None:
         token = local.token()

@@ -9,7 +9,6 @@ from io import StringIO
 from urllib.parse import parse_qs
 
 import pytest
-import redis
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
@@ -17,24 +16,15 @@ from rest_framework.test import APIClient
 from backend_django.core.valkey import get_valkey
 from backend_django.plans.tasks import BEAT_SCHEDULES, warm_ensure_cached, warm_refresh_ahead
 from backend_django.plans.tests.factories import PlanFactory
+from backend_django.testing.waiting import wait_until
 from backend_django.upstream import jobs, locations, store, warming
 from backend_django.users.tests.factories import UserFactory
 
 worker = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def wait_until(check, timeout: float = 60, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"condition not met within {timeout} s")
-
-
 def wait_for_job(job_id: str, timeout: float = 60) -> jobs.Job:
-    return wait_until(lambda: (job := jobs.job_get(job_id)) and job.finished and job, timeout)
+    return wait_until(lambda: (job := jobs.job_get(job_id)) and job.finished and job, timeout=timeout)
 
 
 def statuses(client: APIClient, plan_id) -> dict:
@@ -116,27 +106,15 @@ def test_prefetch_endpoint_returns_the_job_and_hides_other_peoples_plans(user_cl
 
 
 @pytest.mark.django_db
-def test_a_page_of_plans_gets_its_data_status_in_one_valkey_round_trip(user_client, user, monkeypatch):
+def test_a_page_of_plans_gets_its_data_status_in_one_valkey_round_trip(user_client, user, valkey_commands):
     PlanFactory.create_batch(30, owner=user)
     user_client.get("/api/v1/plans/")  # the first use of a script loads it into Valkey
-    round_trips = []
-    original_command, original_pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
-
-    def counting_command(self, *args, **kwargs):
-        round_trips.append(args[0])
-        return original_command(self, *args, **kwargs)
-
-    def counting_pipeline(self, *args, **kwargs):
-        round_trips.append("pipeline")
-        return original_pipeline(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counting_command)
-    monkeypatch.setattr(redis.client.Pipeline, "execute", counting_pipeline)
+    valkey_commands.clear()
     response = user_client.get("/api/v1/plans/", {"page_size": 30})
     assert response.status_code == 200
     assert len(response.json()["results"]) == 30
     assert all(plan["data_status"]["climate"]["state"] == "missing" for plan in response.json()["results"])
-    assert round_trips == ["EVALSHA"], "one command for the whole page"
+    assert valkey_commands == ["EVALSHA"], "one command for the whole page"
 
 
 @pytest.mark.django_db
@@ -186,7 +164,9 @@ def test_warm_jobs_yield_the_worker_to_peoples_requests(simulator, celery_worker
         warming.warm_units([f"climate:{lat}:{lng}.0" for lng in range(4)], reason=f"test{lat}")[0]
         for lat in (60.0, 61.0)
     ]
-    wait_until(lambda: all(jobs.job_get(job_id).status == jobs.RUNNING for job_id in warm_ids), 20, 0.02)
+    wait_until(
+        lambda: all(jobs.job_get(job_id).status == jobs.RUNNING for job_id in warm_ids), timeout=20, step=0.02
+    )
     response = APIClient().get("/api/v1/climate/", {"lat": -20.0, "lng": 30.0})
     assert response.status_code == 202
     interactive = wait_for_job(response.json()["id"], timeout=30)

@@ -7,9 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
+from backend_django.testing.waiting import wait_until
 from backend_django.upstream import store
-
-from .conftest import wait_until
 
 UNIT = "climate:45.5:-122.7"
 PARAMS = {"lat": 45.5, "lng": -122.7}

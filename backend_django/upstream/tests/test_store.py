@@ -2,10 +2,9 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 from backend_django.core.valkey import get_valkey
+from backend_django.testing.waiting import wait_until
 from backend_django.upstream import store
 from backend_django.upstream.copies import CONNECTION_NAME, LocalCopies
-
-from .conftest import wait_until
 
 UNIT = "test:a"
 
