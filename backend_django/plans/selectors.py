@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from redis import RedisError
 
-from backend_django.upstream.locations import KINDS, data_status_many
+from backend_django.upstream.kinds import place_kinds
+from backend_django.upstream.locations import data_status_many
 from backend_django.users.models import User
 
 from .filters import PlanFilter
@@ -53,5 +54,5 @@ def plan_data_status_many(plans: Sequence[Plan]) -> dict[uuid.UUID, dict]:
     except RedisError:
         logger.warning("data status unavailable: Valkey did not answer", exc_info=True)
         unknown = {"state": "unknown", "job_id": None}
-        statuses = [dict.fromkeys(KINDS, unknown) for _ in plans]
+        statuses = [{kind.name: unknown for kind in place_kinds()} for _ in plans]
     return {plan.pk: status for plan, status in zip(plans, statuses, strict=True)}

@@ -1,6 +1,8 @@
-"""Prefetch and scheduled warming of the data saved plans use.
+"""Scheduled warming of the data saved plans use.
 
-- ``prefetch_plan``: queued after commit when a plan is created or moved.
+(A plan created or moved is prefetched by plans.services after commit: a
+warm job like these, started by ``plan_prefetch``.)
+
 - ``warm_refresh_ahead`` (hourly): refresh entries active plans use that stop
   being fresh within WARM_REFRESH_AHEAD_DAYS.
 - ``warm_ensure_cached`` (nightly): make sure every active plan's data is cached.

@@ -7,6 +7,7 @@ so overlapping boxes share entries and Overpass never sees a client's query.
 """
 
 import json
+import logging
 import math
 import re
 
@@ -15,6 +16,13 @@ from django.conf import settings
 from backend_django.core.exceptions import ApplicationError
 
 from .clients import overpass
+from .kinds import Kind
+from .limits import overpass_slot
+from .store import Entry, NewEntry
+
+logger = logging.getLogger(__name__)
+
+UNIT_PREFIX = "bcell:"
 
 # The only raw Overpass query accepted from clients (POST /api/v1/overpass/).
 ACCEPTED_QUERY_SHAPE = (
@@ -114,7 +122,7 @@ def cells_for_bbox(south: float, west: float, north: float, east: float) -> list
 
 
 def cell_unit(row: int, col: int) -> str:
-    return f"bcell:{row}:{col}"
+    return f"{UNIT_PREFIX}{row}:{col}"
 
 
 def parse_cell_unit(unit: str) -> tuple[int, int]:
@@ -199,6 +207,29 @@ def cell_payload(body: dict) -> dict:
 
 def fetch_cell(unit: str) -> dict:
     return cell_payload(overpass.fetch_buildings(*cell_bbox(*parse_cell_unit(unit))))
+
+
+def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry]:
+    """One cell's buildings, asked with the server-built query under an Overpass slot."""
+    with overpass_slot(pool):
+        payload = fetch_cell(unit)
+    logger.info("buildings %s fetched (%d ways)", unit, len(payload["ways"]))
+    return [KIND.entry(unit, encode(payload))]
+
+
+def plan_bbox(lat: float, lng: float) -> tuple[float, float, float, float]:
+    """The box a plan page shows buildings in: PLAN_BUILDINGS_RADIUS_DEGREES around its point."""
+    radius = settings.PLAN_BUILDINGS_RADIUS_DEGREES
+    return (
+        max(-90.0, lat - radius),
+        max(-180.0, lng - radius),
+        min(90.0, lat + radius),
+        min(180.0, lng + radius),
+    )
+
+
+def units_for_place(lat: float, lng: float) -> list[str]:
+    return [cell_unit(*cell) for cell in cells_for_bbox(*plan_bbox(lat, lng))]
 
 
 # --- answers for a box, from cell payloads -------------------------------------
@@ -318,3 +349,17 @@ def overpass_body(payloads: list[dict], bbox, osm_base: str | None) -> dict:
 
 def encode(payload: dict) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode()
+
+
+KIND = Kind(
+    name="buildings",
+    unit_prefix=UNIT_PREFIX,
+    upstream="overpass",
+    label="Overpass (buildings)",
+    fresh_setting="BUILDINGS_FRESH_SECONDS",
+    stale_setting="BUILDINGS_STALE_SECONDS",
+    content_type="application/json",
+    fetch=fetch_entries,
+    units_for_place=units_for_place,
+    endpoints=("buildings",),
+)

@@ -8,13 +8,21 @@ change apart from the last few months.
 """
 
 import json
+import logging
 import statistics
 from datetime import date, timedelta
 
 from django.conf import settings
 
 from .clients import open_meteo
+from .kinds import Kind
+from .limits import open_meteo_reserve
+from .store import Entry, NewEntry
 
+logger = logging.getLogger(__name__)
+
+UNIT_PREFIX = "climate:"
+SUMMARY_PREFIX = "climate_summary:"
 ARCHIVE_LAG_DAYS = 5  # the archive trails real time by about five days
 SPRING_END_DOY = 172  # spring window: days 1-172 in the north, 173-366 in the south
 
@@ -27,11 +35,12 @@ def snap(lat: float, lng: float) -> tuple[float, float]:
 
 def unit_for(lat: float, lng: float) -> str:
     slat, slng = snap(lat, lng)
-    return f"climate:{slat:.1f}:{slng:.1f}"
+    return f"{UNIT_PREFIX}{slat:.1f}:{slng:.1f}"
 
 
 def summary_unit(unit: str) -> str:
-    return unit.replace("climate:", "climate_summary:", 1)
+    """The summary's entry, stored beside the climate body it was computed from."""
+    return unit.replace(UNIT_PREFIX, SUMMARY_PREFIX, 1)
 
 
 def parse_unit(unit: str) -> tuple[float, float]:
@@ -229,3 +238,30 @@ def weight_of(unit: str, existing: dict | None, today: date) -> float:
 
 def encode(body: dict) -> bytes:
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+
+
+def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry]:
+    """The climate body (a tail refresh merged into ``existing`` when there is one) and its summary."""
+    today = date.today()
+    existing_body = existing.json() if existing is not None else None
+    open_meteo_reserve(weight_of(unit, existing_body, today), pool)
+    body, weight = fetch_unit(unit, existing_body, today)
+    logger.info("climate %s fetched (%d days, %.1f weighted calls)", unit, len(body["daily"]["time"]), weight)
+    return [KIND.entry(unit, encode(body)), KIND.entry(summary_unit(unit), encode(summarize(body, today)))]
+
+
+KIND = Kind(
+    name="climate",
+    unit_prefix=UNIT_PREFIX,
+    upstream="open_meteo",
+    label="Open-Meteo (climate)",
+    fresh_setting="CLIMATE_FRESH_SECONDS",
+    stale_setting="CLIMATE_STALE_SECONDS",
+    content_type="application/json",
+    fetch=fetch_entries,
+    companions=lambda unit: [summary_unit(unit)],
+    units_for_place=lambda lat, lng: [unit_for(lat, lng)],
+    endpoints=("climate", "climate_summary"),
+    also_stored=(SUMMARY_PREFIX,),
+    daily_miss_limit="PROXY_CLIMATE_FETCHES_PER_DAY",
+)

@@ -9,9 +9,10 @@ concurrent identical misses get the same job id and one upstream call.
     ss:jk:<kind>:<h>   the job currently filling those units (single flight);
                        deleted when the job ends, expires if its worker died
 
-Inside a worker, each unit is fetched under its own lock (``ss:lock:<unit>``),
-so two different jobs that need the same unit (the climate body and its
-summary, two overlapping boxes) still fetch it once.
+Inside a worker, each unit is fetched under its own lock (locks.py), so two
+different jobs that need the same unit (the climate body and its summary, two
+overlapping boxes) still fetch it once. The task itself is tasks.run_job,
+sent by name so that this module does not import the tasks.
 """
 
 import hashlib
@@ -23,32 +24,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
+
+from .lua import script
 
 logger = logging.getLogger(__name__)
 
 JOB_PREFIX = "ss:job:"
 JOB_CLAIM_PREFIX = "ss:jk:"
-LOCK_PREFIX = "ss:lock:"
 PENDING_PREFIX = "ss:pending:"
+RUN_JOB_TASK = "upstream.run_job"
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 DONE_STATES = (SUCCEEDED, FAILED)
-
-# Join the job already filling these units, or create one. Atomic, so that N
-# concurrent misses produce one job. Returns {job id, 1 if created}.
-_START_SCRIPT = """
-local existing = redis.call('GET', KEYS[1])
-if existing and redis.call('EXISTS', KEYS[3] .. existing) == 1 then
-    return {existing, 0}
-end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
-redis.call('HSET', KEYS[2], unpack(ARGV, 4))
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
-return {ARGV[1], 1}
-"""
 
 
 def job_key(job_id: str) -> str:
@@ -60,19 +51,9 @@ def claim_key(kind: str, units: list[str], result_url: str) -> str:
     return f"{JOB_CLAIM_PREFIX}{kind}:{digest}"
 
 
-def lock_key(unit: str) -> str:
-    return f"{LOCK_PREFIX}{unit}"
-
-
 def pending_key(unit: str) -> str:
     """Which job is filling ``unit`` now (for data-status answers)."""
     return f"{PENDING_PREFIX}{unit}"
-
-
-_RELEASE_IF_OURS = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def _now() -> str:
@@ -160,8 +141,6 @@ def job_start(
     ``refresh_within``: also re-fetch units that stop being fresh within that
     many seconds (refresh-ahead); by default only units that are not fresh.
     """
-    from .tasks import run_job  # tasks import this module
-
     client = get_valkey()
     new_id = secrets.token_urlsafe(12)
     now = _now()
@@ -178,16 +157,10 @@ def job_start(
         "updated_at": now,
     }
     flat: list[Any] = [item for pair in fields.items() for item in pair]
-    job_id, created = client.eval(
-        _START_SCRIPT,
-        3,
-        claim_key(kind, units, result_url),
-        job_key(new_id),
-        JOB_PREFIX,
-        new_id,
-        settings.UPSTREAM_LOCK_TTL,
-        settings.UPSTREAM_JOB_TTL,
-        *flat,
+    job_id, created = script("job_start")(
+        keys=[claim_key(kind, units, result_url), job_key(new_id), JOB_PREFIX],
+        args=[new_id, settings.UPSTREAM_LOCK_TTL, settings.UPSTREAM_JOB_TTL, *flat],
+        client=client,
     )
     job_id = job_id.decode() if isinstance(job_id, bytes) else job_id
     if created:
@@ -196,7 +169,7 @@ def job_start(
             pipe.set(pending_key(unit), job_id, ex=settings.UPSTREAM_LOCK_TTL)
         pipe.execute()
         try:
-            run_job.apply_async(args=[job_id], queue=queue)
+            current_app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
         except Exception as exc:
             job_fail(job_id, code="queue_unavailable", message=f"could not queue the fetch: {exc}")
             raise
@@ -205,39 +178,29 @@ def job_start(
     return StartedJob(job=job, created=bool(created))
 
 
-# Write fields of a job that has not ended: a task delivered twice must not
-# move a finished job back to "running". Returns 1 when written.
-_UPDATE_SCRIPT = """
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status or status == 'succeeded' or status == 'failed' then
-    return 0
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-return 1
-"""
+def _update(job: Job | str, *, finish: bool = False, hold: float = 0, **fields: Any) -> None:
+    """Write ``fields`` of a job that has not ended (lua/job_update.lua): a task
+    delivered twice must not move a finished job back to "running".
 
-
-def _update(job_id: str, *, finish: bool = False, hold: float = 0, **fields: Any) -> None:
-    job = job_get(job_id)
-    if job is None:
-        return
+    ``finish`` releases its single-flight claim and pending marks (when still
+    its own); ``hold`` keeps them that many seconds more while it waits.
+    """
+    if isinstance(job, str):
+        job = job_get(job)
+        if job is None:
+            return
     flat = [item for pair in {**fields, "updated_at": _now()}.items() for item in pair]
-    pipe = get_valkey().pipeline(transaction=True)
-    pipe.eval(_UPDATE_SCRIPT, 1, job_key(job_id), settings.UPSTREAM_JOB_TTL, *flat)
-    claim = claim_key(job.kind, job.units, job.result_url)
+    mode, ttl = "", 0
     if finish:
-        # Release the single-flight claim and the pending marks if still ours.
-        pipe.eval(_RELEASE_IF_OURS, 1, claim, job_id)
-        for unit in job.units:
-            pipe.eval(_RELEASE_IF_OURS, 1, pending_key(unit), job_id)
+        mode = "finish"
     elif hold:
-        # The job waits (a retry countdown): keep others joining it meanwhile.
-        ttl = int(settings.UPSTREAM_LOCK_TTL + hold)
-        pipe.expire(claim, ttl)
-        for unit in job.units:
-            pipe.expire(pending_key(unit), ttl)
-    pipe.execute()
+        mode, ttl = "hold", int(settings.UPSTREAM_LOCK_TTL + hold)
+    keys = [job_key(job.id)]
+    if mode:
+        keys += [claim_key(job.kind, job.units, job.result_url), *(pending_key(unit) for unit in job.units)]
+    script("job_update")(
+        keys=keys, args=[settings.UPSTREAM_JOB_TTL, job.id, mode, ttl, *flat], client=get_valkey()
+    )
 
 
 def job_running(job_id: str) -> None:
@@ -255,22 +218,12 @@ def job_progress(job_id: str, done: int) -> None:
 
 def job_succeed(job_id: str) -> None:
     job = job_get(job_id)
-    _update(job_id, finish=True, status=SUCCEEDED, done=job.total if job else 0)
+    if job is not None:
+        _update(job, finish=True, status=SUCCEEDED, done=job.total)
 
 
 def job_fail(job_id: str, *, code: str, message: str) -> None:
     _update(job_id, finish=True, status=FAILED, error_code=code, error_message=message[:500])
-
-
-# --- unit locks (one fetch per unit at a time, across jobs and workers) ------
-
-
-def lock_acquire(unit: str, token: str) -> bool:
-    return bool(get_valkey().set(lock_key(unit), token, nx=True, ex=settings.UPSTREAM_LOCK_TTL))
-
-
-def lock_release(unit: str, token: str) -> None:
-    get_valkey().eval(_RELEASE_IF_OURS, 1, lock_key(unit), token)
 
 
 def jobs_in_flight() -> int:

@@ -12,7 +12,12 @@
 
 Both take a ``pool``: warming ("warm") may use only WARM_BUDGET_SHARE of each
 budget, so that people's own requests ("interactive") always find room.
-Counters use Valkey's clock (TIME), so workers on several hosts agree.
+Counters use Valkey's clock (TIME), so workers on several hosts agree
+(lua/budget_reserve.lua, lua/slot_acquire.lua).
+
+Nothing here waits: a spent budget raises ``BudgetWait`` with the seconds to
+wait, and the caller decides (a worker through retry_policy.py; the Range
+proxy waits up to a second in the request).
 """
 
 import math
@@ -24,73 +29,8 @@ from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
 
-# Reserve ARGV[1] (weight) in each window unless it would exceed its limit.
-# ARGV[2] key prefix, ARGV[3..5] limits per minute/hour/day, ARGV[6] pool,
-# ARGV[7] share of each limit the pool may use. Returns 0 when reserved, or
-# the seconds until the fullest window rolls over.
-_WEIGHTED_SCRIPT = """
-local now = tonumber(redis.call('TIME')[1])
-local weight = tonumber(ARGV[1])
-local prefix = ARGV[2]
-local pool = ARGV[6]
-local share = tonumber(ARGV[7])
-local sizes = {60, 3600, 86400}
-local wait = 0
-local keys = {}
-for i, size in ipairs(sizes) do
-    local limit = tonumber(ARGV[2 + i])
-    local window = math.floor(now / size)
-    local total_key = prefix .. 'all:' .. size .. ':' .. window
-    local pool_key = prefix .. pool .. ':' .. size .. ':' .. window
-    local used = tonumber(redis.call('GET', total_key) or '0')
-    local pool_used = tonumber(redis.call('GET', pool_key) or '0')
-    if used + weight > limit or pool_used + weight > limit * share then
-        wait = math.max(wait, size - (now % size))
-    end
-    keys[#keys + 1] = {total_key, size}
-    keys[#keys + 1] = {pool_key, size}
-end
-if wait > 0 then
-    return wait
-end
-for _, item in ipairs(keys) do
-    redis.call('INCRBYFLOAT', item[1], weight)
-    redis.call('EXPIRE', item[1], item[2] * 2)
-end
-return 0
-"""
-
-# Take a lease in a sorted set of (token, expiry) unless the set is full or a
-# cool-down is running. Returns 0 when taken, else milliseconds to wait.
-_SLOT_SCRIPT = """
-local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
-local cooldown = redis.call('PTTL', KEYS[2])
-if cooldown > 0 then
-    return cooldown
-end
-local day_used = tonumber(redis.call('GET', KEYS[3]) or '0')
-if tonumber(ARGV[4]) > 0 and day_used >= tonumber(ARGV[4]) then
-    return 86400000 - (now_ms % 86400000)
-end
-local limit = tonumber(ARGV[2])
-local pool_count = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-    if string.sub(member, 1, string.len(ARGV[5]) + 1) == ARGV[5] .. ':' then
-        pool_count = pool_count + 1
-    end
-end
-local pool_limit = math.max(1, math.floor(limit * tonumber(ARGV[6])))
-if redis.call('ZCARD', KEYS[1]) >= limit or pool_count >= pool_limit then
-    return 200
-end
-redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[3]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
-redis.call('INCR', KEYS[3])
-redis.call('EXPIRE', KEYS[3], 2 * 86400)
-return 0
-"""
+from .clients.http import UpstreamError
+from .lua import script
 
 OPEN_METEO_PREFIX = "ss:lim:om:"
 OVERPASS_PREFIX = "ss:lim:op:"
@@ -106,16 +46,17 @@ class OpenMeteoBudget:
     def reserve(weight: float, pool: str = "interactive") -> float:
         """Reserve ``weight`` calls; 0 when done, else seconds to wait first."""
         weight = math.ceil(weight * 100) / 100
-        wait = get_valkey().eval(
-            _WEIGHTED_SCRIPT,
-            0,
-            weight,
-            OPEN_METEO_PREFIX,
-            settings.OPEN_METEO_CALLS_PER_MINUTE,
-            settings.OPEN_METEO_CALLS_PER_HOUR,
-            settings.OPEN_METEO_CALLS_PER_DAY,
-            pool,
-            pool_share(pool),
+        wait = script("budget_reserve")(
+            args=[
+                weight,
+                OPEN_METEO_PREFIX,
+                settings.OPEN_METEO_CALLS_PER_MINUTE,
+                settings.OPEN_METEO_CALLS_PER_HOUR,
+                settings.OPEN_METEO_CALLS_PER_DAY,
+                pool,
+                pool_share(pool),
+            ],
+            client=get_valkey(),
         )
         return float(wait)
 
@@ -132,13 +73,22 @@ class LeaseSlots:
 
     ``prefix`` names the keys (``<prefix>slots``, ``<prefix>cooldown``,
     ``<prefix>day:<n>``); the limits are read from settings on each call so
-    tests can change them. A daily cap of 0 means none.
+    tests can change them. A daily cap of 0 means none. With
+    ``cool_down_on_429``, an upstream 429 inside ``lease_slot`` stops everyone
+    asking for its Retry-After.
     """
 
     def __init__(
-        self, *, prefix: str, limit_setting: str, lease_seconds, day_limit_setting: str | None = None
+        self,
+        *,
+        prefix: str,
+        limit_setting: str,
+        lease_seconds,
+        day_limit_setting: str | None = None,
+        cool_down_on_429: bool = False,
     ):
         self.prefix = prefix
+        self.cool_down_on_429 = cool_down_on_429
         self.slots_key = f"{prefix}slots"
         self.cooldown_key = f"{prefix}cooldown"
         self.day_prefix = f"{prefix}day:"
@@ -151,18 +101,17 @@ class LeaseSlots:
         client = get_valkey()
         token = f"{pool}:{secrets.token_hex(8)}"
         day = int(client.time()[0]) // 86400
-        wait_ms = client.eval(
-            _SLOT_SCRIPT,
-            3,
-            self.slots_key,
-            self.cooldown_key,
-            f"{self.day_prefix}{day}",
-            token,
-            getattr(settings, self.limit_setting),
-            int(self.lease_seconds() * 1000),
-            getattr(settings, self.day_limit_setting) if self.day_limit_setting else 0,
-            pool,
-            pool_share(pool),
+        wait_ms = script("slot_acquire")(
+            keys=[self.slots_key, self.cooldown_key, f"{self.day_prefix}{day}"],
+            args=[
+                token,
+                getattr(settings, self.limit_setting),
+                int(self.lease_seconds() * 1000),
+                getattr(settings, self.day_limit_setting) if self.day_limit_setting else 0,
+                pool,
+                pool_share(pool),
+            ],
+            client=client,
         )
         if wait_ms == 0:
             return token, 0.0
@@ -186,6 +135,7 @@ OverpassSlots = LeaseSlots(
     limit_setting="OVERPASS_MAX_CONCURRENT",
     day_limit_setting="OVERPASS_REQUESTS_PER_DAY",
     lease_seconds=lambda: settings.OVERPASS_SLOT_LEASE_SECONDS,
+    cool_down_on_429=True,
 )
 CanopySlots = LeaseSlots(
     prefix=CANOPY_PREFIX,
@@ -204,10 +154,11 @@ class BudgetWait(Exception):
 
 
 @contextmanager
-def lease_slot(slots: LeaseSlots, upstream: str, pool: str, max_wait: float):
+def lease_slot(slots: LeaseSlots, upstream: str, pool: str, max_wait: float = 0.0):
     """Hold one of ``slots`` for the duration of the block.
 
-    Waits up to ``max_wait`` seconds for one; raises BudgetWait beyond that.
+    Waits up to ``max_wait`` seconds for one (0: not at all); raises
+    BudgetWait beyond that.
     """
     deadline = time.monotonic() + max_wait
     while True:
@@ -215,29 +166,28 @@ def lease_slot(slots: LeaseSlots, upstream: str, pool: str, max_wait: float):
         if token is not None:
             break
         if time.monotonic() + min(wait, 0.2) > deadline:
-            raise BudgetWait(upstream, max(wait, 1.0))
+            raise BudgetWait(upstream, wait)
         time.sleep(min(wait, 0.2))
     try:
         yield
+    except UpstreamError as error:
+        if slots.cool_down_on_429 and error.status == 429:
+            slots.cool_down(error.retry_after or settings.UPSTREAM_RETRY_BASE_DELAY * 4)
+        raise
     finally:
         slots.release(token)
 
 
-def overpass_slot(pool: str, max_wait: float):
+def overpass_slot(pool: str, max_wait: float = 0.0):
     return lease_slot(OverpassSlots, "overpass", pool, max_wait)
 
 
-def canopy_slot(pool: str, max_wait: float):
+def canopy_slot(pool: str, max_wait: float = 0.0):
     return lease_slot(CanopySlots, "canopy", pool, max_wait)
 
 
-def open_meteo_reserve(weight: float, pool: str, max_wait: float) -> None:
-    """Reserve Open-Meteo budget, sleeping up to ``max_wait`` s; else BudgetWait."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        wait = OpenMeteoBudget.reserve(weight, pool)
-        if wait == 0:
-            return
-        if time.monotonic() + wait > deadline:
-            raise BudgetWait("open_meteo", wait)
-        time.sleep(wait)
+def open_meteo_reserve(weight: float, pool: str) -> None:
+    """Reserve Open-Meteo budget now, or raise BudgetWait with the seconds to wait."""
+    wait = OpenMeteoBudget.reserve(weight, pool)
+    if wait:
+        raise BudgetWait("open_meteo", wait)

@@ -1,31 +1,19 @@
-"""The cache at a glance, per upstream, for the admin page."""
+"""The cache at a glance, one row per kind of data (kinds.py), for the admin page."""
 
 from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
 
-from . import jobs, limits, store
+from . import jobs, kinds, limits, store
 
-# Upstream → the unit prefixes its data is stored under.
-UPSTREAM_UNITS = {
-    "Open-Meteo (climate)": ("climate:", "climate_summary:"),
-    "Overpass (buildings)": ("bcell:",),
-    "S3 canopy tiles": ("canopy:", "canopymeta:", "canopyblk:"),
-}
-# Endpoint kind → upstream, for the request counters.
-KIND_UPSTREAM = {
-    "climate": "Open-Meteo (climate)",
-    "climate_summary": "Open-Meteo (climate)",
-    "buildings": "Overpass (buildings)",
-    "canopy": "S3 canopy tiles",
-}
 MAX_KEYS_SCANNED = 50_000
 
 
 def cache_overview() -> dict:
     client = get_valkey()
-    rows = {name: {"name": name, "entries": 0, "bytes": 0, "requests": 0, "misses": 0, "stale": 0}
-            for name in UPSTREAM_UNITS}  # fmt: skip
+    registered = kinds.registered()
+    rows = {kind.name: {"name": kind.label, "entries": 0, "bytes": 0, "requests": 0, "misses": 0, "stale": 0}
+            for kind in registered}  # fmt: skip
     truncated = False
     batch: list[bytes] = []
 
@@ -35,10 +23,10 @@ def cache_overview() -> dict:
             pipe.memory_usage(key)
         for key, size in zip(batch, pipe.execute(), strict=True):
             unit = key.decode()[len(store.ENTRY_PREFIX) :]
-            for name, prefixes in UPSTREAM_UNITS.items():
-                if unit.startswith(prefixes):
-                    rows[name]["entries"] += 1
-                    rows[name]["bytes"] += size or 0
+            for kind in registered:
+                if unit.startswith(kind.prefixes):
+                    rows[kind.name]["entries"] += 1
+                    rows[kind.name]["bytes"] += size or 0
         batch.clear()
 
     for scanned, key in enumerate(client.scan_iter(match=f"{store.ENTRY_PREFIX}*", count=1000), start=1):
@@ -51,11 +39,14 @@ def cache_overview() -> dict:
     if batch:
         flush()
 
-    for kind, name in KIND_UPSTREAM.items():
-        counters = {k.decode(): int(v) for k, v in client.hgetall(f"{store.STATS_PREFIX}{kind}").items()}
-        rows[name]["requests"] += counters.get("requests", 0)
-        rows[name]["misses"] += counters.get("misses", 0)
-        rows[name]["stale"] += counters.get("stale", 0)
+    for kind in registered:
+        for endpoint in kind.endpoints:
+            counters = {
+                k.decode(): int(v) for k, v in client.hgetall(f"{store.STATS_PREFIX}{endpoint}").items()
+            }
+            rows[kind.name]["requests"] += counters.get("requests", 0)
+            rows[kind.name]["misses"] += counters.get("misses", 0)
+            rows[kind.name]["stale"] += counters.get("stale", 0)
     for row in rows.values():
         row["hits"] = max(0, row["requests"] - row["misses"] - row["stale"])
         row["megabytes"] = round(row["bytes"] / 1e6, 2)

@@ -4,8 +4,8 @@ Each cached unit of data (a climate point, a buildings cell, a canopy window)
 is one Valkey hash ``ss:e:<unit>`` holding the response body gzip-compressed
 once, its content type, ETag, fetch time and freshness limits. A hit sends the
 stored bytes as they are, from the web process's tracked copy (no round trip;
-copies.py) or after one Lua call that returns the body only when the
-process's copy is not current.
+local_copies.py, tracking.py) or after one Lua call (lua/entry_lookup.lua)
+that returns the body only when the process's copy is not current.
 
     b   body, gzip (mtime 0, so the same data gives the same bytes), or the raw
         bytes when ``z`` says "identity"
@@ -34,12 +34,15 @@ from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
 
-from .copies import LocalCopies, Tracker
+from .client_counts import ClientCounts
+from .local_copies import LocalCopies
+from .lua import script
+from .tracking import Tracker
 
 ENTRY_PREFIX = "ss:e:"
 NEGATIVE_PREFIX = "ss:neg:"
 STATS_PREFIX = "ss:stats:"
-STATS_TTL = 30 * 86400  # counters of a kind nobody asked for in 30 days go away
+STATS_TTL = 30 * 86400  # counters of an endpoint nobody asked in 30 days go away
 
 State = Literal["fresh", "stale", "missing"]
 
@@ -134,33 +137,24 @@ def queue_write(pipe, entry: NewEntry, now: float | None = None) -> None:
     pipe.delete(negative_key(entry.unit))
 
 
-# A hit in one command: the entry, the client's request counter (a fixed
-# window that expires with its period) and the kind's request counter. When
-# the caller already holds the body with ETag ARGV[2] (its process-local copy),
-# only the freshness fields come back instead of the whole body.
-_LOOKUP_SCRIPT = """
-local meta = redis.call('HMGET', KEYS[1], 'e', 'fu', 'su')
-local count = redis.call('INCR', KEYS[2])
-if count == 1 then
-    redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
-end
-redis.call('HINCRBY', KEYS[3], 'requests', 1)
-redis.call('EXPIRE', KEYS[3], tonumber(ARGV[3]))
-if not meta[1] then
-    return {count, {}}
-end
-if meta[1] == ARGV[2] then
-    return {count, {'e', meta[1], 'fu', meta[2], 'su', meta[3]}}
-end
-return {count, redis.call('HGETALL', KEYS[1])}
-"""
+def write(entries: list[NewEntry]) -> None:
+    """Store ``entries`` together, in one transaction."""
+    pipe = get_valkey().pipeline(transaction=True)
+    now = time.time()
+    for entry in entries:
+        queue_write(pipe, entry, now)
+    pipe.execute()
 
 
 @dataclass
 class _ProcessCopies:
+    """What one process keeps between requests: its copies, the thread that
+    keeps them coherent, and the counts of requests served from them."""
+
     pid: int
     url: str
     copies: LocalCopies
+    counts: ClientCounts | None = None
     tracker: Tracker | None = None
 
 
@@ -198,8 +192,16 @@ def tracker(state: _ProcessCopies | None = None) -> Tracker | None:
     if state.tracker is None:
         with _process_lock:
             if state.tracker is None:
-                state.tracker = Tracker(url=state.url, copies=state.copies, prefix=ENTRY_PREFIX)
+                state.counts = ClientCounts(url=state.url)
+                state.tracker = Tracker(
+                    url=state.url, copies=state.copies, prefix=ENTRY_PREFIX, counts=state.counts
+                )
     return state.tracker
+
+
+def client_counts() -> ClientCounts | None:
+    """This process's counts of requests served from copies (None before tracking started)."""
+    return _process_copies().counts
 
 
 def reset_local_state() -> None:
@@ -207,8 +209,8 @@ def reset_local_state() -> None:
     before deleting keys, so no batch in flight writes a counter afterwards)."""
     state = _process_copies()
     state.copies.clear()
-    if state.tracker is not None:
-        state.tracker.forget_counts()
+    if state.counts is not None:
+        state.counts.forget()
 
 
 def stop_tracking() -> None:
@@ -219,36 +221,34 @@ def stop_tracking() -> None:
         state.tracker = None
 
 
-def _lookup_script():
-    # Registering only hashes the script; bound to the current client so a
-    # changed VALKEY_URL (tests) is honoured.
-    return get_valkey().register_script(_LOOKUP_SCRIPT)
+def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int) -> tuple[Entry | None, int]:
+    """Read ``unit`` and count the request: in the client's window
+    (``counter_key``) and in the endpoint's statistics (``ss:stats:<stats>``).
 
-
-def lookup_counted(unit: str, *, kind: str, counter_key: str, counter_ttl: int) -> tuple[Entry | None, int]:
-    """Read ``unit`` and count the request (client window + kind).
-
-    No round trip when this process holds a tracked copy (copies.py);
+    No round trip when this process holds a tracked copy (tracking.py);
     otherwise one Lua call, which sends the body only if the process's copy
-    is not the current one.
+    is not the current one. Returns the entry (None when missing) and the
+    client's count in the window.
     """
     state = _process_copies()
     local = state.copies
     watcher = tracker(state)
-    stats_key = f"{STATS_PREFIX}{kind}"
+    stats_key = f"{STATS_PREFIX}{stats}"
+    counts = state.counts
     if watcher is not None:
         token = local.token()
         copy = local.tracked(unit)
         if copy is not None and watcher.serving() and local.token() == token:
-            return copy, watcher.count(counter_key, counter_ttl, stats_key, STATS_TTL, entry_key(unit))
+            return copy, counts.count(counter_key, counter_ttl, stats_key, STATS_TTL, entry_key(unit))
     token = local.token()
     known = local.get(unit)
-    count, flat = _lookup_script()(
+    count, flat = script("entry_lookup")(
         keys=[entry_key(unit), counter_key, stats_key],
         args=[counter_ttl, known.etag if known is not None else "", STATS_TTL],
+        client=get_valkey(),
     )
     if watcher is not None and watcher.alive():  # add what this process served from copies, not sent yet
-        count = watcher.seen(counter_key, count, counter_ttl)
+        count = counts.seen(counter_key, count, counter_ttl)
     fields = dict(zip(flat[::2], flat[1::2], strict=True))
     if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:
         entry = replace(known, fresh_until=float(fields[b"fu"]), stale_until=float(fields[b"su"]))
@@ -312,10 +312,10 @@ def remembered_error(unit: str) -> dict | None:
     return json.loads(value) if value else None
 
 
-def count(kind: str, field: str, amount: int = 1, pipe=None) -> None:
-    """Hit/miss/stale counters per data kind, for the admin's cache page."""
+def count(endpoint: str, field: str, amount: int = 1, pipe=None) -> None:
+    """Request/miss/stale counters per endpoint, for the admin's cache page."""
     target = pipe if pipe is not None else get_valkey().pipeline(transaction=False)
-    target.hincrby(f"{STATS_PREFIX}{kind}", field, amount)
-    target.expire(f"{STATS_PREFIX}{kind}", STATS_TTL)
+    target.hincrby(f"{STATS_PREFIX}{endpoint}", field, amount)
+    target.expire(f"{STATS_PREFIX}{endpoint}", STATS_TTL)
     if pipe is None:
         target.execute()

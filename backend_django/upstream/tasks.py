@@ -1,15 +1,15 @@
-"""The Celery task that fills the cache for a job, and the unit fillers.
+"""The Celery task that fills the cache for a job, and filling one unit.
 
 Tasks are acknowledged late and may run twice (a worker that died mid-fetch
 gets its task redelivered), so filling a unit is idempotent: a unit that is
-already fresh is skipped, and each unit is fetched under its own lock.
+already fresh is skipped, and each unit is fetched under its own lock. What
+to do when a fetch does not work out (sleep, requeue, fail) is decided in
+retry_policy.py; how to fetch a unit, by its kind (kinds.py).
 """
 
 import logging
-import random
-import secrets
 import time
-from datetime import date
+from dataclasses import replace
 from functools import cache
 
 import redis
@@ -17,173 +17,66 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from backend_django.core.valkey import get_valkey
-
-from . import buildings, canopy, climate, jobs, store
+from . import jobs, kinds, locks, retry_policy, store
 from .clients.http import UpstreamError
-from .limits import BudgetWait, OverpassSlots, canopy_slot, open_meteo_reserve, overpass_slot
+from .retry_policy import Attempt, Fail, Requeue, Sleep, UnitBusy, YieldToPeople
+from .warming import WARM_QUEUE
 
 logger = logging.getLogger(__name__)
 
-# How long a task sleeps in place for budget before handing the wait to a
-# Celery retry (which frees the worker for other jobs).
-MAX_INLINE_WAIT = 10.0
-MAX_BUDGET_RETRIES = 50
-WARM_YIELD_SECONDS = 1
-# Longer waits fail the job (budget_exhausted) instead: a retry countdown must
-# stay well under the broker's visibility timeout (1 h) or it is redelivered.
-MAX_RETRY_COUNTDOWN = 600
+
+class Deferred(Exception):
+    """Filling a unit stopped with a decision the task carries out (requeue or fail)."""
+
+    def __init__(self, decision: Requeue | Fail, error: Exception, attempt: Attempt):
+        super().__init__(str(error))
+        self.decision = decision
+        self.error = error
+        self.attempt = attempt
 
 
-def _with_retries(upstream: str, call):
-    """Run ``call`` again after transient failures, with exponential back-off
-    and full jitter, honouring Retry-After. A wait longer than the back-off
-    cap becomes a BudgetWait, so the task is re-queued instead of sleeping."""
-    attempts = settings.UPSTREAM_MAX_ATTEMPTS
-    for attempt in range(1, attempts + 1):
-        try:
-            return call()
-        except UpstreamError as error:
-            if not error.transient or attempt == attempts:
-                raise
-            backoff = min(settings.UPSTREAM_RETRY_MAX_DELAY, settings.UPSTREAM_RETRY_BASE_DELAY * 2**attempt)
-            delay = random.uniform(backoff / 2, backoff)
-            if error.retry_after is not None:
-                if error.retry_after > settings.UPSTREAM_RETRY_MAX_DELAY:
-                    raise BudgetWait(upstream, error.retry_after) from error
-                delay = max(delay, error.retry_after)
-            logger.info("%s: %s; retry %d/%d in %.2f s", upstream, error, attempt, attempts - 1, delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
-
-
-def _fill_climate(unit: str, existing: store.Entry | None, pool: str) -> None:
-    today = date.today()
-    existing_body = existing.json() if existing is not None else None
-
-    def call():
-        open_meteo_reserve(climate.weight_of(unit, existing_body, today), pool, MAX_INLINE_WAIT)
-        return climate.fetch_unit(unit, existing_body, today)
-
-    body, weight = _with_retries("open_meteo", call)
-    summary = climate.summarize(body, today)
-    pipe = get_valkey().pipeline(transaction=True)
-    for new_entry in (
-        store.NewEntry(
-            unit, climate.encode(body), "application/json",
-            settings.CLIMATE_FRESH_SECONDS, settings.CLIMATE_STALE_SECONDS,
-        ),
-        store.NewEntry(
-            climate.summary_unit(unit), climate.encode(summary), "application/json",
-            settings.CLIMATE_FRESH_SECONDS, settings.CLIMATE_STALE_SECONDS,
-        ),
-    ):  # fmt: skip
-        store.queue_write(pipe, new_entry)
-    pipe.execute()
-    logger.info("climate %s stored (%d days, %.1f weighted calls)", unit, len(body["daily"]["time"]), weight)
-
-
-def _fill_buildings_cell(unit: str, existing: store.Entry | None, pool: str) -> None:
-    def call():
-        with overpass_slot(pool, MAX_INLINE_WAIT):
-            try:
-                return buildings.fetch_cell(unit)
-            except UpstreamError as error:
-                if error.status == 429:
-                    OverpassSlots.cool_down(error.retry_after or settings.UPSTREAM_RETRY_BASE_DELAY * 4)
-                raise
-
-    payload = _with_retries("overpass", call)
-    pipe = get_valkey().pipeline(transaction=True)
-    store.queue_write(
-        pipe,
-        store.NewEntry(
-            unit,
-            buildings.encode(payload),
-            "application/json",
-            settings.BUILDINGS_FRESH_SECONDS,
-            settings.BUILDINGS_STALE_SECONDS,
-        ),
-    )
-    pipe.execute()
-    logger.info("buildings %s stored (%d ways)", unit, len(payload["ways"]))
-
-
-def _fill_canopy(unit: str, existing: store.Entry | None, pool: str) -> None:
-    """Read the window's rows from the tile(s) with Range requests, store a small GeoTIFF."""
-
-    def call():
-        with canopy_slot(pool, MAX_INLINE_WAIT):
-            return canopy.read_window(unit)
-
-    tiff = _with_retries("canopy", call)
-    pipe = get_valkey().pipeline(transaction=True)
-    store.queue_write(
-        pipe,
-        store.NewEntry(
-            unit,
-            tiff,
-            "image/tiff",
-            settings.CANOPY_FRESH_SECONDS,
-            settings.CANOPY_STALE_SECONDS,
-            compress=False,  # deflate inside the TIFF already
-        ),
-    )
-    pipe.execute()
-    logger.info("canopy %s stored (%d bytes)", unit, len(tiff))
-
-
-FILLERS = {
-    "climate": _fill_climate,
-    "bcell": _fill_buildings_cell,
-}
-
-
-def register_filler(prefix: str, filler) -> None:
-    """Let another module fill units of its own kind."""
-    FILLERS[prefix] = filler
-
-
-register_filler("canopy", _fill_canopy)
-
-
-# Entries written together with a unit, which must be fresh too for the unit
-# to count as fresh (the climate summary lives beside the climate body).
-COMPANIONS = {"climate": lambda unit: [climate.summary_unit(unit)]}
-
-
-def _up_to_date(unit: str, refresh_within: float) -> tuple[bool, store.Entry | None]:
+def _up_to_date(kind: kinds.Kind, unit: str, refresh_within: float) -> tuple[bool, store.Entry | None]:
     """(nothing to do, the unit's entry) for ``unit`` now."""
     entry = store.read(unit)
     if entry is None or entry.fresh_until <= time.time() + refresh_within:
         return False, entry
-    companions = COMPANIONS.get(unit.split(":", 1)[0], lambda _: [])(unit)
+    companions = kind.companions(unit)
     return all(state == "fresh" for state in store.states(companions).values()), entry
 
 
-def fill_unit(unit: str, *, pool: str, refresh_within: float = 0) -> None:
+def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Attempt:
     """Make ``unit`` fresh in the cache (and, with ``refresh_within``, fresh
-    for that much longer): fetch it, or wait for whoever is fetching it."""
-    filler = FILLERS[unit.split(":", 1)[0]]
-    token = secrets.token_hex(8)
-    deadline = time.monotonic() + settings.UPSTREAM_LOCK_TTL
+    for that much longer): fetch it, or wait for whoever is fetching it.
+
+    Returns the attempt as it stands afterwards (what this run has slept so
+    far); raises ``Deferred`` when the job must go back to the queue or fail.
+    """
+    kind = kinds.of_unit(unit)
+    token = locks.new_token()
     while True:
-        if _up_to_date(unit, refresh_within)[0]:
-            return
-        if jobs.lock_acquire(unit, token):
+        if _up_to_date(kind, unit, refresh_within)[0]:
+            return attempt
+        try:
+            if not locks.unit_lock_acquire(unit, token):
+                raise UnitBusy(unit)
             try:
-                done, entry = _up_to_date(unit, refresh_within)
+                done, entry = _up_to_date(kind, unit, refresh_within)
                 if done:
-                    return
+                    return attempt
                 # An entry still within its stale window lets climate fetch only the tail.
                 usable = entry if entry is not None and entry.state() != "missing" else None
-                filler(unit, usable, pool)
+                store.write(kind.fetch(unit, usable, attempt.pool))
+                return attempt
             finally:
-                jobs.lock_release(unit, token)
-            return
-        if time.monotonic() > deadline:
-            raise UpstreamError("lock_timeout", "another fetch of the same data did not finish", True)
-        time.sleep(0.1)
+                locks.unit_lock_release(unit, token)
+        except retry_policy.HANDLED as error:
+            decision = retry_policy.decide(error, attempt)
+            if not isinstance(decision, Sleep):
+                raise Deferred(decision, error, attempt) from error
+            if not isinstance(error, UnitBusy):
+                logger.info("%s: %s; trying again in %.2f s", unit, error, decision.seconds)
+            time.sleep(decision.seconds)
+            attempt = attempt.after(error, decision)
 
 
 @cache
@@ -196,46 +89,52 @@ def interactive_backlog() -> int:
     return _broker().llen("interactive")
 
 
-@shared_task(bind=True, name="upstream.run_job", max_retries=MAX_BUDGET_RETRIES)
-def run_job(self, job_id: str) -> str:
+@shared_task(bind=True, name=jobs.RUN_JOB_TASK, max_retries=None)
+def run_job(self, job_id: str, failures: int = 0) -> str:
+    """Fill the job's units in turn. ``failures``: transient upstream
+    failures of its current unit in earlier runs (carried over a requeue)."""
     job = jobs.job_get(job_id)
     if job is None or job.finished:
         return "gone" if job is None else job.status
     jobs.job_running(job_id)
-    pool = "warm" if job.queue == "warm" else "interactive"
+    pool = "warm" if job.queue == WARM_QUEUE else "interactive"
+    attempt = Attempt(pool=pool, failures=failures, requeues=self.request.retries or 0)
     unit = ""
     try:
         for done, unit in enumerate(job.units, start=1):
             if pool == "warm" and interactive_backlog() > 0:
-                # Yield the worker to people's fetches; units filled so far
-                # are fresh and will be skipped when this job runs again.
-                jobs.job_requeued(job_id)
-                run_job.apply_async(args=[job_id], queue="warm", countdown=WARM_YIELD_SECONDS)
-                return "yielded"
-            fill_unit(unit, pool=pool, refresh_within=job.refresh_within)
+                # Units filled so far are fresh and will be skipped when this job runs again.
+                raise Deferred(retry_policy.decide(YieldToPeople(), attempt), YieldToPeople(), attempt)
+            attempt = fill_unit(unit, attempt=attempt, refresh_within=job.refresh_within)
+            attempt = replace(attempt, failures=0)  # the next unit has its own attempts
             jobs.job_progress(job_id, done)
-    except BudgetWait as wait:
-        if pool == "warm" or wait.seconds > MAX_RETRY_COUNTDOWN or self.request.retries >= self.max_retries:
-            # Warming stops when its share is spent and resumes on its next
-            # run; a person is told rather than kept waiting for hours.
-            jobs.job_fail(job_id, code="budget_exhausted", message=str(wait))
-            return jobs.FAILED
-        jobs.job_requeued(job_id, countdown=wait.seconds)
-        raise self.retry(countdown=wait.seconds) from wait
-    except UpstreamError as error:
-        if error.transient:
-            store.note_failure(unit)
-        else:
-            store.remember_error(unit, error.code, error.message, error.status)
-        logger.warning("job %s (%s) failed on %s: %s", job_id, job.kind, unit, error)
-        jobs.job_fail(job_id, code=error.code, message=error.message)
-        return jobs.FAILED
-    except SoftTimeLimitExceeded:
-        jobs.job_fail(job_id, code="timeout", message="the fetch took too long")
-        return jobs.FAILED
+    except Deferred as deferred:
+        return _carry_out(self, job, unit, deferred)
+    except SoftTimeLimitExceeded as error:
+        return _carry_out(self, job, unit, Deferred(retry_policy.decide(error, attempt), error, attempt))
     except Exception as error:
         logger.exception("job %s (%s) crashed on %s", job_id, job.kind, unit)
         jobs.job_fail(job_id, code="internal_error", message=f"unexpected error: {type(error).__name__}")
         raise
     jobs.job_succeed(job_id)
     return jobs.SUCCEEDED
+
+
+def _carry_out(task, job: jobs.Job, unit: str, deferred: Deferred) -> str:
+    decision, error = deferred.decision, deferred.error
+    if isinstance(decision, Requeue):
+        failures = deferred.attempt.failures + (1 if isinstance(error, UpstreamError) else 0)
+        jobs.job_requeued(job.id, countdown=decision.countdown)
+        if not decision.counted:
+            run_job.apply_async(args=[job.id], queue=job.queue, countdown=decision.countdown)
+            return "yielded"
+        logger.info("job %s (%s) waits %.0f s: %s", job.id, job.kind, decision.countdown, error)
+        raise task.retry(countdown=decision.countdown, kwargs={"failures": failures}) from error
+    if isinstance(error, UpstreamError):
+        if error.transient:
+            store.note_failure(unit)
+        else:
+            store.remember_error(unit, error.code, error.message, error.status)
+    logger.warning("job %s (%s) failed on %s: %s", job.id, job.kind, unit, error)
+    jobs.job_fail(job.id, code=decision.code, message=decision.message)
+    return jobs.FAILED

@@ -1,8 +1,9 @@
 """Warming the cache ahead of need ("Celery-prefetched").
 
 - A saved plan gets its data prefetched: one job on the ``warm`` queue with
-  every unit its page needs (climate, buildings cells, canopy window), filled
-  through the same per-unit locks as people's own requests.
+  every unit its page needs (each kind's ``units_for_place``: climate,
+  buildings cells, canopy window), filled through the same per-unit locks as
+  people's own requests.
 - Beat schedules (plans/tasks.py) find the units active plans need that are
   missing or about to stop being fresh, and queue warm jobs for them.
 - Warming runs within WARM_BUDGET_SHARE of each upstream budget (see

@@ -10,7 +10,6 @@ import environ
 from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parents[3]
-APPS_DIR = BASE_DIR / "backend_django"
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
@@ -238,7 +237,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "backend_django.core.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {},
 }
 
 SPECTACULAR_SETTINGS = {
@@ -296,11 +294,16 @@ UPSTREAM_USER_AGENT = env(
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
 OPEN_METEO_READ_TIMEOUT = env.float("OPEN_METEO_READ_TIMEOUT", default=60.0)
 OVERPASS_READ_TIMEOUT = env.float("OVERPASS_READ_TIMEOUT", default=40.0)
-# Retries of 429 / 5xx / timeouts: exponential back-off with jitter, capped;
-# a Retry-After longer than the cap re-queues the task instead of sleeping.
+# Retries of 429 / 5xx / timeouts (upstream/retry_policy.py): exponential
+# back-off with jitter, capped; a Retry-After longer than the cap counts as a
+# spent budget.
 UPSTREAM_MAX_ATTEMPTS = env.int("UPSTREAM_MAX_ATTEMPTS", default=4)
 UPSTREAM_RETRY_BASE_DELAY = env.float("UPSTREAM_RETRY_BASE_DELAY", default=1.0)
 UPSTREAM_RETRY_MAX_DELAY = env.float("UPSTREAM_RETRY_MAX_DELAY", default=30.0)
+# The longest a worker sleeps in place in one run (back-off, a budget window,
+# a busy slot, another worker's fetch of the same unit); a longer wait puts
+# the job back in the queue with a countdown, freeing the worker.
+UPSTREAM_MAX_INLINE_WAIT = env.float("UPSTREAM_MAX_INLINE_WAIT", default=5.0)
 
 # Open-Meteo weighted-call budget of this deployment (the free tier allows
 # 600/minute, 5,000/hour, 10,000/day per IP; keep a margin).

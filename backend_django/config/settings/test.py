@@ -6,7 +6,7 @@ else; when VALKEY_URL is unset the test suite starts a private valkey-server
 """
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR, env
+from .base import DATABASES, INSTALLED_APPS, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
@@ -23,6 +23,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 UPSTREAM_RETRY_BASE_DELAY = 0.02
 UPSTREAM_RETRY_MAX_DELAY = 0.1
 UPSTREAM_MAX_ATTEMPTS = 3
+# Short enough that the tests see jobs go back to the queue.
+UPSTREAM_MAX_INLINE_WAIT = 1.0
 OPEN_METEO_READ_TIMEOUT = 3.0
 OVERPASS_READ_TIMEOUT = 3.0
 CANOPY_READ_TIMEOUT = 2.0
@@ -33,3 +35,5 @@ OPEN_METEO_CALLS_PER_HOUR = 1_000_000
 OPEN_METEO_CALLS_PER_DAY = 1_000_000
 # The suite asks for many climate points from one client address.
 PROXY_CLIMATE_FETCHES_PER_DAY = "100000/day"
+# The upstream simulator and its `upstream_simulator` command (never in production).
+INSTALLED_APPS = [*INSTALLED_APPS, "backend_django.devtools"]

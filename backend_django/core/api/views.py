@@ -4,7 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend_django.core.services import health_status, version_info
+from backend_django.core.health import health_status, version_info
 
 from .serializers import HealthSerializer, VersionInfoSerializer
 

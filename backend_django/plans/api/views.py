@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from backend_django.core.exceptions import error_body
+from backend_django.core.exceptions import error_body, flatten_errors
 from backend_django.core.parsers import BoundedJSONParser
 from backend_django.plans.filters import PlanFilter
 from backend_django.plans.models import Plan
@@ -28,8 +28,8 @@ from backend_django.plans.services import (
     plan_upsert,
     plans_batch_apply,
 )
+from backend_django.upstream.api.http import cache_unavailable, job_accepted
 from backend_django.upstream.api.serializers import JobSerializer
-from backend_django.upstream.api.views import cache_unavailable, job_accepted
 
 from .ordering import StableOrderingFilter
 from .pagination import PlanPagination
@@ -73,16 +73,6 @@ BATCH_ERROR_EXAMPLE = OpenApiExample(
         }
     },
 )
-
-
-def _error_text(errors: Any, prefix: str = "") -> str:
-    if isinstance(errors, dict):
-        return " ".join(
-            _error_text(value, f"{prefix}.{key}" if prefix else str(key)) for key, value in errors.items()
-        )
-    if isinstance(errors, list):
-        return " ".join(_error_text(item, prefix) for item in errors)
-    return f"{prefix}: {errors}" if prefix else str(errors)
 
 
 @extend_schema_view(
@@ -215,7 +205,7 @@ class PlanViewSet(viewsets.ModelViewSet):
             started = plan_prefetch(plan=plan)
         except Exception as exc:  # Valkey or the broker is down
             raise cache_unavailable() from exc
-        return job_accepted(started)
+        return job_accepted(started.job)
 
 
 def _validated_op(index: int, raw: Any) -> BatchOp:
@@ -229,7 +219,7 @@ def _validated_op(index: int, raw: Any) -> BatchOp:
             op=raw_op if isinstance(raw_op, str) else None,
             plan_id=str(raw_id) if isinstance(raw_id, str | int) else None,
             code="invalid",
-            message=_error_text(fields),
+            message=" ".join(flatten_errors(fields)),
             fields=fields,
         )
 

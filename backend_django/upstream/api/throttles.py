@@ -1,10 +1,12 @@
 """Per-client rate limits of the public data endpoints.
 
-Fixed-window counters in Valkey. The read limit is counted in the same
-command that reads the cache entry, or, for a hit served from the process's
-tracked copy, in process memory and added to Valkey within a tenth of a
-second (upstream/copies.py), so a hit makes at most one round trip. The
-stricter fetch limit applies only to requests that would start a job.
+Fixed-window counters in Valkey, per client (``client_of(request)``: its
+address). The read limit is counted in the same command that reads the cache
+entry, or, for a hit served from the process's tracked copy, in process
+memory and added to Valkey within a tenth of a second
+(upstream/client_counts.py), so a hit makes at most one round trip. The
+stricter fetch limit applies only to requests that would start a job, and a
+kind may add a daily limit on its misses (``Kind.daily_miss_limit``).
 """
 
 import time
@@ -37,6 +39,24 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip().lower()]
 
 
+def client_of(request) -> str:
+    """The client a request counts against: its address.
+
+    DRF's rules (NUM_PROXIES), read from META: ``request.headers`` would
+    parse every header of the request on a cache hit.
+    """
+    meta = request.META
+    xff = meta.get("HTTP_X_FORWARDED_FOR")
+    remote_addr = meta.get("REMOTE_ADDR")
+    num_proxies = api_settings.NUM_PROXIES
+    if num_proxies is not None:
+        if num_proxies == 0 or xff is None:
+            return remote_addr
+        addrs = xff.split(",")
+        return addrs[-min(num_proxies, len(addrs))].strip()
+    return "".join(xff.split()) if xff else remote_addr
+
+
 class ProxyThrottle(BaseThrottle):
     """A fixed-window limit per client IP for one scope ("read" or "fetch").
 
@@ -49,26 +69,15 @@ class ProxyThrottle(BaseThrottle):
         self.limit, self.period = parse_rate(rate)
 
     def get_ident(self, request) -> str:
-        # DRF's rules (NUM_PROXIES), read from META: ``request.headers`` would
-        # parse every header of the request on a cache hit.
-        meta = request.META
-        xff = meta.get("HTTP_X_FORWARDED_FOR")
-        remote_addr = meta.get("REMOTE_ADDR")
-        num_proxies = api_settings.NUM_PROXIES
-        if num_proxies is not None:
-            if num_proxies == 0 or xff is None:
-                return remote_addr
-            addrs = xff.split(",")
-            return addrs[-min(num_proxies, len(addrs))].strip()
-        return "".join(xff.split()) if xff else remote_addr
+        return client_of(request)
 
-    def key(self, request) -> str:
+    def key(self, client: str) -> str:
         window = int(time.time() // self.period)
-        return f"ss:rl:{self.scope}:{self.get_ident(request)}:{window}"
+        return f"ss:rl:{self.scope}:{client}:{window}"
 
-    def queue(self, pipe, request) -> None:
+    def queue(self, pipe, client: str) -> None:
         """Add the counting commands to a pipeline (two results)."""
-        key = self.key(request)
+        key = self.key(client)
         pipe.incr(key)
         pipe.expire(key, self.period + 1)
 
@@ -77,9 +86,9 @@ class ProxyThrottle(BaseThrottle):
             window_left = self.period - time.time() % self.period
             raise Throttled(wait=max(1, round(window_left)))
 
-    def consume(self, request) -> None:
+    def consume(self, client: str) -> None:
         pipe = get_valkey().pipeline(transaction=False)
-        self.queue(pipe, request)
+        self.queue(pipe, client)
         count, _ = pipe.execute()
         self.check(count)
 
@@ -97,7 +106,8 @@ def fetch_throttle() -> ProxyThrottle:
     return _throttle("fetch", settings.PROXY_FETCH_RATE)
 
 
-def climate_daily_throttle() -> ProxyThrottle:
-    """New climate points per client per day: each full fetch costs ~160 of the
-    deployment's ~9,000 daily Open-Meteo calls, so one client must not spend them all."""
-    return _throttle("climate-day", settings.PROXY_CLIMATE_FETCHES_PER_DAY)
+def daily_miss_throttle(kind_name: str, rate_setting: str) -> ProxyThrottle:
+    """Misses of one kind per client per day (``Kind.daily_miss_limit``): a new
+    climate point costs ~160 of the deployment's ~9,000 daily Open-Meteo calls,
+    so one client must not spend them all."""
+    return _throttle(f"{kind_name}-day", getattr(settings, rate_setting))

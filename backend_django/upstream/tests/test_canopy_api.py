@@ -9,8 +9,9 @@ from rasterio.io import MemoryFile
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
-from backend_django.upstream import canopy, store
-from backend_django.upstream.simulator import data as simdata
+from backend_django.devtools.simulator import data as simdata
+from backend_django.upstream import store
+from backend_django.upstream.canopy import grid
 
 from .test_proxy_api import entry_keys, wait_for_job
 
@@ -36,7 +37,7 @@ def test_window_miss_job_then_geotiff_hit(client, simulator, celery_worker_proce
     response = fetch(client, *PORTLAND)
     assert response.status_code == 202, response.content
     job = response.json()
-    block = canopy.block_for(*PORTLAND)
+    block = grid.block_for(*PORTLAND)
     assert job["progress"] == {"done": 0, "total": 1}
     assert job["result_url"].startswith("/api/v1/canopy/?lat=45.")
     job = wait_for_job(client, response["Location"])
@@ -56,7 +57,7 @@ def test_window_miss_job_then_geotiff_hit(client, simulator, celery_worker_proce
         values = dataset.read(1)
         transform = dataset.transform
         assert dataset.crs.to_epsg() == 3857 and dataset.nodata == 255
-    pixel = canopy.TILE_METRES / simulator.canopy_size
+    pixel = grid.TILE_METRES / simulator.canopy_size
     minx, _, _, maxy = simdata.quadkey_bounds(block.quadkey)
     for row, col in [(0, 0), (values.shape[0] // 2, values.shape[1] // 2), (-1, -1)]:
         x, y = transform @ (col % values.shape[1] + 0.5, row % values.shape[0] + 0.5)
@@ -80,7 +81,7 @@ def test_missing_tile_fails_the_job_is_remembered_and_caches_nothing(
     client, simulator, celery_worker_process
 ):
     lat, lng = -84.9, 175.0
-    assert canopy.quadkey_for(lat, lng).startswith("3333")
+    assert grid.quadkey_for(lat, lng).startswith("3333")
     job = wait_for_job(client, fetch(client, lat, lng)["Location"])
     assert job["status"] == "failed"
     assert job["error"]["code"] == "upstream_not_found", job
@@ -101,7 +102,7 @@ def test_upstream_5xx_fails_the_job_and_caches_nothing(client, simulator, celery
     assert job["status"] == "failed"
     assert job["error"]["code"] == "upstream_unavailable", job
     assert entry_keys() == []
-    assert store.remembered_error(canopy.unit_for(*PORTLAND)) is None
+    assert store.remembered_error(grid.unit_for(*PORTLAND)) is None
     assert get_valkey().zcard("ss:lim:s3:slots") == 0  # the lease was given back
 
 
@@ -122,7 +123,7 @@ def test_bad_points_are_refused(client, simulator, params):
 def test_stale_window_is_served_then_refreshed(client, simulator, celery_worker_process):
     job = wait_for_job(client, fetch(client, *PORTLAND)["Location"])
     assert job["status"] == "succeeded"
-    unit = canopy.unit_for(*PORTLAND)
+    unit = grid.unit_for(*PORTLAND)
     first = store.read(unit)
     get_valkey().hset(store.entry_key(unit), "fu", time.time() - 10)
     requests_before = simulator.stats()["canopy"]["requests"]

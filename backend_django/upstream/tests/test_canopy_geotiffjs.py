@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from backend_django.upstream.simulator import data as simdata
+from backend_django.devtools.simulator import data as simdata
 
 TOOL = Path(settings.BASE_DIR) / "tools" / "geotiff-check"
 QUADKEY = "021230223"

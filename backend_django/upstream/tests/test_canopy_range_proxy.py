@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
-from backend_django.upstream import canopy
+from backend_django.upstream.canopy import range_proxy
 
 QUADKEY = "021230223"
 URL = f"/api/v1/canopy/{QUADKEY}/"
@@ -28,7 +28,7 @@ def canopy_log(simulator) -> list[dict]:
 
 
 def block_keys() -> list[bytes]:
-    return sorted(get_valkey().scan_iter(match=f"{canopy.BLOCK_PREFIX}*"))
+    return sorted(get_valkey().scan_iter(match=f"{range_proxy.BLOCK_PREFIX}*"))
 
 
 def test_head_answers_size_etag_and_accept_ranges_from_cached_metadata(client, simulator, tile):
@@ -41,7 +41,7 @@ def test_head_answers_size_etag_and_accept_ranges_from_cached_metadata(client, s
         assert response["Content-Type"] == "image/tiff"
         assert response["Last-Modified"]
     assert [entry["method"] for entry in canopy_log(simulator)] == ["HEAD"]
-    ttl = get_valkey().ttl(canopy.meta_key(QUADKEY))
+    ttl = get_valkey().ttl(range_proxy.meta_key(QUADKEY))
     assert 364 * 86400 < ttl <= 365 * 86400
 
 
@@ -54,8 +54,8 @@ def test_range_is_answered_206_from_cached_blocks(client, simulator, tile):
     assert response["X-Cache"] == "MISS"
     log = canopy_log(simulator)
     assert [(e["method"], e["range"]) for e in log] == [("HEAD", None), ("GET", f"bytes=0-{BLOCK - 1}")]
-    assert block_keys() == [f"{canopy.BLOCK_PREFIX}{QUADKEY}:0".encode()]
-    assert 364 * 86400 < get_valkey().ttl(canopy.block_key(QUADKEY, 0)) <= 365 * 86400
+    assert block_keys() == [f"{range_proxy.BLOCK_PREFIX}{QUADKEY}:0".encode()]
+    assert 364 * 86400 < get_valkey().ttl(range_proxy.block_key(QUADKEY, 0)) <= 365 * 86400
 
     # An overlapping range costs no upstream bytes.
     sent = simulator.stats()["canopy"]["bytes_sent"]
@@ -152,7 +152,7 @@ def test_missing_tile_is_404_remembered_and_not_cached(client, simulator):
     assert response.json()["error"]["code"] == "upstream_not_found"
     assert client.head(url).status_code == 404
     assert simulator.stats()["canopy"]["requests"] == 1  # the 404 is remembered for a while
-    assert get_valkey().exists(canopy.meta_key("333300000")) == 0
+    assert get_valkey().exists(range_proxy.meta_key("333300000")) == 0
     assert block_keys() == []
 
 
@@ -163,7 +163,7 @@ def test_upstream_failures_are_5xx_and_cache_nothing(client, simulator, mode, st
     assert response.status_code == status
     assert response.json()["error"]["code"].startswith("upstream_")
     assert response["Cache-Control"] == "no-store"
-    assert get_valkey().exists(canopy.meta_key(QUADKEY)) == 0
+    assert get_valkey().exists(range_proxy.meta_key(QUADKEY)) == 0
     assert block_keys() == []
     assert get_valkey().zcard("ss:lim:s3:slots") == 0
     simulator.reset()

@@ -11,8 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
+from backend_django.devtools.simulator import data as simdata
 from backend_django.upstream import buildings, climate, store
-from backend_django.upstream.simulator import data as simdata
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -242,6 +242,33 @@ def test_transient_failure_then_success_is_retried_within_the_job(client, simula
     job = wait_for_job(client, fetch_climate(client)["Location"])
     assert job["status"] == "succeeded"
     assert upstream_requests(simulator, "open_meteo") == 2
+
+
+def test_a_job_that_must_wait_long_goes_back_to_the_queue_and_frees_the_worker(
+    client, simulator, celery_worker_process
+):
+    valkey = get_valkey()
+    points = [(46.5, 7.5), (46.6, 7.5)]
+    for lat, lng in points:  # as if other workers were fetching these for a while
+        valkey.set(f"ss:lock:{climate.unit_for(lat, lng)}", "another-worker", ex=6)
+    waiting = [client.get("/api/v1/climate/", {"lat": lat, "lng": lng})["Location"] for lat, lng in points]
+    # Both worker processes meet a locked unit; neither keeps its process while it waits.
+    seen = set()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "queued" not in seen:
+        job = client.get(waiting[0]).json()
+        if job["status"] == "running":
+            seen.add("running")
+        elif "running" in seen:
+            seen.add(job["status"])
+        time.sleep(0.02)
+    assert seen == {"running", "queued"}, "the waiting job went back to the queue"
+    other = wait_for_job(client, fetch_climate(client)["Location"], timeout=20)
+    assert other["status"] == "succeeded"
+    assert valkey.ttl(f"ss:lock:{climate.unit_for(*points[0])}") > 0, "done while the others still wait"
+    for location in waiting:
+        assert wait_for_job(client, location)["status"] == "succeeded"
+    assert upstream_requests(simulator, "open_meteo") == 3
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ from urllib.parse import urlsplit, urlunsplit
 from backend_django.core.valkey import get_valkey
 from backend_django.testing.waiting import wait_until
 from backend_django.upstream import store
-from backend_django.upstream.copies import CONNECTION_NAME, LocalCopies
+from backend_django.upstream.local_copies import LocalCopies
+from backend_django.upstream.tracking import CONNECTION_NAME
 
 UNIT = "test:a"
 
@@ -16,7 +17,7 @@ def write(unit: str, raw: bytes) -> None:
 
 
 def lookup(unit: str = UNIT):
-    return store.lookup_counted(unit, kind="test", counter_key="ss:rl:t", counter_ttl=60)
+    return store.lookup_counted(unit, stats="test", counter_key="ss:rl:t", counter_ttl=60)
 
 
 def test_without_tracking_every_hit_checks_its_copy_in_one_round_trip(settings, valkey_commands):
@@ -57,7 +58,7 @@ def test_a_tracked_copy_answers_without_a_round_trip(tracking, valkey_commands):
         assert count == expected_count  # the client's requests are still counted
     assert valkey_commands[sent_before:] == [], "no Valkey command for a tracked copy"
     # The counts reach Valkey in one batch.
-    tracking.flush()
+    tracking.counts.flush()
     assert int(get_valkey().get("ss:rl:t")) == 11
     assert int(get_valkey().hget("ss:stats:test", "requests")) == 11
 
@@ -212,7 +213,7 @@ def test_entries_served_from_copies_stay_recently_used_in_valkey(tracking, valke
     sent_before = len(valkey_commands)
     lookup()
     assert valkey_commands[sent_before:] == []  # served from the copy...
-    tracking.flush()
+    tracking.counts.flush()
     assert get_valkey().object("idletime", store.entry_key(UNIT)) == 0  # ...and still used for eviction
     # Meanwhile two heartbeats or more were each announced before their write was answered.
     assert tracking.late_announcements == 0

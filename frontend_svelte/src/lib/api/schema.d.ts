@@ -334,14 +334,7 @@ export interface paths {
 		};
 		/**
 		 * Frost dates, monthly normals and growing season
-		 * @description An endpoint answered by one stored body (climate, its summary, canopy).
-		 *
-		 *     A cached answer takes a fast path: ``dispatch`` answers it from the plain
-		 *     Django request, skipping DRF's request wrapping and content negotiation,
-		 *     which cost as much as the rest of a hit. The entry comes from the
-		 *     process's tracked copy with no Valkey round trip, or else from one Lua
-		 *     call (store.lookup_counted). Misses and errors go through DRF as usual,
-		 *     reusing the lookup the fast path already made.
+		 * @description Computed by the worker from the 30 years of daily temperatures of the point snapped to the 0.1° grid, and stored beside them: last spring and first fall frost (median, 10th and 90th percentile day of year), growing season length and monthly normals.
 		 */
 		get: operations['climate_summary_retrieve'];
 		put?: never;

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from backend_django.upstream.simulator import SimulatorApp, run_in_thread
+from backend_django.devtools.simulator import SimulatorApp, run_in_thread
 
 OM_PARAMS = {
     "latitude": 52.52,

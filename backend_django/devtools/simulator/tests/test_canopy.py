@@ -7,7 +7,7 @@ import requests
 from rasterio.io import MemoryFile
 from rasterio.windows import Window
 
-from backend_django.upstream.simulator.data import (
+from backend_django.devtools.simulator.data import (
     canopy_array,
     canopy_height,
     canopy_tile_exists,

@@ -1,11 +1,10 @@
-"""Per-process copies of cache entries, kept coherent by Valkey.
+"""Keeping a process's copies coherent with Valkey: the tracking thread.
 
-Each web process keeps the entries it served recently (``LocalCopies``,
-bounded in bytes). One background thread per process (``Tracker``) holds a
-dedicated RESP3 connection on which Valkey's client-side caching support
+One background thread per process (``Tracker``) holds a dedicated RESP3
+connection on which Valkey's client-side caching support
 (``CLIENT TRACKING ON BCAST PREFIX ss:e:``) announces every write, deletion,
 expiry or eviction of any entry key, whoever made it; the thread drops the
-process's copy of that unit at once.
+process's copy of that unit at once (local_copies.py).
 
 While that connection is healthy (a heartbeat key the thread writes every
 second is announced back to it), a hit on a *tracked* copy (one read from
@@ -22,11 +21,8 @@ on this process's socket by the time the writer has its answer; a request
 checks the socket for waiting announcements (and whether the thread is
 reading one) before serving a copy.
 
-Requests answered from a copy are counted in process memory and added to the
-Valkey counters (the per-client read limit, the per-kind statistics) by the
-same thread every ``FLUSH_SECONDS``, together with a TOUCH of the entries
-served (so LRU eviction sees them used); all processes still share one read
-limit, with that much delay.
+The same thread sends the counts of requests served from copies
+(client_counts.py) every ``FLUSH_SECONDS``.
 """
 
 import atexit
@@ -38,20 +34,20 @@ import socket
 import threading
 import time
 import uuid
-from collections import OrderedDict, defaultdict
-from typing import Protocol
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .client_counts import FLUSH_SECONDS, ClientCounts
+from .local_copies import LocalCopies
+
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 1.0  # a heartbeat key is written this often...
-HEALTHY_WITHIN = (
-    3 * HEARTBEAT_SECONDS
-)  # ...and copies are served only while its announcement came this recently
-FLUSH_SECONDS = 0.1  # counts of requests served from copies reach Valkey this often
+# A heartbeat key is written this often, and copies are served only while its
+# announcement came back this recently.
+HEARTBEAT_SECONDS = 1.0
+HEALTHY_WITHIN = 3 * HEARTBEAT_SECONDS
 CONNECTION_NAME = "solar-sim-tracking"
 HEARTBEAT_PREFIX = "ss:hb:"
 MAX_READS = 256  # announcements read in one go
@@ -59,104 +55,14 @@ MAX_READS = 256  # announcements read in one go
 TRANSIENT = ("BUSY", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "OOM", "READONLY")
 
 
-class Sized(Protocol):
-    body: bytes
-
-
-class LocalCopies:
-    """Entries this process served recently, by unit, bounded in bytes (LRU).
-
-    Each copy is *tracked* or not. Only a tracked copy may be served without
-    asking Valkey; any copy saves moving the body when Valkey says its ETag is
-    current. ``token()`` is taken before reading Valkey: a copy put with a
-    token that is no longer current (tracking restarted or stopped, or any
-    invalidation arrived meanwhile) is kept untracked.
-    """
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._entries: OrderedDict[str, tuple[Sized, bool]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._generation = 0  # changes whenever tracking starts or stops
-        self._invalidations = 0  # invalidation announcements applied so far
-        self._tracking = False
-
-    def token(self) -> tuple[int, int] | None:
-        """Taken before a Valkey read; None while no tracking is on."""
-        return (self._generation, self._invalidations) if self._tracking else None
-
-    def get(self, unit: str):
-        """Any copy of ``unit`` (to compare its ETag with Valkey's)."""
-        with self._lock:
-            found = self._entries.get(unit)
-            if found is None:
-                return None
-            self._entries.move_to_end(unit)
-            return found[0]
-
-    def tracked(self, unit: str):
-        """The copy of ``unit`` if it is tracked, else None."""
-        with self._lock:
-            found = self._entries.get(unit)
-            if found is None or not found[1]:
-                return None
-            self._entries.move_to_end(unit)
-            return found[0]
-
-    def put(self, unit: str, entry: Sized, token: tuple[int, int] | None = None) -> None:
-        if len(entry.body) > self.max_bytes // 4:
-            return
-        with self._lock:
-            current = (self._generation, self._invalidations)
-            tracked = token is not None and self._tracking and token == current
-            old = self._entries.pop(unit, None)
-            if old is not None:
-                self.size -= len(old[0].body)
-            self._entries[unit] = (entry, tracked)
-            self.size += len(entry.body)
-            while self.size > self.max_bytes:
-                _, (evicted, _) = self._entries.popitem(last=False)
-                self.size -= len(evicted.body)
-
-    def invalidate(self, units: list[str] | None) -> None:
-        """Drop the copies of ``units`` (None: all of them, e.g. after FLUSHDB)."""
-        with self._lock:
-            self._invalidations += 1
-            if units is None:
-                self._entries.clear()
-                self.size = 0
-                return
-            for unit in units:
-                old = self._entries.pop(unit, None)
-                if old is not None:
-                    self.size -= len(old[0].body)
-
-    def set_tracking(self, on: bool) -> None:
-        """Tracking started or stopped: no copy read before now stays tracked."""
-        with self._lock:
-            self._generation += 1
-            self._tracking = on
-            for unit, (entry, _) in self._entries.items():
-                self._entries[unit] = (entry, False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.size = 0
-
-
 class TrackingSilent(redis.ConnectionError):
     """CLIENT TRACKING was accepted, but no announcement arrives."""
 
 
 class Tracker:
-    """The thread that keeps a process's copies coherent and flushes its counts.
+    """The thread that keeps a process's copies coherent and sends its counts.
 
-    ``serving()`` says whether a tracked copy may be served right now;
-    ``count()`` records a request served from a copy and returns the client's
-    estimated count in the current window (Valkey's last known total plus this
-    process's requests not added yet).
+    ``serving()`` says whether a tracked copy may be served right now.
 
     After its setup the tracking connection only listens: the heartbeat is a
     key of this process's own (``ss:hb:<host>:<pid>:<random>``, tracked as a
@@ -168,13 +74,14 @@ class Tracker:
     heartbeat checks that this still holds (``late_announcements``).
     """
 
-    def __init__(self, *, url: str, copies: LocalCopies, prefix: str):
+    def __init__(self, *, url: str, copies: LocalCopies, prefix: str, counts: ClientCounts):
         self.url = url
         self.copies = copies
+        self.counts = counts
         self.prefix = prefix
         self._prefix_bytes = prefix.encode()
-        # Counts and heartbeats: a client of the thread's own, which fails fast
-        # (no retries) so the thread never waits long on a stalled Valkey.
+        # Heartbeats: a client of the thread's own, which fails fast (no
+        # retries) so the thread never waits long on a stalled Valkey.
         self._client = redis.Redis.from_url(
             url, socket_connect_timeout=1.0, socket_timeout=1.0, retry=Retry(NoBackoff(), 0)
         )
@@ -185,14 +92,6 @@ class Tracker:
         self._reading = False
         self._last_heartbeat = -math.inf  # when our heartbeat's announcement last arrived
         self._proven = False  # a heartbeat came back on the current connection
-        self._pending: dict[str, list[int]] = {}  # counter key -> [requests not sent yet, ttl]
-        self._stats: defaultdict[tuple[str, int], int] = defaultdict(int)  # (stats key, ttl) -> requests
-        self._touched: set[str] = set()  # entry keys served from copies since the last batch
-        self._known: dict[str, tuple[int, float]] = {}  # counter key -> (Valkey's total, forget after)
-        self._sending: dict[str, list[int]] = {}  # the batch being added to Valkey right now
-        self._counts_lock = threading.Lock()
-        self._flush_lock = threading.Lock()  # one batch at a time
-        self._next_prune = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="valkey-tracking", daemon=True)
         self._thread.start()
@@ -220,90 +119,12 @@ class Tracker:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def count(
-        self, counter_key: str, counter_ttl: int, stats_key: str, stats_ttl: int, entry_key: str
-    ) -> int:
-        with self._counts_lock:
-            pending = self._pending.get(counter_key)
-            if pending is None:
-                pending = self._pending[counter_key] = [0, counter_ttl]
-            pending[0] += 1
-            self._stats[(stats_key, stats_ttl)] += 1
-            self._touched.add(entry_key)
-            known = self._known.get(counter_key)
-            sending = self._sending.get(counter_key)
-            return (known[0] if known is not None else 0) + (sending[0] if sending else 0) + pending[0]
-
-    def seen(self, counter_key: str, total: int, counter_ttl: int) -> int:
-        """Valkey's total for ``counter_key``, learnt by a request's own round
-        trip; returns it plus this process's requests not sent yet."""
-        with self._counts_lock:
-            known = self._known.get(counter_key)
-            if known is None or known[0] < total:
-                self._known[counter_key] = (total, time.monotonic() + counter_ttl)
-            pending = self._pending.get(counter_key)
-            return total + (pending[0] if pending else 0)
-
-    def forget_counts(self) -> None:
-        """Drop counts not sent yet and the totals last seen (tests start afresh)."""
-        with self._flush_lock, self._counts_lock:
-            self._pending.clear()
-            self._stats.clear()
-            self._touched.clear()
-            self._known.clear()
-
     def stop(self, wait: bool = True) -> None:
         self._stop.set()
         if wait and self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout=5)
 
     # --- the thread ------------------------------------------------------------
-
-    def flush(self) -> None:
-        """Add the requests served from copies to the Valkey counters (one pipeline).
-
-        The entries served are TOUCHed as well, so that Valkey's LRU eviction
-        sees them as used although their hits did not read them there.
-        """
-        with self._flush_lock:
-            self._flush()
-
-    def _flush(self) -> None:
-        now = time.monotonic()
-        with self._counts_lock:
-            pending, self._pending = self._pending, {}
-            stats, self._stats = self._stats, defaultdict(int)
-            touched, self._touched = self._touched, set()
-            self._sending = pending
-            if now >= self._next_prune:
-                for key in [key for key, (_, forget_after) in self._known.items() if forget_after < now]:
-                    del self._known[key]
-                self._next_prune = now + HEARTBEAT_SECONDS
-        if not pending and not stats:
-            return
-        # A transaction: a counter never exists without its expiry.
-        pipe = self._client.pipeline(transaction=True)
-        for key, (requests, ttl) in pending.items():
-            pipe.incrby(key, requests)
-            pipe.expire(key, ttl)
-        for (key, ttl), requests in stats.items():
-            pipe.hincrby(key, "requests", requests)
-            pipe.expire(key, ttl)
-        if touched:
-            pipe.touch(*touched)
-        try:
-            results = pipe.execute()
-        except redis.RedisError:
-            logger.warning("could not add %d request counts to Valkey; dropped", len(pending), exc_info=True)
-            with self._counts_lock:
-                self._sending = {}
-            return
-        with self._counts_lock:
-            self._sending = {}
-            for index, (key, (_, ttl)) in enumerate(pending.items()):
-                known = self._known.get(key)
-                total = max(results[2 * index], known[0] if known is not None else 0)
-                self._known[key] = (total, now + ttl)
 
     def _connect(self) -> redis.Connection:
         pool = redis.ConnectionPool.from_url(
@@ -373,7 +194,7 @@ class Tracker:
                 self._heartbeat(sock)
                 next_heartbeat = now + HEARTBEAT_SECONDS
             if now >= next_flush:
-                self.flush()
+                self.counts.flush()
                 next_flush = now + FLUSH_SECONDS
             wait = max(0.0, min(next_heartbeat, next_flush) - time.monotonic())
             # Poll the socket itself: nothing may be read from it outside the
@@ -421,17 +242,11 @@ class Tracker:
             delay = 0.5 if self._proven else min(delay * 2, 10.0)
             if problem is not None and not self._stop.is_set():
                 logger.warning("%s; retrying in %.1f s", problem, delay)
-            self._send_counts()
+            self.counts.send()
             if self._stop.wait(delay):
                 break
-        self._send_counts()
+        self.counts.send()
         atexit.unregister(self.stop)
-
-    def _send_counts(self) -> None:
-        try:
-            self.flush()
-        except Exception:
-            logger.warning("could not send request counts", exc_info=True)
 
 
 def _readable(sock, timeout: float) -> bool:

@@ -4,7 +4,7 @@ import threading
 
 import requests
 
-from backend_django.upstream.simulator.data import BUILDING_PITCH, buildings_in_bbox
+from backend_django.devtools.simulator.data import BUILDING_PITCH, buildings_in_bbox
 
 
 def ql(s, w, n, e, timeout=25):

@@ -5,7 +5,7 @@ Used by `UPSTREAMS=simulator make dev` (Procfile.dev `simulator`); see docs/upst
 
 from django.core.management.base import BaseCommand
 
-from backend_django.upstream.simulator import SimulatorApp, make_simulator_server
+from backend_django.devtools.simulator import SimulatorApp, make_simulator_server
 
 # Open-Meteo's free tier, in weighted calls (applied with --open-meteo-rate-limits).
 FREE_TIER = {"open_meteo_per_minute": 600, "open_meteo_per_hour": 5000, "open_meteo_per_day": 10000}

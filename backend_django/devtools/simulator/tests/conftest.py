@@ -1,6 +1,6 @@
 import pytest
 
-from backend_django.upstream.simulator import SimulatorApp, run_in_thread
+from backend_django.devtools.simulator import SimulatorApp, run_in_thread
 
 CANOPY_SIZE = 1024
 

@@ -3,8 +3,8 @@ from datetime import date
 import pytest
 import requests
 
-from backend_django.upstream.simulator import SimulatorApp, run_in_thread
-from backend_django.upstream.simulator.data import daily_temperatures, grid_cell, timezone_for, weighted_calls
+from backend_django.devtools.simulator import SimulatorApp, run_in_thread
+from backend_django.devtools.simulator.data import daily_temperatures, grid_cell, timezone_for, weighted_calls
 
 DAILY = "temperature_2m_max,temperature_2m_min"
 

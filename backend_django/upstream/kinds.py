@@ -1,0 +1,102 @@
+"""Kinds of cached data: what each one is, declared once.
+
+A *kind* is one sort of data the cache holds and a worker can fill: climate
+points, buildings grid cells, canopy windows. Its module (``climate.py``,
+``buildings.py``, ``canopy/``) declares it as ``KIND = Kind(...)``: the unit
+names it owns, its upstream, freshness, how its entries are stored, how to
+fetch them, which units a place needs and how it shows in the admin. Jobs,
+the store, data status, warming, the admin overview and the API read these
+declarations; nothing else knows a kind by its name.
+
+Adding a kind: write its module with ``KIND``, and add it to ``registered()``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.conf import settings
+
+from .store import Entry, NewEntry
+
+# fetch(unit, existing entry or None, pool) -> the entries to store. It takes
+# its upstream's budget itself (limits.py) and raises UpstreamError or
+# BudgetWait; tasks.fill_unit holds the unit's lock and retries
+# (retry_policy.py).
+Fetch = Callable[[str, Entry | None, str], list[NewEntry]]
+
+
+def _no_companions(unit: str) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # as shown in plans' data status and the admin
+    unit_prefix: str  # its units are "<prefix><rest>", e.g. "climate:45.5:-122.7"
+    upstream: str  # the upstream it is fetched from: "open_meteo", "overpass", "s3"
+    label: str  # its row in the admin's cache overview
+    fresh_setting: str  # setting name: seconds an entry stays fresh...
+    stale_setting: str  # ...and is then served stale while it is refreshed
+    content_type: str
+    fetch: Fetch = field(repr=False)
+    # Stored gzip-compressed once (False for bodies compressed already).
+    compress: bool = True
+    # Other units a fetch writes beside the unit (the climate summary); a unit
+    # counts as fresh only when these are fresh too.
+    companions: Callable[[str], list[str]] = field(default=_no_companions, repr=False)
+    # The units a place (a plan's point) needs of this kind; None for kinds
+    # that are not about a place.
+    units_for_place: Callable[[float, float], list[str]] | None = field(default=None, repr=False)
+    # Names of the endpoints answering from this kind (their request counters,
+    # ``ss:stats:<name>``, and the kind of their jobs).
+    endpoints: tuple[str, ...] = ()
+    # Prefixes of other entries of this kind's upstream, counted with it in the admin.
+    also_stored: tuple[str, ...] = ()
+    # Setting name of a per-client daily limit on misses of this kind (each
+    # costs much of the deployment's upstream budget), or None.
+    daily_miss_limit: str | None = None
+
+    def fresh_seconds(self) -> int:
+        return getattr(settings, self.fresh_setting)
+
+    def stale_seconds(self) -> int:
+        return getattr(settings, self.stale_setting)
+
+    def entry(self, unit: str, raw: bytes) -> NewEntry:
+        """``raw`` stored as an entry of this kind (its content type and freshness)."""
+        return NewEntry(
+            unit, raw, self.content_type, self.fresh_seconds(), self.stale_seconds(), compress=self.compress
+        )
+
+    def written_units(self, unit: str) -> list[str]:
+        return [unit, *self.companions(unit)]
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """Every unit prefix under which this kind's data is stored."""
+        return (self.unit_prefix, *self.also_stored)
+
+
+@cache
+def registered() -> tuple[Kind, ...]:
+    """Every kind, in the order plans list them."""
+    from . import buildings, canopy, climate
+
+    return (climate.KIND, buildings.KIND, canopy.KIND)
+
+
+@cache
+def _by_prefix() -> dict[str, Kind]:
+    return {kind.unit_prefix: kind for kind in registered()}
+
+
+def of_unit(unit: str) -> Kind:
+    """The kind a unit belongs to (by its prefix); KeyError for none."""
+    return _by_prefix()[unit[: unit.index(":") + 1]]
+
+
+@cache
+def place_kinds() -> tuple[Kind, ...]:
+    """The kinds a plan page needs, in order."""
+    return tuple(kind for kind in registered() if kind.units_for_place is not None)
