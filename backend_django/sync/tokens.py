@@ -9,19 +9,24 @@ longer than a day.
 """
 
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from joserfc import jws, jwt
-from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.errors import ExpiredTokenError, JoseError, SecurityWarning
 from joserfc.jwt import JWTClaimsRegistry
 
 from backend_django.core.exceptions import ApplicationError
 from backend_django.users.models import User
 
 from .selectors import key_ring_get
+
+# RFC 9864 deprecates "EdDSA" in favour of "Ed25519", but PowerSync accepts
+# only "EdDSA" for Ed25519 keys, so the tokens keep it.
+warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
 
 CLOCK_SKEW_SECONDS = 60
 MAX_LIFETIME_SECONDS = 24 * 3600  # the PowerSync service's default maximum
