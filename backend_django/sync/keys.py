@@ -2,7 +2,8 @@
 
 Private keys come from the settings only (``SYNC_JWT_PRIVATE_KEYS`` inline or
 ``SYNC_JWT_PRIVATE_KEYS_FILE``): PEM blocks (PKCS#8, or the traditional
-"EC/RSA PRIVATE KEY" forms), a private JWK, or a JWK Set of private keys.
+"EC/RSA PRIVATE KEY" forms), or private JWKs: one, several one after another
+(one line in a .env file), or a JWK Set.
 Without any, a development key is generated once under ``var/`` unless
 ``SYNC_JWT_DEV_KEY`` is off (it always is in production).
 
@@ -115,20 +116,31 @@ def _from_jwk(data: Any) -> SyncKey:
     return _sync_key(key, kid=data.get("kid"), algorithm=data.get("alg"))
 
 
+def _json_values(text: str) -> list[Any]:
+    """The JWKs in ``text``: JSON values one after another, each a JWK, a JWK Set or a list of JWKs."""
+    decoder = json.JSONDecoder()
+    items: list[Any] = []
+    at = 0
+    while at < len(text):
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except ValueError as exc:
+            raise KeyConfigError(f"Sync signing keys look like JSON but do not parse: {exc}") from exc
+        if isinstance(value, dict) and "keys" in value:
+            value = value["keys"]
+        items.extend(value if isinstance(value, list) else [value])
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+    return items
+
+
 def keys_parse(text: str) -> list[SyncKey]:
-    """The private keys in ``text``: PEM blocks, one JWK, a JWK Set, or a JSON array of JWKs."""
+    """The private keys in ``text``: PEM blocks, or JWKs (one or more, JWK Sets, lists of JWKs)."""
     text = text.strip()
     if not text:
         return []
     if text[0] in "{[":
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise KeyConfigError(f"Sync signing keys look like JSON but do not parse: {exc}") from exc
-        if isinstance(data, dict) and "keys" in data:
-            data = data["keys"]
-        items = data if isinstance(data, list) else [data]
-        return [_from_jwk(item) for item in items]
+        return [_from_jwk(item) for item in _json_values(text)]
     blocks = [match.group(0) for match in _PEM_BLOCK.finditer(text)]
     if not blocks:
         raise KeyConfigError("Sync signing keys must be PEM blocks or JSON (a JWK or a JWK Set).")

@@ -280,19 +280,18 @@ def test_an_upload_reaches_a_pgoutput_slot_on_the_powersync_publication(logical_
         assert tables.fetchall() == [("public", "plans_plan")]
 
     # The replication role, exactly as the docs and the compose profile create it (twice: idempotent).
+    psql = [str(logical_cluster["bindir"] / "psql"), database_url.replace("postgres://", "postgresql://")]
+    without = subprocess.run(
+        [*psql, "-f", str(ROLE_SQL)],
+        env={**os.environ, "POWERSYNC_DB_PASSWORD": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert without.returncode != 0 and "POWERSYNC_DB_PASSWORD is not set" in without.stderr
     for _ in range(2):
-        _run(
-            [
-                str(logical_cluster["bindir"] / "psql"),
-                database_url.replace("postgres://", "postgresql://"),
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-v",
-                f"password={ROLE_PASSWORD}",
-                "-f",
-                str(ROLE_SQL),
-            ]
-        )
+        _run([*psql, "-f", str(ROLE_SQL)], env={**os.environ, "POWERSYNC_DB_PASSWORD": ROLE_PASSWORD})
     role_url = database_url.replace("postgres@", f"powersync_role:{ROLE_PASSWORD}@")
 
     created = _run(
