@@ -58,7 +58,8 @@ def test_jwks_one_after_another_on_one_line():
     first, second = key_generate(), key_generate(algorithm="EdDSA")
     text = f"{json.dumps(first.private_jwk())} {json.dumps(second.private_jwk())}"
     assert [key.kid for key in keys_parse(text)] == [first.kid, second.kid]
-    assert [key.kid for key in keys_parse(text.replace(" ", ",\n"))] == [first.kid, second.kid]
+    separated = f"{json.dumps(first.private_jwk())},\n{json.dumps(second.private_jwk())}"
+    assert [key.kid for key in keys_parse(separated)] == [first.kid, second.kid]
 
 
 def test_a_jwk_a_jwk_set_and_a_list_keep_their_kid():
