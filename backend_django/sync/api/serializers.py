@@ -60,7 +60,7 @@ class SyncUploadOpSerializer(serializers.Serializer):
     )
 
 
-class SyncUploadRequestSerializer(serializers.Serializer):
+class SyncUploadSerializer(serializers.Serializer):
     batch = SyncUploadOpSerializer(many=True, help_text="The CRUD queue's operations, in order.")
 
 

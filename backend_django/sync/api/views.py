@@ -32,7 +32,7 @@ from .serializers import (
     JWKSSerializer,
     SyncTokenSerializer,
     SyncUploadOpSerializer,
-    SyncUploadRequestSerializer,
+    SyncUploadSerializer,
     SyncUploadResponseSerializer,
 )
 
@@ -189,7 +189,7 @@ class SyncUploadView(_DatabaseDownIs503, APIView):
             "body that is not a batch, 401 for a missing or expired token, 503 when the database is "
             "down (retry later). At most SYNC_UPLOAD_MAX_OPS ops."
         ),
-        request=SyncUploadRequestSerializer,
+        request=SyncUploadSerializer,
         responses={200: SyncUploadResponseSerializer, 400: _ERROR, 401: _ERROR, 413: _ERROR, 503: _ERROR},
         examples=[UPLOAD_EXAMPLE, UPLOAD_RESULT_EXAMPLE],
     )
