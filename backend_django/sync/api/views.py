@@ -32,8 +32,8 @@ from .serializers import (
     JWKSSerializer,
     SyncTokenSerializer,
     SyncUploadOpSerializer,
-    SyncUploadSerializer,
     SyncUploadResponseSerializer,
+    SyncUploadSerializer,
 )
 
 logger = logging.getLogger(__name__)
