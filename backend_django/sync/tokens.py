@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from joserfc import jws, jwt
 from joserfc.errors import ExpiredTokenError, JoseError, SecurityWarning
 from joserfc.jwt import JWTClaimsRegistry
@@ -22,6 +23,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from backend_django.core.exceptions import ApplicationError
 from backend_django.users.models import User
 
+from .models import SigningKey, SigningKeyState
 from .selectors import key_ring_get
 
 # RFC 9864 deprecates "EdDSA" in favour of "Ed25519", but PowerSync accepts
@@ -59,9 +61,23 @@ class IssuedToken:
 
 def sync_token_issue(*, user: User, now: float | None = None) -> IssuedToken:
     """Sign a sync token for ``user`` with the key ring's signing key."""
-    signing = key_ring_get().signing
+    ring = key_ring_get()
+    signing = ring.signing
     if signing is None:
         raise SyncUnavailable()
+    if signing.kid not in ring.rows:
+        # The first configured key signs while nothing is recorded; record it,
+        # so that a key added later (wherever in the list) does not take over.
+        now_at = timezone.now()
+        SigningKey.objects.get_or_create(
+            kid=signing.kid,
+            defaults={
+                "algorithm": signing.algorithm,
+                "state": SigningKeyState.ACTIVE,
+                "published_at": now_at,
+                "activated_at": now_at,
+            },
+        )
     issued_at = int(time.time() if now is None else now)
     expires_at = issued_at + settings.SYNC_TOKEN_LIFETIME
     claims = {"sub": str(user.pk), "aud": settings.SYNC_JWT_AUDIENCE, "iat": issued_at, "exp": expires_at}

@@ -112,6 +112,17 @@ def test_steps_name_only_configured_keys(signing_keys):
         sync_keys("switch", signing_keys[1].kid)
 
 
+def test_the_first_signing_key_stays_the_signer_when_a_key_is_added_before_it(settings, signing_keys, user):
+    old, new = signing_keys
+    settings.SYNC_JWT_PRIVATE_KEYS = old.private_pem()
+    assert sync_token_issue(user=user).kid == old.kid
+    # The new key is configured first in the list, but it was never published.
+    settings.SYNC_JWT_PRIVATE_KEYS = new.private_pem() + old.private_pem()
+    assert sync_token_issue(user=user).kid == old.kid
+    out, _ = sync_keys("list")
+    assert "added" in out
+
+
 def test_a_host_without_the_new_key_keeps_signing_with_a_published_one(settings, signing_keys, user):
     old, new = signing_keys
     sync_keys("publish", new.kid)
