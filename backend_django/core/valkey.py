@@ -1,8 +1,9 @@
 """The process-wide Valkey client (redis-py with the hiredis parser).
 
-Django's cache framework is used for throttles and login limits; code that
-needs Valkey itself (the upstream cache store, job records, limits, health)
-uses this client, one connection pool per process.
+Django's cache framework is used for the login limits; code that needs
+Valkey itself (the upstream cache store, job records, budgets, the data
+endpoints' per-client limits, health) uses this client, one connection pool
+per process.
 """
 
 from functools import cache

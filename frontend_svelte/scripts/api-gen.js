@@ -1,15 +1,11 @@
-// Generate the TypeScript types of the API from the committed OpenAPI file
-// (and from src/lib/api/pending.yaml, the endpoints not yet in it).
-//   node scripts/api-gen.js            writes src/lib/api/{schema,pending}.d.ts
-//   node scripts/api-gen.js --check    fails when the committed files are stale
+// Generate the TypeScript types of the API from the committed OpenAPI file.
+//   node scripts/api-gen.js            writes src/lib/api/schema.d.ts
+//   node scripts/api-gen.js --check    fails when the committed file is stale
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const targets = [
-	{ source: '../docs/api/openapi.yaml', output: 'src/lib/api/schema.d.ts' },
-	{ source: 'src/lib/api/pending.yaml', output: 'src/lib/api/pending.d.ts' }
-];
+const targets = [{ source: '../docs/api/openapi.yaml', output: 'src/lib/api/schema.d.ts' }];
 const check = process.argv.includes('--check');
 const bin = (name) => join('node_modules', '.bin', name);
 

@@ -1,9 +1,6 @@
-// Browser tests: Debian's Chromium driven by playwright-core against the full
-// local stack (tests/browser/stack.js). Screenshots go to test-results/.
-//
-// Parts that need an API the backend does not have yet are skipped with a
-// message saying so: the plans API, the upstream data API (climate, buildings,
-// canopy, jobs) and the upstream simulator are probed at start.
+// Browser tests: Chromium driven by playwright-core against the full local
+// stack (tests/browser/stack.js). Screenshots go to test-results/.
+// scripts/test finds the browser (scripts/browser) and passes CHROMIUM_PATH.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,18 +20,9 @@ const PANEL_TIMEOUT = 120_000;
 let stack;
 let context;
 let userDataDir;
-const skips = { plans: false, data: false, canopy: false };
-// The data panels whose endpoints this backend has (probed in before()).
-let kinds = ['climate', 'buildings', 'canopy'];
+const kinds = ['climate', 'buildings', 'canopy'];
 const password = 'Garden-beds-2026!';
 const email = `gardener-${Date.now()}@example.com`;
-
-async function probe(path) {
-	const response = await fetch(`${stack.apiUrl}${path}`, {
-		headers: { Accept: 'application/json' }
-	});
-	return response.status !== 404;
-}
 
 before(async () => {
 	if (!existsSync(CHROMIUM)) {
@@ -44,23 +32,6 @@ before(async () => {
 	}
 	mkdirSync(RESULTS, { recursive: true });
 	stack = await startStack();
-	if (!(await probe('/api/v1/plans/'))) {
-		skips.plans = 'the plans API (/api/v1/plans/) is not in this backend yet';
-	}
-	if (!stack.simulatorUrl) {
-		skips.data = 'the `upstream_simulator` management command does not exist yet';
-	} else if (!(await probe('/api/v1/climate/summary/?lat=10&lng=10'))) {
-		skips.data =
-			'the upstream data API (/api/v1/climate/summary/ and friends) is not in this backend yet';
-	}
-	skips.data = skips.data || skips.plans;
-	if (!skips.data && !(await probe('/api/v1/canopy/?lat=10&lng=10'))) {
-		skips.canopy = 'the canopy endpoint (/api/v1/canopy/) is not in this backend yet';
-		kinds = kinds.filter((kind) => kind !== 'canopy');
-	}
-	for (const [part, why] of Object.entries(skips)) {
-		if (why) console.log(`# browser tests: skipping the ${part} parts: ${why}`);
-	}
 	userDataDir = mkdtempSync(join(tmpdir(), 'solarsim-chromium-'));
 	context = await chromium.launchPersistentContext(userDataDir, {
 		executablePath: CHROMIUM,
@@ -104,9 +75,19 @@ function watchData(page) {
 	return seen;
 }
 
+/** Wait until every data panel is ready; a panel that ends in an error fails at once. */
 async function panelsReady(page, timeout = PANEL_TIMEOUT) {
 	for (const id of kinds) {
-		await page.locator(`[data-panel="${id}"][data-status="ready"]`).waitFor({ timeout });
+		const panel = page.locator(
+			`[data-panel="${id}"][data-status="ready"], [data-panel="${id}"][data-status="error"]`
+		);
+		await panel.waitFor({ timeout });
+		if ((await panel.getAttribute('data-status')) === 'error') {
+			const alert = panel.getByRole('alert');
+			await alert.waitFor({ timeout: 5_000 }).catch(() => {});
+			const message = (await alert.count()) ? await alert.innerText() : await panel.innerText();
+			assert.fail(`the ${id} panel shows an error: ${message.trim()}`);
+		}
 	}
 }
 
@@ -184,8 +165,7 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 		await login(page);
 	});
 
-	test('plans: create, rename, archive, restore, delete', async (t) => {
-		if (skips.plans) return t.skip(skips.plans);
+	test('plans: create, rename, archive, restore, delete', async () => {
 		const page = await newPage();
 		await page.goto(`${stack.appUrl}/app`);
 		// Validation happens before anything is sent.
@@ -219,13 +199,10 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 		await page.getByText('No plans yet').waitFor();
 	});
 
-	test('plan page: edit the plan; panels fill in after polling, then show at once from the cache', async (t) => {
-		if (skips.plans) return t.skip(skips.plans);
+	test('plan page: edit the plan; panels fill in after polling, then show at once from the cache', async () => {
 		const page = await newPage();
-		if (!skips.data) {
-			// Slow upstreams, so the first visit surely finds nothing cached yet.
-			await simulator(stack.simulatorUrl, '/__sim__/config', { latency_ms: 1500 });
-		}
+		// Slow upstreams, so the first visit surely finds nothing cached yet.
+		await simulator(stack.simulatorUrl, '/__sim__/config', { latency_ms: 1500 });
 		await page.goto(`${stack.appUrl}/app`);
 		await page.getByLabel('Name', { exact: true }).fill('Allotment');
 		await page.getByLabel('Latitude').fill('52.5200');
@@ -241,10 +218,6 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 		await page.getByRole('button', { name: 'Save' }).click();
 		await page.getByRole('heading', { name: 'Allotment by the canal', level: 1 }).waitFor();
 
-		if (skips.data) {
-			await screenshot(page, 'plan-page-without-data-api');
-			return t.skip(skips.data);
-		}
 		// The climate panel shows its progress while the job runs.
 		await page.locator('[data-panel="climate"][data-status="polling"]').waitFor();
 		await page.locator('[data-panel="climate"] progress').waitFor();
@@ -265,18 +238,14 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 			await page.locator('svg[data-buildings]').getAttribute('data-buildings')
 		);
 		assert.ok(buildings > 0, 'the simulator maps buildings around every point');
-		if (skips.canopy) {
-			t.diagnostic(`canopy panel not checked: ${skips.canopy}`);
-		} else {
-			const painted = await page.locator('[data-panel="canopy"] canvas').evaluate((canvas) => {
-				const ctx = canvas.getContext('2d');
-				const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-				let opaque = 0;
-				for (let i = 3; i < data.length; i += 4) if (data[i] > 0) opaque++;
-				return opaque;
-			});
-			assert.ok(painted > 0, 'the canopy canvas has painted pixels');
-		}
+		const painted = await page.locator('[data-panel="canopy"] canvas').evaluate((canvas) => {
+			const ctx = canvas.getContext('2d');
+			const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+			let opaque = 0;
+			for (let i = 3; i < data.length; i += 4) if (data[i] > 0) opaque++;
+			return opaque;
+		});
+		assert.ok(painted > 0, 'the canopy canvas has painted pixels');
 		await screenshot(page, 'plan-page-desktop');
 
 		// Reload: every data request is answered from the cache at once.
@@ -285,9 +254,7 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 		await page.goto(planUrl);
 		await panelsReady(page, 10_000);
 		const elapsed = Date.now() - started;
-		const dataAnswers = again.filter(
-			(r) => DATA_PATHS.includes(r.path) && !(skips.canopy && r.path === '/api/v1/canopy/')
-		);
+		const dataAnswers = again.filter((r) => DATA_PATHS.includes(r.path));
 		assert.equal(dataAnswers.length, kinds.length, JSON.stringify(again));
 		assert.deepEqual(
 			dataAnswers.map((r) => r.status),
@@ -307,8 +274,7 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 		await page.setViewportSize(DESKTOP);
 	});
 
-	test('a failing upstream shows an error with a working retry', async (t) => {
-		if (skips.data) return t.skip(skips.data);
+	test('a failing upstream shows an error with a working retry', async () => {
 		const page = await newPage();
 		await simulator(stack.simulatorUrl, '/__sim__/config', {
 			fail: { upstream: 'open_meteo', mode: '500' }

