@@ -34,5 +34,6 @@ urlpatterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^", include("backend_django.users.api.urls")),
+    re_path(r"^", include("backend_django.sync.api.urls")),
     re_path(r"^", include(router.urls)),
 ]

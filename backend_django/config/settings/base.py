@@ -68,6 +68,7 @@ LOCAL_APPS = [
     "backend_django.users",
     "backend_django.plans",
     "backend_django.upstream",
+    "backend_django.sync",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -377,3 +378,24 @@ WARM_JOB_UNITS = env.int("WARM_JOB_UNITS", default=20)
 WARM_REFRESH_AHEAD_DAYS = env.float("WARM_REFRESH_AHEAD_DAYS", default=3)
 # A plan page shows buildings this many degrees around the plan's point.
 PLAN_BUILDINGS_RADIUS_DEGREES = env.float("PLAN_BUILDINGS_RADIUS_DEGREES", default=0.0015)
+
+# --- Offline sync: the PowerSync backend (backend_django/sync, docs/sync.md) ---
+# The PowerSync service clients connect to (returned by sync/token/), and the
+# JWT audience it checks (its client_auth.audience must list the same value).
+POWERSYNC_URL = env("POWERSYNC_URL", default="http://localhost:8080")
+SYNC_JWT_AUDIENCE = env("SYNC_JWT_AUDIENCE", default=POWERSYNC_URL)
+# Private keys that sign sync tokens: PEM blocks, a JWK or a JWK Set, inline
+# and/or in a file. Which of them is published and which signs is set with
+# `manage.py sync_keys` (docs/operations.md). Without any, a development key is
+# generated in var/ unless SYNC_JWT_DEV_KEY is off (production: always off).
+SYNC_JWT_PRIVATE_KEYS = env("SYNC_JWT_PRIVATE_KEYS", default="")
+SYNC_JWT_PRIVATE_KEYS_FILE = env("SYNC_JWT_PRIVATE_KEYS_FILE", default="")
+SYNC_JWT_DEV_KEY = env.bool("SYNC_JWT_DEV_KEY", default=True)
+SYNC_JWT_DEV_KEY_FILE = VAR_DIR / "sync-jwt-dev-key.pem"
+# Lifetime of a sync token (seconds, 60 to 3600), how long the JWKS may be
+# cached, and how long a newly published key waits before it may sign.
+SYNC_TOKEN_LIFETIME = env.int("SYNC_TOKEN_LIFETIME", default=300)
+SYNC_JWKS_MAX_AGE = env.int("SYNC_JWKS_MAX_AGE", default=300)
+SYNC_KEY_PUBLISH_WAIT = env.int("SYNC_KEY_PUBLISH_WAIT", default=900)
+# Most operations in one POST sync/upload/ (the connector asks for batches of 100).
+SYNC_UPLOAD_MAX_OPS = env.int("SYNC_UPLOAD_MAX_OPS", default=1000)

@@ -13,12 +13,16 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 VALKEY_URL = env("VALKEY_URL")
 
+# Sync tokens are signed only with configured keys, never a generated one.
+SYNC_JWT_DEV_KEY = False
+
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 # --- Security: TLS ends at the proxy, which sets X-Forwarded-Proto ----------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/?$"]
+# The PowerSync container fetches the JWKS from django:8000 inside the stack.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/?$", r"^api/v1/sync/jwks/?$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

@@ -502,6 +502,66 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/sync/jwks/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Public keys of the sync tokens (JWKS)
+		 * @description A JSON Web Key Set with every published key (`use: sig`, `kid`, `alg`). During a key rotation it holds the old and the new key. Cacheable for SYNC_JWKS_MAX_AGE seconds; `If-None-Match` answers 304.
+		 */
+		get: operations['sync_jwks'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/sync/token/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Get a sync token for PowerSync
+		 * @description A short-lived JWT (SYNC_TOKEN_LIFETIME, 5 minutes by default) signed with the current key of sync/jwks/, with `sub` = your user id and `aud` = SYNC_JWT_AUDIENCE, and the PowerSync service URL to connect to. Call it from PowerSyncBackendConnector.fetchCredentials(). 503 while no signing key is configured.
+		 */
+		get: operations['sync_token'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/sync/upload/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Upload a PowerSync CRUD batch
+		 * @description Applies the ops in order in one transaction, each scoped to the token's user. Every op gets a result: `applied`, or `rejected` with the error the plans API would give (code, message, field errors) while the other ops still apply. PUT = the whole row, created with this id if absent; PATCH = changed columns; DELETE. A PATCH or DELETE of a row that no longer exists is an applied no-op, so a retried batch is harmless; an id that is someone else's plan is rejected as not_found. Answers 200 whatever the ops' fate, 400 only for a body that is not a batch, 401 for a missing or expired token, 503 when the database is down (retry later). At most SYNC_UPLOAD_MAX_OPS ops.
+		 */
+		post: operations['sync_upload'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/users/me/': {
 		parameters: {
 			query?: never;
@@ -540,6 +600,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
 	schemas: {
+		/**
+		 * @description * `ES256` - ES256
+		 *     * `RS256` - RS256
+		 *     * `EdDSA` - EdDSA
+		 * @enum {string}
+		 */
+		AlgEnum: 'ES256' | 'RS256' | 'EdDSA';
 		BatchError: {
 			error: components['schemas']['BatchErrorDetail'];
 		};
@@ -729,6 +796,32 @@ export interface components {
 		 * @enum {string}
 		 */
 		JobStatusEnum: 'queued' | 'running' | 'succeeded' | 'failed';
+		JWK: {
+			alg: components['schemas']['AlgEnum'];
+			/** @description EC and OKP keys: P-256 or Ed25519. */
+			crv?: string;
+			/** @description RSA keys: exponent. */
+			e?: string;
+			/** @description Key id: the `kid` of the tokens this key verifies. */
+			kid: string;
+			kty: components['schemas']['KtyEnum'];
+			/** @description RSA keys: modulus. */
+			n?: string;
+			use: components['schemas']['UseEnum'];
+			x?: string;
+			y?: string;
+		};
+		JWKS: {
+			/** @description Every published key; more than one while a key is rotated. */
+			keys: components['schemas']['JWK'][];
+		};
+		/**
+		 * @description * `EC` - EC
+		 *     * `RSA` - RSA
+		 *     * `OKP` - OKP
+		 * @enum {string}
+		 */
+		KtyEnum: 'EC' | 'RSA' | 'OKP';
 		/**
 		 * @description Email + password login that counts failures.
 		 *
@@ -912,10 +1005,102 @@ export interface components {
 		 * @enum {string}
 		 */
 		StateEnum: 'fresh' | 'stale' | 'missing' | 'fetching' | 'unknown';
+		SyncOpError: {
+			/** @description As the REST API answers: invalid, not_found, conflict. */
+			code: string;
+			/** @description Field errors (as the plans API gives them), for validation failures. */
+			fields?: {
+				[key: string]: unknown;
+			};
+			message: string;
+		};
+		SyncOpResult: {
+			/** @description Why the op was rejected. */
+			error?: components['schemas']['SyncOpError'];
+			id: string | null;
+			/** @description Position of the op in `batch`, from 0. */
+			index: number;
+			op: string | null;
+			/**
+			 * @description applied: the change is stored (or was already: a PATCH or DELETE of a row that is gone is an applied no-op). rejected: nothing of it was stored; `error` says why.
+			 *
+			 *     * `applied` - applied
+			 *     * `rejected` - rejected
+			 */
+			status: components['schemas']['SyncOpResultStatusEnum'];
+			table: string | null;
+		};
+		/**
+		 * @description * `applied` - applied
+		 *     * `rejected` - rejected
+		 * @enum {string}
+		 */
+		SyncOpResultStatusEnum: 'applied' | 'rejected';
+		SyncToken: {
+			/**
+			 * Format: uri
+			 * @description The PowerSync service URL the client connects to.
+			 */
+			endpoint: string;
+			/**
+			 * Format: date-time
+			 * @description When the token expires (exp); fetch a new one before.
+			 */
+			expires_at: string;
+			/** @description The JWT (kid, sub, aud, iat, exp) for PowerSync. */
+			token: string;
+			/** @description The token's `sub`: what sync streams see as auth.user_id(). */
+			user_id: string;
+		};
+		SyncUploadOpRequest: {
+			/** @description Column values as the client stores them: `data` may be the JSON text of an object, booleans may be 0/1, and NULL stands for a column's default. */
+			data?: {
+				[key: string]: unknown;
+			} | null;
+			/**
+			 * Format: uuid
+			 * @description The row's id.
+			 */
+			id: string;
+			/**
+			 * @description PUT: the whole row (upsert); PATCH: the changed columns; DELETE: no data.
+			 *
+			 *     * `PUT` - PUT
+			 *     * `PATCH` - PATCH
+			 *     * `DELETE` - DELETE
+			 */
+			op: components['schemas']['OpEnum'];
+			/**
+			 * @description The client-side table. `type` (as in CrudEntry.toJSON()) is accepted instead.
+			 *
+			 *     * `plans` - plans
+			 */
+			table: components['schemas']['TableEnum'];
+		};
+		SyncUploadRequest: {
+			/** @description The CRUD queue's operations, in order. */
+			batch: components['schemas']['SyncUploadOpRequest'][];
+		};
+		SyncUploadResponse: {
+			applied: number;
+			rejected: number;
+			/** @description One result per op, in order. */
+			results: components['schemas']['SyncOpResult'][];
+		};
+		/**
+		 * @description * `plans` - plans
+		 * @enum {string}
+		 */
+		TableEnum: 'plans';
 		/** @description Serializer for Token model. */
 		Token: {
 			key: string;
 		};
+		/**
+		 * @description * `sig` - sig
+		 * @enum {string}
+		 */
+		UseEnum: 'sig';
 		User: {
 			/** Format: date-time */
 			readonly date_joined: string;
@@ -2138,6 +2323,122 @@ export interface operations {
 				};
 			};
 			413: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlanError'];
+				};
+			};
+		};
+	};
+	sync_jwks: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['JWKS'];
+				};
+			};
+			/** @description Not modified. */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+		};
+	};
+	sync_token: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['SyncToken'];
+				};
+			};
+			401: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlanError'];
+				};
+			};
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlanError'];
+				};
+			};
+		};
+	};
+	sync_upload: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				'application/json': components['schemas']['SyncUploadRequest'];
+			};
+		};
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['SyncUploadResponse'];
+				};
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlanError'];
+				};
+			};
+			401: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlanError'];
+				};
+			};
+			413: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlanError'];
+				};
+			};
+			503: {
 				headers: {
 					[name: string]: unknown;
 				};
