@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from backend_django.core.api.schema import ErrorSerializer
 from backend_django.core.exceptions import error_body
-from backend_django.core.parsers import BoundedJSONParser
+from backend_django.core.parsers import PlansJSONParser
 from backend_django.plans.filters import PlanFilter
 from backend_django.plans.models import Plan
 from backend_django.plans.selectors import plan_get, plan_list
@@ -38,11 +39,10 @@ from .serializers import (
     BatchOpSerializer,
     BatchRequestSerializer,
     BatchResponseSerializer,
-    PlanErrorSerializer,
     PlanSerializer,
 )
 
-_ERROR = PlanErrorSerializer
+_ERROR = ErrorSerializer
 
 BATCH_EXAMPLE = OpenApiExample(
     "Create, edit and delete in one go",
@@ -116,7 +116,7 @@ class PlanViewSet(viewsets.ModelViewSet):
 
     serializer_class = PlanSerializer
     pagination_class = PlanPagination
-    parser_classes = [BoundedJSONParser]
+    parser_classes = [PlansJSONParser]
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     filterset_class = PlanFilter
     ordering_fields = ["name", "created_at", "updated_at", "latitude", "longitude"]

@@ -12,9 +12,9 @@ from functools import lru_cache
 
 from django.conf import settings
 from rest_framework.exceptions import Throttled
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from backend_django.core.client_ip import client_ip
 from backend_django.core.valkey import get_valkey
 
 _PERIODS = {
@@ -40,6 +40,9 @@ def parse_rate(rate: str) -> tuple[int, int]:
 class ProxyThrottle(BaseThrottle):
     """A fixed-window limit per client IP for one scope ("read" or "fetch").
 
+    The client IP is ``core.client_ip``'s: a forged X-Forwarded-For never
+    changes it.
+
     Holds no per-request state, so one instance per (scope, rate) serves all
     threads.
     """
@@ -49,18 +52,9 @@ class ProxyThrottle(BaseThrottle):
         self.limit, self.period = parse_rate(rate)
 
     def get_ident(self, request) -> str:
-        # DRF's rules (NUM_PROXIES), read from META: ``request.headers`` would
-        # parse every header of the request on a cache hit.
-        meta = request.META
-        xff = meta.get("HTTP_X_FORWARDED_FOR")
-        remote_addr = meta.get("REMOTE_ADDR")
-        num_proxies = api_settings.NUM_PROXIES
-        if num_proxies is not None:
-            if num_proxies == 0 or xff is None:
-                return remote_addr
-            addrs = xff.split(",")
-            return addrs[-min(num_proxies, len(addrs))].strip()
-        return "".join(xff.split()) if xff else remote_addr
+        # The one client identity (TRUSTED_PROXY_COUNT), read from META:
+        # ``request.headers`` would parse every header of the request on a hit.
+        return client_ip(request.META)
 
     def key(self, request) -> str:
         window = int(time.time() // self.period)
