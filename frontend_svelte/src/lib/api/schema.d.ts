@@ -31,13 +31,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Check the credentials and return the REST Token
-		 *     if the credentials are valid and authenticated.
-		 *     Calls Django Auth login method to register User ID
-		 *     in Django session framework
-		 *
-		 *     Accept the following POST parameters: username, password
-		 *     Return the REST Framework Token Object's key.
+		 * Log in with email and password
+		 * @description A browser page (the request carries the CSRF cookie or an `Origin` header) must send `X-CSRFToken`; it gets a session cookie and 204. Any other client gets an API token (200) for `Authorization: Token <key>`, and no session. Failed attempts are limited per client and account, per account and per client (429 past a limit).
 		 */
 		post: operations['auth_login_create'];
 		delete?: never;
@@ -56,10 +51,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Calls Django logout method and delete the Token object
-		 *     assigned to the current User object.
-		 *
-		 *     Accepts/Returns nothing.
+		 * Log out
+		 * @description Ends the session, or the API token the request was made with.
 		 */
 		post: operations['auth_logout_create'];
 		delete?: never;
@@ -78,10 +71,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Calls Django Auth SetPasswordForm save method.
-		 *
-		 *     Accepts the following POST parameters: new_password1, new_password2
-		 *     Returns the success/fail message.
+		 * Change your password
+		 * @description Ends every other session and every API token of the account. A session stays signed in; a token-authenticated change answers with the new token that replaces it.
 		 */
 		post: operations['auth_password_change_create'];
 		delete?: never;
@@ -100,10 +91,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Calls Django Auth PasswordResetForm save method.
-		 *
-		 *     Accepts the following POST parameters: email
-		 *     Returns the success/fail message.
+		 * Email a password-reset link
+		 * @description Answers the same, after the same work, whether or not the address has an account; the email (if any) is sent by a worker. Limited per address and per client.
 		 */
 		post: operations['auth_password_reset_create'];
 		delete?: never;
@@ -122,12 +111,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Password reset e-mail link is confirmed, therefore
-		 *     this resets the user's password.
-		 *
-		 *     Accepts the following POST parameters: token, uid,
-		 *         new_password1, new_password2
-		 *     Returns the success/fail message.
+		 * Set a new password with the emailed uid and token
+		 * @description Ends every session and API token of the account.
 		 */
 		post: operations['auth_password_reset_confirm_create'];
 		delete?: never;
@@ -146,9 +131,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Registers a new user.
-		 *
-		 *     Accepts the following POST parameters: username, email, password1, password2.
+		 * Create an account
+		 * @description Answers 201 whether or not the address already has an account (its owner then gets an email saying someone tried). The address is confirmed through the emailed link (`verify-email/`); where verification is optional, a browser registration is signed in by session at once. A browser page must send `X-CSRFToken`.
 		 */
 		post: operations['auth_registration_create'];
 		delete?: never;
@@ -167,9 +151,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Resends another email to an unverified email.
-		 *
-		 *     Accepts the following POST parameter: email.
+		 * Send the confirmation link again
+		 * @description Answers the same whether or not the address has an account waiting for confirmation.
 		 */
 		post: operations['auth_registration_resend_email_create'];
 		delete?: never;
@@ -188,6 +171,7 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
+		 * Confirm an email address with the key from the emailed link
 		 * @description Verifies the email associated with the provided key.
 		 *
 		 *     Accepts the following POST parameter: key.
@@ -534,6 +518,7 @@ export interface paths {
 			path?: never;
 			cookie?: never;
 		};
+		/** @description The running version and commit; staff also see the versions of the stack. */
 		get: operations['version_info_retrieve'];
 		put?: never;
 		post?: never;
@@ -547,16 +532,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
 	schemas: {
+		/** @description An API token: send it as ``Authorization: Token <key>``. */
+		ApiToken: {
+			/**
+			 * Format: date-time
+			 * @description When the token ends unless used before: each use moves it on (up to a maximum age).
+			 */
+			expiry: string | null;
+			/** @description Shown once; the server keeps only a hash of it. */
+			key: string;
+		};
 		BatchError: {
 			error: components['schemas']['BatchErrorDetail'];
 		};
 		BatchErrorDetail: {
-			/** @description invalid, not_found, conflict, parse_error, too_large, ... */
+			/** @description invalid, not_found, throttled, too_large, parse_error, ... */
 			code: string;
 			/** @description Field errors, for validation failures. */
 			fields?: {
 				[key: string]: unknown;
 			};
+			/** @description For people: what went wrong and what to do. */
 			message: string;
 			/** @description The op that failed; nothing was applied. */
 			op?: components['schemas']['BatchOpRef'];
@@ -588,7 +584,7 @@ export interface components {
 		};
 		BatchResponse: {
 			/** @description The resulting plan of each op, in order; null for a DELETE. */
-			results: components['schemas']['Plan'][];
+			results: (components['schemas']['Plan'] | null)[];
 		};
 		BuildingFeature: {
 			geometry: components['schemas']['Polygon'];
@@ -661,14 +657,25 @@ export interface components {
 			canopy?: components['schemas']['DataKindStatus'];
 			climate: components['schemas']['DataKindStatus'];
 		};
+		Detail: {
+			detail: string;
+		};
+		EmailVerificationResendRequest: {
+			/** Format: email */
+			email: string;
+		};
+		/** @description The API's one error shape. */
 		Error: {
 			error: components['schemas']['ErrorDetail'];
 		};
 		ErrorDetail: {
+			/** @description invalid, not_found, throttled, too_large, parse_error, ... */
 			code: string;
+			/** @description Field errors, for validation failures. */
 			fields?: {
 				[key: string]: unknown;
 			};
+			/** @description For people: what went wrong and what to do. */
 			message: string;
 		};
 		FrostStats: {
@@ -740,9 +747,9 @@ export interface components {
 		 * @description Email + password login that counts failures.
 		 *
 		 *     dj-rest-auth calls Django's ``authenticate()`` directly, which skips
-		 *     allauth's failed-login limit. Going through the allauth adapter applies it
-		 *     (``ACCOUNT_RATE_LIMITS["login_failed"]``: per client IP and per account);
-		 *     over the limit the API answers 429.
+		 *     allauth's failed-login limits. Going through the allauth adapter applies
+		 *     them (users/adapters.py: per client IP and account, per account, per
+		 *     client IP); over a limit the API answers 429.
 		 */
 		LoginRequest: {
 			/** Format: email */
@@ -787,6 +794,13 @@ export interface components {
 			new_password2: string;
 			old_password: string;
 		};
+		PasswordChangeResponse: {
+			detail: string;
+			/** Format: date-time */
+			expiry?: string | null;
+			/** @description A token-authenticated change ends every token of the account and answers with a new one. */
+			key?: string;
+		};
 		/** @description Serializer for confirming a password reset attempt. */
 		PasswordResetConfirmRequest: {
 			new_password1: string;
@@ -794,7 +808,7 @@ export interface components {
 			token: string;
 			uid: string;
 		};
-		/** @description Serializer for requesting a password reset e-mail. */
+		/** @description Only the address: who has it is looked up by the worker that sends the email. */
 		PasswordResetRequest: {
 			/** Format: email */
 			email: string;
@@ -849,19 +863,6 @@ export interface components {
 			/** Format: date-time */
 			readonly updated_at: string;
 		};
-		/** @description The API's one error shape. */
-		PlanError: {
-			error: components['schemas']['PlanErrorDetail'];
-		};
-		PlanErrorDetail: {
-			/** @description invalid, not_found, conflict, parse_error, too_large, ... */
-			code: string;
-			/** @description Field errors, for validation failures. */
-			fields?: {
-				[key: string]: unknown;
-			};
-			message: string;
-		};
 		PlanRequest: {
 			address?: string;
 			archived?: boolean;
@@ -898,13 +899,6 @@ export interface components {
 			password1: string;
 			password2: string;
 		};
-		ResendEmailVerificationRequest: {
-			/** Format: email */
-			email: string;
-		};
-		RestAuthDetail: {
-			readonly detail: string;
-		};
 		Spread: {
 			median: number | null;
 			p10: number | null;
@@ -919,10 +913,6 @@ export interface components {
 		 * @enum {string}
 		 */
 		StateEnum: 'fresh' | 'stale' | 'missing' | 'fetching' | 'unknown';
-		/** @description Serializer for Token model. */
-		Token: {
-			key: string;
-		};
 		User: {
 			/** Format: date-time */
 			readonly date_joined: string;
@@ -943,16 +933,67 @@ export interface components {
 			key: string;
 		};
 		VersionInfo: {
-			celery: string;
+			/** @description Staff only. */
+			celery?: string;
 			commit: string;
-			django: string;
-			djangorestframework: string;
-			name: string;
-			python: string;
+			/** @description Staff only. */
+			django?: string;
+			/** @description Staff only. */
+			djangorestframework?: string;
+			/** @description Staff only. */
+			name?: string;
+			/** @description Staff only. */
+			python?: string;
 			version: string;
 		};
 	};
-	responses: never;
+	responses: {
+		/** @description Invalid input (the message says what is wrong; `fields` names the fields). */
+		BadRequest: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+		/** @description Not allowed: a session request without a valid CSRF token, or no permission. */
+		Forbidden: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+		/** @description The request body is too large. */
+		PayloadTooLarge: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+		/** @description Too many requests of this kind from this client or for this account; try again later. */
+		TooManyRequests: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+		/** @description Missing or invalid credentials (a bad or expired API token). */
+		Unauthorized: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+	};
 	parameters: never;
 	requestBodies: never;
 	headers: never;
@@ -977,6 +1018,7 @@ export interface operations {
 					'application/json': components['schemas']['Csrf'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_login_create: {
@@ -990,7 +1032,6 @@ export interface operations {
 			content: {
 				'application/json': components['schemas']['LoginRequest'];
 				'application/x-www-form-urlencoded': components['schemas']['LoginRequest'];
-				'multipart/form-data': components['schemas']['LoginRequest'];
 			};
 		};
 		responses: {
@@ -999,9 +1040,21 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['Token'];
+					'application/json': components['schemas']['ApiToken'];
 				};
 			};
+			/** @description Signed in: the session cookie is set. */
+			204: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_logout_create: {
@@ -1018,9 +1071,12 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_password_change_create: {
@@ -1034,7 +1090,6 @@ export interface operations {
 			content: {
 				'application/json': components['schemas']['PasswordChangeRequest'];
 				'application/x-www-form-urlencoded': components['schemas']['PasswordChangeRequest'];
-				'multipart/form-data': components['schemas']['PasswordChangeRequest'];
 			};
 		};
 		responses: {
@@ -1043,9 +1098,14 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['PasswordChangeResponse'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_password_reset_create: {
@@ -1059,7 +1119,6 @@ export interface operations {
 			content: {
 				'application/json': components['schemas']['PasswordResetRequest'];
 				'application/x-www-form-urlencoded': components['schemas']['PasswordResetRequest'];
-				'multipart/form-data': components['schemas']['PasswordResetRequest'];
 			};
 		};
 		responses: {
@@ -1068,9 +1127,12 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_password_reset_confirm_create: {
@@ -1084,7 +1146,6 @@ export interface operations {
 			content: {
 				'application/json': components['schemas']['PasswordResetConfirmRequest'];
 				'application/x-www-form-urlencoded': components['schemas']['PasswordResetConfirmRequest'];
-				'multipart/form-data': components['schemas']['PasswordResetConfirmRequest'];
 			};
 		};
 		responses: {
@@ -1093,9 +1154,14 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_registration_create: {
@@ -1109,7 +1175,6 @@ export interface operations {
 			content: {
 				'application/json': components['schemas']['RegisterRequest'];
 				'application/x-www-form-urlencoded': components['schemas']['RegisterRequest'];
-				'multipart/form-data': components['schemas']['RegisterRequest'];
 			};
 		};
 		responses: {
@@ -1118,9 +1183,14 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['Token'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_registration_resend_email_create: {
@@ -1132,20 +1202,22 @@ export interface operations {
 		};
 		requestBody: {
 			content: {
-				'application/json': components['schemas']['ResendEmailVerificationRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['ResendEmailVerificationRequest'];
-				'multipart/form-data': components['schemas']['ResendEmailVerificationRequest'];
+				'application/json': components['schemas']['EmailVerificationResendRequest'];
+				'application/x-www-form-urlencoded': components['schemas']['EmailVerificationResendRequest'];
 			};
 		};
 		responses: {
-			201: {
+			200: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_registration_verify_email_create: {
@@ -1159,7 +1231,6 @@ export interface operations {
 			content: {
 				'application/json': components['schemas']['VerifyEmailRequest'];
 				'application/x-www-form-urlencoded': components['schemas']['VerifyEmailRequest'];
-				'multipart/form-data': components['schemas']['VerifyEmailRequest'];
 			};
 		};
 		responses: {
@@ -1168,9 +1239,23 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No such key (or it has expired). */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_user_retrieve: {
@@ -1190,6 +1275,9 @@ export interface operations {
 					'application/json': components['schemas']['User'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_user_update: {
@@ -1203,7 +1291,6 @@ export interface operations {
 			content: {
 				'application/json': components['schemas']['UserRequest'];
 				'application/x-www-form-urlencoded': components['schemas']['UserRequest'];
-				'multipart/form-data': components['schemas']['UserRequest'];
 			};
 		};
 		responses: {
@@ -1215,6 +1302,11 @@ export interface operations {
 					'application/json': components['schemas']['User'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_user_partial_update: {
@@ -1228,7 +1320,6 @@ export interface operations {
 			content: {
 				'application/json': components['schemas']['PatchedUserRequest'];
 				'application/x-www-form-urlencoded': components['schemas']['PatchedUserRequest'];
-				'multipart/form-data': components['schemas']['PatchedUserRequest'];
 			};
 		};
 		responses: {
@@ -1240,6 +1331,11 @@ export interface operations {
 					'application/json': components['schemas']['User'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	buildings_retrieve: {
@@ -1663,6 +1759,7 @@ export interface operations {
 					'application/json': components['schemas']['Health'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 			503: {
 				headers: {
 					[name: string]: unknown;
@@ -1701,6 +1798,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	overpass_retrieve: {
@@ -1830,6 +1928,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			413: components['responses']['PayloadTooLarge'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -1890,9 +1989,12 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_create: {
@@ -1921,17 +2023,21 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			409: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_retrieve: {
@@ -1954,14 +2060,17 @@ export interface operations {
 					'application/json': components['schemas']['Plan'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			404: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_update: {
@@ -2001,17 +2110,21 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			404: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_destroy: {
@@ -2033,14 +2146,17 @@ export interface operations {
 				};
 				content?: never;
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			404: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_partial_update: {
@@ -2072,17 +2188,21 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			404: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_prefetch: {
@@ -2105,14 +2225,17 @@ export interface operations {
 					'application/json': components['schemas']['Job'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			404: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_batch: {
@@ -2144,14 +2267,17 @@ export interface operations {
 					'application/json': components['schemas']['BatchError'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			413: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	users_me_retrieve: {
@@ -2171,6 +2297,9 @@ export interface operations {
 					'application/json': components['schemas']['User'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	users_me_partial_update: {
@@ -2184,7 +2313,6 @@ export interface operations {
 			content: {
 				'application/json': components['schemas']['PatchedUserRequest'];
 				'application/x-www-form-urlencoded': components['schemas']['PatchedUserRequest'];
-				'multipart/form-data': components['schemas']['PatchedUserRequest'];
 			};
 		};
 		responses: {
@@ -2196,6 +2324,11 @@ export interface operations {
 					'application/json': components['schemas']['User'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	version_info_retrieve: {
@@ -2215,6 +2348,9 @@ export interface operations {
 					'application/json': components['schemas']['VersionInfo'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 }
