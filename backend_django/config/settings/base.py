@@ -314,11 +314,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "backend_django.core.exceptions.exception_handler",
-    # Every JSON body is read through one guard (size and depth → 413 / 400).
-    "DEFAULT_PARSER_CLASSES": [
-        "backend_django.core.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    # Bodies are JSON (a cross-site HTML form cannot send it), read through one
+    # guard (size and depth → 413 / 400). overpass/ also takes form posts.
+    "DEFAULT_PARSER_CLASSES": ["backend_django.core.parsers.BoundedJSONParser"],
     "DEFAULT_THROTTLE_RATES": {},
     # DRF's own throttles identify clients like the rest (core/client_ip.py).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,

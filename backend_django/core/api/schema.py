@@ -7,9 +7,10 @@ does not list itself, pointing at that component:
 - 429 everywhere (login, account email and data limits; any throttle);
 - 401 and 403 wherever a token or session is accepted (a bad token is 401; a
   missing CSRF token or a permission is 403);
-- 404 wherever the path has a parameter;
+- 404 wherever the path has a parameter, and on paginated lists;
 - 400 and 413 wherever a body is read (invalid, too large or too deep), and
-  400 wherever there are query parameters.
+  400 and 414 (gunicorn's limit on the request line) wherever there are
+  query parameters.
 """
 
 from rest_framework import serializers
@@ -20,9 +21,12 @@ ERROR_DESCRIPTIONS = {
     "403": "Not allowed: a session request without a valid CSRF token, or no permission.",
     "404": "No such resource.",
     "413": "The request body is too large.",
+    "414": "The URL is longer than the server reads (its own plain answer, not JSON).",
     "429": "Too many requests of this kind from this client or for this account; try again later.",
 }
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
+# Answered by gunicorn before Django sees the request.
+PLAIN_ANSWERS = {"414"}
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -43,6 +47,7 @@ RESPONSE_NAMES = {
     "403": "Forbidden",
     "404": "NotFound",
     "413": "PayloadTooLarge",
+    "414": "URITooLong",
     "429": "TooManyRequests",
 }
 
@@ -62,12 +67,13 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
             wanted = ["429"]
             if any(requirement for requirement in operation.get("security", [])):
                 wanted += ["401", "403"]
-            if "{" in path:
+            query = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+            if "{" in path or "page" in query:  # a page past the end is 404 too
                 wanted.append("404")
             if "requestBody" in operation:
                 wanted += ["400", "413"]
-            if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
-                wanted.append("400")
+            if query:
+                wanted += ["400", "414"]
             for code in wanted:
                 if code not in responses:
                     responses[code] = {"$ref": f"#/components/responses/{RESPONSE_NAMES[code]}"}
@@ -75,10 +81,9 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
             operation["responses"] = dict(sorted(responses.items()))
     components = result.setdefault("components", {})
     components["responses"] = {
-        RESPONSE_NAMES[code]: {
-            "description": ERROR_DESCRIPTIONS[code],
-            "content": {"application/json": {"schema": ERROR_REF}},
-        }
+        RESPONSE_NAMES[code]: {"description": ERROR_DESCRIPTIONS[code]}
+        if code in PLAIN_ANSWERS
+        else {"description": ERROR_DESCRIPTIONS[code], "content": {"application/json": {"schema": ERROR_REF}}}
         for code in sorted(used)
     }
     return result

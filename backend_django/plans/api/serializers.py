@@ -2,6 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from backend_django.core.api.fields import StrictModelSerializer, StrictUUIDField
 from backend_django.core.api.schema import ErrorDetailSerializer
 from backend_django.plans.models import Plan
 from backend_django.plans.selectors import plan_data_status_many
@@ -36,8 +37,8 @@ class PlanListSerializer(serializers.ListSerializer):
         return super().to_representation(plans)
 
 
-class PlanSerializer(serializers.ModelSerializer):
-    id = serializers.UUIDField(
+class PlanSerializer(StrictModelSerializer):
+    id = StrictUUIDField(
         required=False,
         help_text="Client-generated UUID (optional on create; the server makes one when absent).",
     )
@@ -85,7 +86,7 @@ class BatchOpSerializer(serializers.Serializer):
         help_text="PUT: full replace, creating the plan with this id if absent. PATCH: partial "
         "update of an existing plan. DELETE: idempotent delete.",
     )
-    id = serializers.UUIDField()
+    id = StrictUUIDField()
     data = serializers.DictField(
         required=False,
         help_text="Plan fields (as for PUT / PATCH of one plan); ignored for DELETE.",

@@ -4,7 +4,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -89,6 +90,13 @@ def _error_text(errors: Any, prefix: str = "") -> str:
     list=extend_schema(
         summary="List your plans",
         description="Newest change first unless `ordering` says; ties are broken by id.",
+        parameters=[
+            OpenApiParameter(
+                "archived",
+                OpenApiTypes.BOOL,
+                description="Only archived (true) or only active (false) plans.",
+            )
+        ],
         responses={200: PlanSerializer(many=True), 400: _ERROR},
     ),
     create=extend_schema(

@@ -8,10 +8,11 @@ from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
 
+from backend_django.core.api.fields import StrictCharField, StrictModelSerializer
 from backend_django.users.models import User
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(StrictModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "name", "date_joined"]
@@ -49,7 +50,7 @@ class LoginSerializer(BaseLoginSerializer):
 
 class RegisterSerializer(BaseRegisterSerializer):
     username = None
-    name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    name = StrictCharField(max_length=150, required=False, allow_blank=True)
 
     def validate_email(self, email: str) -> str:
         # dj-rest-auth refuses a verified address here (400), which tells that it

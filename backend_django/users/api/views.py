@@ -102,6 +102,8 @@ class LoginView(BaseLoginView):
 
 
 class LogoutView(BaseLogoutView):
+    http_method_names = ["post", "options"]
+
     @extend_schema(
         summary="Log out",
         description="Ends the session, or the API token the request was made with.",
@@ -116,10 +118,6 @@ class LogoutView(BaseLogoutView):
             request.auth.delete()
         django_logout(request._request)
         return Response({"detail": "Successfully logged out."})
-
-    @extend_schema(exclude=True)
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 class RegisterView(BaseRegisterView):

@@ -33,7 +33,12 @@ def test_a_cross_site_form_post_never_signs_the_visitor_in(path, fields):
     visitor = Client(enforce_csrf_checks=True)
     visitor.get("/api/v1/auth/csrf/")
     # ...which a form on another site cannot read; the browser sends its Origin.
-    response = visitor.post(path, fields, HTTP_ORIGIN="https://evil.example")
+    response = visitor.post(
+        path,
+        urlencode(fields),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_ORIGIN="https://evil.example",
+    )
     assert response.status_code == 403
     assert "CSRF" in response.json()["error"]["message"]
     assert "sessionid" not in response.cookies
@@ -42,8 +47,14 @@ def test_a_cross_site_form_post_never_signs_the_visitor_in(path, fields):
     # A browser without any cookie of the site (SameSite cookies stay home on a
     # cross-site POST) is still refused by its Origin.
     stranger = Client(enforce_csrf_checks=True)
-    response = stranger.post(path, fields, HTTP_ORIGIN="https://evil.example")
+    response = stranger.post(
+        path, fields, content_type="application/json", HTTP_ORIGIN="https://evil.example"
+    )
     assert response.status_code == 403
+    assert "sessionid" not in response.cookies
+    # And a form post without any browser sign is not JSON: refused, no session either.
+    response = Client().post(path, urlencode(fields), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
     assert "sessionid" not in response.cookies
 
 
@@ -52,8 +63,8 @@ def test_a_login_without_any_browser_sign_gets_a_token_and_no_session():
     client = Client(enforce_csrf_checks=True)
     response = client.post(
         "/api/v1/auth/login/",
-        urlencode({"email": user.email, "password": DEFAULT_PASSWORD}),
-        content_type="application/x-www-form-urlencoded",
+        {"email": user.email, "password": DEFAULT_PASSWORD},
+        content_type="application/json",
     )
     assert response.status_code == 200
     assert "key" in response.json()

@@ -813,6 +813,7 @@ export interface components {
 			/** Format: email */
 			email: string;
 		};
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		PatchedPlanRequest: {
 			address?: string;
 			archived?: boolean;
@@ -833,10 +834,12 @@ export interface components {
 			/** @description IANA time zone name, e.g. Europe/Berlin. */
 			timezone?: string;
 		};
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		PatchedUserRequest: {
 			/** Display name */
 			name?: string;
 		};
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		Plan: {
 			address?: string;
 			archived?: boolean;
@@ -863,6 +866,7 @@ export interface components {
 			/** Format: date-time */
 			readonly updated_at: string;
 		};
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		PlanRequest: {
 			address?: string;
 			archived?: boolean;
@@ -913,6 +917,7 @@ export interface components {
 		 * @enum {string}
 		 */
 		StateEnum: 'fresh' | 'stale' | 'missing' | 'fetching' | 'unknown';
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		User: {
 			/** Format: date-time */
 			readonly date_joined: string;
@@ -925,6 +930,7 @@ export interface components {
 			/** Display name */
 			name?: string;
 		};
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		UserRequest: {
 			/** Display name */
 			name?: string;
@@ -966,6 +972,15 @@ export interface components {
 				'application/json': components['schemas']['Error'];
 			};
 		};
+		/** @description No such resource. */
+		NotFound: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
 		/** @description The request body is too large. */
 		PayloadTooLarge: {
 			headers: {
@@ -992,6 +1007,13 @@ export interface components {
 			content: {
 				'application/json': components['schemas']['Error'];
 			};
+		};
+		/** @description The URL is longer than the server reads (its own plain answer, not JSON). */
+		URITooLong: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content?: never;
 		};
 	};
 	parameters: never;
@@ -1031,7 +1053,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['LoginRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['LoginRequest'];
 			};
 		};
 		responses: {
@@ -1089,7 +1110,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['PasswordChangeRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['PasswordChangeRequest'];
 			};
 		};
 		responses: {
@@ -1118,7 +1138,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['PasswordResetRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['PasswordResetRequest'];
 			};
 		};
 		responses: {
@@ -1145,7 +1164,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['PasswordResetConfirmRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['PasswordResetConfirmRequest'];
 			};
 		};
 		responses: {
@@ -1174,7 +1192,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['RegisterRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['RegisterRequest'];
 			};
 		};
 		responses: {
@@ -1203,7 +1220,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['EmailVerificationResendRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['EmailVerificationResendRequest'];
 			};
 		};
 		responses: {
@@ -1230,7 +1246,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['VerifyEmailRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['VerifyEmailRequest'];
 			};
 		};
 		responses: {
@@ -1290,7 +1305,6 @@ export interface operations {
 		requestBody?: {
 			content: {
 				'application/json': components['schemas']['UserRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['UserRequest'];
 			};
 		};
 		responses: {
@@ -1319,7 +1333,6 @@ export interface operations {
 		requestBody?: {
 			content: {
 				'application/json': components['schemas']['PatchedUserRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['PatchedUserRequest'];
 			};
 		};
 		responses: {
@@ -1383,6 +1396,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			414: components['responses']['URITooLong'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -1460,6 +1474,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			414: components['responses']['URITooLong'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -1637,6 +1652,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			414: components['responses']['URITooLong'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -1713,6 +1729,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			414: components['responses']['URITooLong'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -1849,6 +1866,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			414: components['responses']['URITooLong'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -1994,6 +2012,8 @@ export interface operations {
 			};
 			401: components['responses']['Unauthorized'];
 			403: components['responses']['Forbidden'];
+			404: components['responses']['NotFound'];
+			414: components['responses']['URITooLong'];
 			429: components['responses']['TooManyRequests'];
 		};
 	};
@@ -2312,7 +2332,6 @@ export interface operations {
 		requestBody?: {
 			content: {
 				'application/json': components['schemas']['PatchedUserRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['PatchedUserRequest'];
 			};
 		};
 		responses: {
