@@ -16,6 +16,7 @@ from dj_rest_auth.views import PasswordResetConfirmView as BasePasswordResetConf
 from django.conf import settings
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
+from django.contrib.auth.signals import user_logged_in
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
@@ -98,6 +99,8 @@ class LoginView(BaseLoginView):
         if browser:
             django_login(request._request, user)
             return Response(status=status.HTTP_204_NO_CONTENT)
+        # What django_login would signal (last_login, among others), without a session.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response(token_response(services.api_token_create(user=user)))
 
 

@@ -64,8 +64,10 @@ def test_token_auth_for_api_clients():
     assert response.status_code == 200, response.content
     body = response.json()
     assert set(body) == {"key", "expiry"}
-    # A token client gets no session.
+    # A token client gets no session; the login is recorded all the same.
     assert "sessionid" not in response.cookies
+    user.refresh_from_db()
+    assert user.last_login is not None
 
     api = token_client(body["key"])
     assert api.get("/api/v1/users/me/").json()["email"] == user.email
