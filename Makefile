@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test lint check-stack schema bootstrap lock bench bench-plans bench-canopy
+.PHONY: dev test lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -15,6 +15,9 @@ check-stack: ## Validate docker-compose.yml, Dockerfiles and shell scripts (no D
 
 schema:     ## Regenerate docs/api/openapi.yaml (and the frontend types)
 	scripts/schema
+
+contract:   ## schemathesis: the running API against docs/api/openapi.yaml (anonymous and with a token)
+	scripts/contract
 
 bootstrap:  ## Create .venv, install pinned requirements, migrate, npm ci
 	scripts/bootstrap

@@ -1,6 +1,9 @@
 """Fixtures shared by every app's tests."""
 
+import email
+import email.policy
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -15,6 +18,9 @@ from rest_framework.test import APIClient
 from backend_django.core.valkey import get_valkey
 from backend_django.upstream import store
 from backend_django.users.tests.factories import UserFactory
+
+# Where the test Celery worker's emails go (one file per sending connection).
+WORKER_MAIL_DIR = Path(settings.VAR_DIR) / "test-worker-mail"
 
 # Key prefixes the application writes to Valkey. The broker's own keys are
 # left alone so a running worker keeps its queues between tests.
@@ -113,7 +119,10 @@ def celery_worker_process(django_db_setup, django_db_blocker, upstream_simulator
         "VALKEY_URL": settings.VALKEY_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+        "TEST_EMAIL_FILE_PATH": str(WORKER_MAIL_DIR),
     }
+    shutil.rmtree(WORKER_MAIL_DIR, ignore_errors=True)
+    WORKER_MAIL_DIR.mkdir(parents=True)
     log_path = Path(settings.VAR_DIR) / "test-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
@@ -160,6 +169,37 @@ def celery_worker_process(django_db_setup, django_db_blocker, upstream_simulator
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+class WorkerOutbox:
+    """The emails the test worker sent: ``messages()`` parses them (oldest first)."""
+
+    separator = "\n" + "-" * 79 + "\n"
+
+    def clear(self) -> None:
+        for path in WORKER_MAIL_DIR.glob("*.log"):
+            path.unlink()
+
+    def messages(self) -> list[email.message.EmailMessage]:
+        found = []
+        for path in sorted(WORKER_MAIL_DIR.glob("*.log"), key=lambda p: p.stat().st_mtime_ns):
+            for text in path.read_text().split(self.separator):
+                if text.strip():
+                    found.append(email.message_from_string(text, policy=email.policy.default))
+        return found
+
+    @staticmethod
+    def text(message: email.message.EmailMessage) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.fixture
+def worker_outbox(celery_worker_process) -> WorkerOutbox:
+    """Emails sent by the real Celery worker during this test."""
+    outbox = WorkerOutbox()
+    outbox.clear()
+    yield outbox
+    outbox.clear()
 
 
 @pytest.fixture

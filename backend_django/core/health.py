@@ -64,13 +64,15 @@ def _git_commit() -> str:
     return head[:12] or "unknown"
 
 
-def version_info() -> dict[str, str]:
-    return {
-        "name": "solar-sim",
-        "version": settings.SPECTACULAR_SETTINGS["VERSION"],
-        "commit": _git_commit(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "djangorestframework": version("djangorestframework"),
-        "celery": version("celery"),
-    }
+def version_info(*, detailed: bool = False) -> dict[str, str]:
+    """The version and commit; with ``detailed`` (staff) the stack's versions too."""
+    info = {"version": settings.SPECTACULAR_SETTINGS["VERSION"], "commit": _git_commit()}
+    if detailed:
+        info.update(
+            name="solar-sim",
+            python=platform.python_version(),
+            django=django.get_version(),
+            djangorestframework=version("djangorestframework"),
+            celery=version("celery"),
+        )
+    return info

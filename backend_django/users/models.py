@@ -21,6 +21,17 @@ class User(AbstractUser):
     class Meta:
         ordering = ["email"]
 
+    def save(self, *args, **kwargs) -> None:
+        # A new password (change, reset, admin, changepassword) ends every API
+        # token of the account; its sessions end because their auth hash no
+        # longer matches (the session that changed it is updated by the view).
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            from knox.models import AuthToken
+
+            AuthToken.objects.filter(user=self).delete()
+
     def __str__(self) -> str:
         return self.email
 

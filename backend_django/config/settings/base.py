@@ -4,9 +4,12 @@ Everything that differs between machines comes from environment variables
 (or a ``.env`` file at the repository root); ``.env.example`` lists them all.
 """
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from django.utils.csp import CSP
 from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -31,6 +34,15 @@ WSGI_APPLICATION = "backend_django.config.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Where links in emails (password reset, email confirmation) send people.
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:5173")
+# The Site that emails and the admin name (written on every `migrate`).
+SITE_DOMAIN = env("SITE_DOMAIN", default=urlsplit(FRONTEND_URL).netloc or "localhost")
+SITE_NAME = env("SITE_NAME", default="Solar Sim")
+# Proxies in front of Django that append to X-Forwarded-For (Caddy in the
+# compose stack: 1; a CDN in front of Caddy: 2). The client address is the
+# n-th entry from the right; 0 ignores the header (Django reached directly).
+# Login limits, throttles, the data limits and the access log all use it
+# (backend_django/core/client_ip.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Databases -------------------------------------------------------------
 DATABASES = {
@@ -53,15 +65,17 @@ DJANGO_APPS = [
 ]
 THIRD_PARTY_APPS = [
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",  # imported by dj-rest-auth's registration views
     "dj_rest_auth",
     "dj_rest_auth.registration",
     "django_celery_beat",
+    "axes",
 ]
 LOCAL_APPS = [
     "backend_django.core",
@@ -75,6 +89,9 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # --- Authentication --------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
+    # django-axes refuses a locked-out (client IP, account) pair before any
+    # password is checked; it is enforced on the admin login (see below).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -85,6 +102,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Path of the Django admin, without the leading slash (Caddy routes it: the
+# compose file passes the same value to both).
 ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
 
 # django-allauth: the email address is the login, there is no username.
@@ -92,20 +111,62 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
+# none | optional | mandatory (production's default is mandatory).
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_ADAPTER = "backend_django.users.adapters.AccountAdapter"
-# Failed logins: per client IP and per account (email). Over either → 429.
+# Nobody learns from an email whether an address has an account.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# Limits (allauth's rate syntax: amount/period/per, per = ip or key), checked
+# in the order written; docs/operations.md, "Security".
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env(
-        "LOGIN_FAILED_RATE_LIMIT",
-        default="20/m/ip,5/300s/key",
-    ),
+    # Failed logins per (client IP, account): stops guessing at one account
+    # from one place without locking its owner out anywhere else.
+    "login_failed_client_account": env("LOGIN_FAILED_CLIENT_ACCOUNT_RATE_LIMIT", default="5/15m/key"),
+    # Failed logins per account from everywhere, then per client IP alone (high
+    # enough for a shared NAT). A successful login does not count.
+    "login_failed": env("LOGIN_FAILED_RATE_LIMIT", default="30/1h/key,300/1h/ip"),
+    # Password-reset emails per address, then per client IP.
+    "reset_password": env("PASSWORD_RESET_RATE_LIMIT", default="3/1h/key,20/1h/ip"),
+    # Verification (and "already registered") emails per address, then per IP.
+    "confirm_email": env("EMAIL_VERIFICATION_RATE_LIMIT", default="3/1h/key,20/1h/ip"),
+    # Registrations per client IP.
+    "signup": env("SIGNUP_RATE_LIMIT", default="20/1h/ip"),
 }
 
-# dj-rest-auth: session login for the browser app, tokens for other clients.
+# django-axes: failed admin logins per (client IP, account); past the limit
+# that pair is refused (429) for the cool-off time, before the password is
+# checked. Failed admin logins are listed in the admin (Axes → Access attempts).
+AXES_HANDLER = "backend_django.users.axes.AdminLoginAxesHandler"
+AXES_ONLY_ADMIN_SITE = True
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "backend_django.core.client_ip.request_client_ip"
+AXES_USERNAME_CALLABLE = "backend_django.users.adapters.login_identifier"
+# No row per successful login: only failures and lockouts are kept.
+AXES_DISABLE_ACCESS_LOG = True
+
+# API tokens (django-rest-knox, decision 0012): stored hashed, one per client
+# login, ending after API_TOKEN_IDLE_DAYS without use and API_TOKEN_MAX_DAYS
+# after login at the latest; all of a user's tokens end when the password
+# changes.
+API_TOKEN_IDLE_DAYS = env.int("API_TOKEN_IDLE_DAYS", default=30)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_IDLE_DAYS),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(days=API_TOKEN_MAX_DAYS),
+    "MIN_REFRESH_INTERVAL": 3600,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# dj-rest-auth: the account endpoints. Tokens are knox's (users/api/views.py
+# issues them); a browser login makes a session instead.
 REST_AUTH = {
     "SESSION_LOGIN": True,
-    "TOKEN_MODEL": "rest_framework.authtoken.models.Token",
+    "TOKEN_MODEL": None,
     "LOGIN_SERIALIZER": "backend_django.users.api.serializers.LoginSerializer",
     "USER_DETAILS_SERIALIZER": "backend_django.users.api.serializers.UserSerializer",
     "REGISTER_SERIALIZER": "backend_django.users.api.serializers.RegisterSerializer",
@@ -116,6 +177,7 @@ REST_AUTH = {
 # --- Middleware ------------------------------------------------------------
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,6 +185,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Turns an admin login refused by django-axes into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # --- Static files and templates --------------------------------------------
@@ -152,6 +216,18 @@ CSRF_COOKIE_HTTPONLY = False  # the browser app reads it to send X-CSRFToken
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy of every Django response (API, admin, API docs);
+# the browser app's own policy is set by Caddy and SvelteKit.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- Email -----------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -226,7 +302,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so that an unauthenticated request gets 401 (with
         # WWW-Authenticate: Token) rather than 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -238,6 +314,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "backend_django.core.exceptions.exception_handler",
+    # Bodies are JSON (a cross-site HTML form cannot send it), read through one
+    # guard (size and depth → 413 / 400). overpass/ also takes form posts.
+    "DEFAULT_PARSER_CLASSES": ["backend_django.core.parsers.BoundedJSONParser"],
+    # DRF's own throttles identify clients like the rest (core/client_ip.py).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -251,6 +332,14 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
+    # Swagger UI from this server's static files (drf-spectacular-sidecar).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Every operation lists the error answers it can give (core/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "backend_django.core.api.schema.add_error_responses",
+    ],
 }
 
 # --- Plans -----------------------------------------------------------------
@@ -262,6 +351,13 @@ PLANS_BATCH_MAX_OPS = env.int("PLANS_BATCH_MAX_OPS", default=100)
 # Largest JSON body the plans endpoints read (bytes); bigger → 413.
 PLANS_REQUEST_MAX_BYTES = env.int("PLANS_REQUEST_MAX_BYTES", default=4 * 1024 * 1024)
 
+# --- Request bodies ----------------------------------------------------------
+# Every other JSON endpoint: largest body (bytes, bigger → 413) and deepest
+# nesting of objects and arrays (deeper → 400). Plan bodies nest their `data`
+# (PLAN_DATA_MAX_DEPTH) a few levels down, so this stays above it.
+JSON_REQUEST_MAX_BYTES = env.int("JSON_REQUEST_MAX_BYTES", default=64 * 1024)
+JSON_REQUEST_MAX_DEPTH = env.int("JSON_REQUEST_MAX_DEPTH", default=64)
+
 # --- Logging ---------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
@@ -272,7 +368,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django_redis": {"level": "WARNING"}},
+    # django-axes logs every login at INFO; its lockouts are WARNINGs.
+    "loggers": {"django_redis": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # --- Superuser created on first run (optional) ------------------------------

@@ -4,14 +4,38 @@
 keeps it that way.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import DATABASES, LOGGING, env
 
 DEBUG = False
+
+# Sessions, password-reset links and CSRF tokens are only as safe as this key:
+# production refuses to start with a short, repetitive or published one.
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+KNOWN_WEAK_SECRET_KEYS = {
+    "change-me",
+    "changeme",
+    "secret",
+    "dev-only-insecure-key-change-me-in-production-0123456789",
+    "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+}
+if (
+    SECRET_KEY.strip().lower() in KNOWN_WEAK_SECRET_KEYS
+    or len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+    or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is too weak for production: use 50 or more random characters, e.g. "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 VALKEY_URL = env("VALKEY_URL")
+# Nobody can use (or squat) an address they cannot read mail at.
+ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 
 # Sync tokens are signed only with configured keys, never a generated one.
 SYNC_JWT_DEV_KEY = False

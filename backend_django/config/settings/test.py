@@ -12,6 +12,11 @@ DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The Celery worker the tests start writes its emails to files there, which the
+# `worker_outbox` fixture reads.
+if env("TEST_EMAIL_FILE_PATH", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH")
 ALLOWED_HOSTS = ["*"]
 
 # Worker processes started by the tests must see the test database, so a

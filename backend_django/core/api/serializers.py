@@ -13,10 +13,10 @@ class HealthSerializer(serializers.Serializer):
 
 
 class VersionInfoSerializer(serializers.Serializer):
-    name = serializers.CharField()
     version = serializers.CharField()
     commit = serializers.CharField()
-    python = serializers.CharField()
-    django = serializers.CharField()
-    djangorestframework = serializers.CharField()
-    celery = serializers.CharField()
+    name = serializers.CharField(required=False, help_text="Staff only.")
+    python = serializers.CharField(required=False, help_text="Staff only.")
+    django = serializers.CharField(required=False, help_text="Staff only.")
+    djangorestframework = serializers.CharField(required=False, help_text="Staff only.")
+    celery = serializers.CharField(required=False, help_text="Staff only.")

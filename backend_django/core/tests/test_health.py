@@ -48,17 +48,37 @@ def test_valkey_down_health_503_but_sign_in_keeps_working(settings):
     assert body["checks"]["broker"].startswith("error")
 
     user = UserFactory()
+    # A browser session login (CSRF cookie and header) ...
+    token = client.get("/api/v1/auth/csrf/").json()["csrf_token"]
     response = client.post(
-        "/api/v1/auth/login/", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"
+        "/api/v1/auth/login/",
+        {"email": user.email, "password": DEFAULT_PASSWORD},
+        format="json",
+        HTTP_X_CSRFTOKEN=token,
     )
-    assert response.status_code == 200, response.content
+    assert response.status_code == 204, response.content
     me = client.get("/api/v1/users/me/")
     assert me.status_code == 200
     assert me.json()["email"] == user.email
+    # ... and an API token login.
+    response = APIClient().post(
+        "/api/v1/auth/login/", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    api = APIClient(HTTP_AUTHORIZATION=f"Token {response.json()['key']}")
+    assert api.get("/api/v1/users/me/").json()["email"] == user.email
 
 
-def test_version_info(api_client):
+def test_version_info_tells_visitors_only_version_and_commit(api_client):
+    body = api_client.get("/api/v1/version-info/").json()
+    assert set(body) == {"version", "commit"}
+    assert body["version"] == "1.0.0"
+
+
+def test_version_info_tells_staff_the_stack(api_client):
+    staff = UserFactory(is_staff=True)
+    api_client.force_authenticate(user=staff)
     body = api_client.get("/api/v1/version-info/").json()
     assert body["name"] == "solar-sim"
     assert body["django"].startswith("6.")
-    assert set(body) >= {"version", "commit", "python", "celery"}
+    assert set(body) >= {"version", "commit", "python", "celery", "djangorestframework"}

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
+import pytest
 from django.conf import settings
 
 PRODUCTION_ENV = {
@@ -23,13 +24,23 @@ PRODUCTION_ENV = {
 }
 # Settings a developer's shell or the test run may have set that would change
 # what production settings see.
-CLEARED = ("DJANGO_DEBUG", "SENTRY_DSN", "DJANGO_SECURE_SSL_REDIRECT", "DJANGO_SECURE_HSTS_SECONDS")
+CLEARED = (
+    "DJANGO_DEBUG",
+    "SENTRY_DSN",
+    "DJANGO_SECURE_SSL_REDIRECT",
+    "DJANGO_SECURE_HSTS_SECONDS",
+    "ACCOUNT_EMAIL_VERIFICATION",
+    "TRUSTED_PROXY_COUNT",
+)
 
 
-def run_with_production_settings(*args: str) -> subprocess.CompletedProcess[str]:
+def run_with_production_settings(
+    *args: str, secret_key: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key not in CLEARED}
     env.update(PRODUCTION_ENV)
-    env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)  # 67 random characters
+    # 67 random characters unless a test says otherwise.
+    env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50) if secret_key is None else secret_key
     return subprocess.run(
         [sys.executable, *args],
         cwd=settings.BASE_DIR,
@@ -64,3 +75,28 @@ def test_logs_are_json_lines_on_stdout():
     assert record["message"] == "fetch done"
     assert record["upstream"] == "overpass"
     assert datetime.fromisoformat(record["time"]).utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "secret_key",
+    [
+        "change-me",
+        "short-but-random-Zq8v",
+        "a" * 60,
+        "dev-only-insecure-key-change-me-in-production-0123456789",
+    ],
+)
+def test_production_refuses_to_start_with_a_weak_secret_key(secret_key):
+    result = run_with_production_settings("manage.py", "check", secret_key=secret_key)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is too weak for production" in result.stderr
+
+
+def test_production_makes_email_verification_mandatory():
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.ACCOUNT_EMAIL_VERIFICATION)"
+    )
+    result = run_with_production_settings("-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "mandatory"

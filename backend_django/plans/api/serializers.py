@@ -2,6 +2,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from backend_django.core.api.fields import StrictModelSerializer, StrictUUIDField
+from backend_django.core.api.schema import ErrorDetailSerializer
 from backend_django.plans.models import Plan
 from backend_django.plans.selectors import plan_data_status_many
 from backend_django.plans.validators import validate_plan_data
@@ -35,8 +37,8 @@ class PlanListSerializer(serializers.ListSerializer):
         return super().to_representation(plans)
 
 
-class PlanSerializer(serializers.ModelSerializer):
-    id = serializers.UUIDField(
+class PlanSerializer(StrictModelSerializer):
+    id = StrictUUIDField(
         required=False,
         help_text="Client-generated UUID (optional on create; the server makes one when absent).",
     )
@@ -84,7 +86,7 @@ class BatchOpSerializer(serializers.Serializer):
         help_text="PUT: full replace, creating the plan with this id if absent. PATCH: partial "
         "update of an existing plan. DELETE: idempotent delete.",
     )
-    id = serializers.UUIDField()
+    id = StrictUUIDField()
     data = serializers.DictField(
         required=False,
         help_text="Plan fields (as for PUT / PATCH of one plan); ignored for DELETE.",
@@ -95,23 +97,16 @@ class BatchRequestSerializer(serializers.Serializer):
     ops = serializers.ListField(child=BatchOpSerializer(), allow_empty=False)
 
 
+@extend_schema_field(
+    # drf-spectacular drops a list child's allow_null; a DELETE's result is null.
+    {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Plan"}], "nullable": True}}
+)
+class BatchResultsField(serializers.ListField):
+    child = PlanSerializer(allow_null=True)
+
+
 class BatchResponseSerializer(serializers.Serializer):
-    results = serializers.ListField(
-        child=PlanSerializer(allow_null=True),
-        help_text="The resulting plan of each op, in order; null for a DELETE.",
-    )
-
-
-class PlanErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="invalid, not_found, conflict, parse_error, too_large, ...")
-    message = serializers.CharField()
-    fields = serializers.DictField(required=False, help_text="Field errors, for validation failures.")
-
-
-class PlanErrorSerializer(serializers.Serializer):
-    """The API's one error shape."""
-
-    error = PlanErrorDetailSerializer()
+    results = BatchResultsField(help_text="The resulting plan of each op, in order; null for a DELETE.")
 
 
 class BatchOpRefSerializer(serializers.Serializer):
@@ -120,7 +115,7 @@ class BatchOpRefSerializer(serializers.Serializer):
     id = serializers.CharField(allow_null=True)
 
 
-class BatchErrorDetailSerializer(PlanErrorDetailSerializer):
+class BatchErrorDetailSerializer(ErrorDetailSerializer):
     op = BatchOpRefSerializer(required=False, help_text="The op that failed; nothing was applied.")
 
 

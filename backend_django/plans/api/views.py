@@ -4,7 +4,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -12,8 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from backend_django.core.api.schema import ErrorSerializer
 from backend_django.core.exceptions import error_body, flatten_errors
-from backend_django.core.parsers import BoundedJSONParser
+from backend_django.core.parsers import PlansJSONParser
 from backend_django.plans.filters import PlanFilter
 from backend_django.plans.models import Plan
 from backend_django.plans.selectors import plan_get, plan_list
@@ -38,11 +40,10 @@ from .serializers import (
     BatchOpSerializer,
     BatchRequestSerializer,
     BatchResponseSerializer,
-    PlanErrorSerializer,
     PlanSerializer,
 )
 
-_ERROR = PlanErrorSerializer
+_ERROR = ErrorSerializer
 
 BATCH_EXAMPLE = OpenApiExample(
     "Create, edit and delete in one go",
@@ -79,6 +80,13 @@ BATCH_ERROR_EXAMPLE = OpenApiExample(
     list=extend_schema(
         summary="List your plans",
         description="Newest change first unless `ordering` says; ties are broken by id.",
+        parameters=[
+            OpenApiParameter(
+                "archived",
+                OpenApiTypes.BOOL,
+                description="Only archived (true) or only active (false) plans.",
+            )
+        ],
         responses={200: PlanSerializer(many=True), 400: _ERROR},
     ),
     create=extend_schema(
@@ -106,7 +114,7 @@ class PlanViewSet(viewsets.ModelViewSet):
 
     serializer_class = PlanSerializer
     pagination_class = PlanPagination
-    parser_classes = [BoundedJSONParser]
+    parser_classes = [PlansJSONParser]
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     filterset_class = PlanFilter
     ordering_fields = ["name", "created_at", "updated_at", "latitude", "longitude"]

@@ -280,3 +280,12 @@ def test_list_makes_a_constant_number_of_queries(django_assert_num_queries, user
         response = client.get(URL, {"page_size": 50})
     assert response.status_code == 200
     assert len(response.json()["results"]) == count
+
+
+@pytest.mark.parametrize(
+    "query", [{"archived": "null"}, {"archived": "1"}, {"page_size": "null"}, {"page_size": 0}]
+)
+def test_list_parameters_of_the_wrong_type_are_refused(user_client, query):
+    response = user_client.get(URL, query)
+    assert response.status_code == 400
+    assert set(query) <= set(response.json()["error"]["fields"])

@@ -19,9 +19,10 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from backend_django.core.api.schema import ErrorSerializer
 from backend_django.core.exceptions import error_body, exception_handler
-from backend_django.core.parsers import BoundedJSONParser
-from backend_django.plans.api.serializers import PlanErrorSerializer, PlanSerializer
+from backend_django.core.parsers import PlansJSONParser
+from backend_django.plans.api.serializers import PlanSerializer
 from backend_django.plans.services import PLAN_OPTIONAL_DEFAULTS
 from backend_django.sync.authentication import SyncTokenAuthentication
 from backend_django.sync.selectors import jwks_get
@@ -38,7 +39,7 @@ from .serializers import (
 
 logger = logging.getLogger(__name__)
 
-_ERROR = PlanErrorSerializer
+_ERROR = ErrorSerializer
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
@@ -174,7 +175,7 @@ class SyncUploadView(_DatabaseDownIs503, APIView):
     # The sync token first, so a request without credentials is told to bring one.
     authentication_classes = [SyncTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
     permission_classes = [IsAuthenticated]
-    parser_classes = [BoundedJSONParser]
+    parser_classes = [PlansJSONParser]
 
     @extend_schema(
         operation_id="sync_upload",
@@ -241,8 +242,12 @@ def _table_of(raw: dict[str, Any]) -> Any:
 _NULL_MEANS = {**PLAN_OPTIONAL_DEFAULTS, "data": {}}
 
 
+# SQLite has no booleans: the client's 0/1 in these columns are false/true.
+_BOOLEAN_COLUMNS = {"archived"}
+
+
 def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """Client column values → plan API fields: JSON text decoded, NULL → the default."""
+    """Client column values → plan API fields: JSON text decoded, 0/1 as booleans, NULL → the default."""
     fields = {}
     for name, value in data.items():
         if value is None and name in _NULL_MEANS:
@@ -251,6 +256,8 @@ def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:
             # Text that is not JSON stays text: validation says it must be a JSON object.
             with contextlib.suppress(ValueError):
                 value = json.loads(value)
+        elif name in _BOOLEAN_COLUMNS and type(value) is int and value in (0, 1):
+            value = bool(value)
         fields[name] = value
     return fields
 

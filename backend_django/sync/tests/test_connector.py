@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from backend_django.plans.models import Plan
 
@@ -69,7 +69,7 @@ def test_the_docs_show_the_connector_that_is_tested():
 def test_the_connector_uploads_a_batch_and_reports_rejections(
     compiled_connector, live_server, signing_keys, user
 ):
-    api_token = Token.objects.create(user=user).key
+    api_token = AuthToken.objects.create(user=user)[1]
     new_id, missing_id = str(uuid.uuid4()), str(uuid.uuid4())
     crud = [
         {

@@ -300,10 +300,10 @@ def test_an_upload_reaches_a_pgoutput_slot_on_the_powersync_publication(logical_
             "manage.py",
             "shell",
             "-c",
-            "from rest_framework.authtoken.models import Token; "
+            "from knox.models import AuthToken; "
             "from backend_django.users.models import User; "
             "u = User.objects.create_user(email='gardener@example.com', password='a-Long-garden-passw0rd'); "
-            "print(u.pk, Token.objects.create(user=u).key)",
+            "print(u.pk, AuthToken.objects.create(user=u)[1])",
         ],
         cwd=settings.BASE_DIR,
         env=env,

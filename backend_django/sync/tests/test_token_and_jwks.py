@@ -5,11 +5,10 @@ import json
 import time
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from backend_django.sync.tokens import SyncTokenInvalid, sync_token_issue, sync_token_verify
-from backend_django.users.tests.factories import DEFAULT_PASSWORD
 
 from .conftest import AUDIENCE
 
@@ -32,7 +31,7 @@ def test_a_token_needs_a_signed_in_person(api_client, signing_keys):
 
 def test_token_for_an_api_token_user(signing_keys, user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     before = int(time.time())
     response = client.get(TOKEN_URL)
     assert response.status_code == 200, response.content
@@ -51,7 +50,7 @@ def test_token_for_an_api_token_user(signing_keys, user):
 
 def test_token_for_a_session_user(signing_keys, user):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(email=user.email, password=DEFAULT_PASSWORD)
+    client.force_login(user)
     response = client.get(TOKEN_URL)
     assert response.status_code == 200
     assert _part(response.json()["token"], 1)["sub"] == str(user.pk)

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from django.db import OperationalError, connection
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from backend_django.plans.models import Plan
@@ -93,7 +93,10 @@ def test_mixed_batch_applies_the_valid_ops_and_rejects_the_rest(sync_client, use
     assert not Plan.objects.filter(pk=doomed.pk).exists()
 
     # Rejections carry exactly what the REST API answers for the same input.
-    rest_create = user_client.post("/api/v1/plans/", row(latitude=91, data={"beds": []}), format="json")
+    # The same plan as the REST API takes it (JSON booleans, not SQLite 0/1).
+    rest_create = user_client.post(
+        "/api/v1/plans/", row(latitude=91, data={"beds": []}, archived=False), format="json"
+    )
     assert rest_create.status_code == 400
     assert result["results"][1]["error"] == rest_create.json()["error"]
     rest_patch = user_client.patch(f"/api/v1/plans/{mine.pk}/", {"timezone": "Nowhere/Land"}, format="json")
@@ -236,7 +239,7 @@ def test_a_token_of_a_deactivated_user_answers_401(sync_client, user):
 
 def test_session_and_api_token_work_too(signing_keys, user):
     by_token = APIClient()
-    by_token.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    by_token.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     first = uuid.uuid4()
     assert (
         upload(by_token, [{"op": "PUT", "table": "plans", "id": str(first), "data": row()}])["applied"] == 1
@@ -330,3 +333,16 @@ def test_a_rejected_op_prefetches_nothing(signing_keys, user, simulator, celery_
     assert upload(client, batch)["rejected"] == 2
     time.sleep(1.0)
     assert simulator.stats()["open_meteo"]["requests"] == 0
+
+
+def test_a_batch_larger_than_other_endpoints_take_is_accepted(sync_client, user):
+    # An offline day's queue: more than the 64 KiB most JSON endpoints read.
+    beds = json.dumps({"beds": [{"name": f"bed {n}", "notes": "x" * 300} for n in range(2)]})
+    batch = [
+        {"op": "PUT", "table": "plans", "id": str(uuid.uuid4()), "data": row(name=f"Plot {n}", data=beds)}
+        for n in range(200)
+    ]
+    assert len(json.dumps({"batch": batch})) > 64 * 1024
+    result = upload(sync_client, batch)
+    assert (result["applied"], result["rejected"]) == (200, 0)
+    assert Plan.objects.filter(owner=user).count() == 200

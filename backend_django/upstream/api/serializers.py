@@ -2,15 +2,8 @@
 
 from rest_framework import serializers
 
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(required=False)
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
+# The API's one error shape (one schema component for every endpoint).
+from backend_django.core.api.schema import ErrorDetailSerializer, ErrorSerializer  # noqa: F401
 
 
 class JobProgressSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 """Per-client rate limits of the public data endpoints.
 
 Fixed-window counters in Valkey, per client (``client_of(request)``: its
-address). The read limit is counted in the same command that reads the cache
+address, as core/client_ip.py decides it). The read limit is counted in the same command that reads the cache
 entry, or, for a hit served from the process's tracked copy, in process
 memory and added to Valkey within a tenth of a second
 (upstream/client_counts.py), so a hit makes at most one round trip. The
@@ -14,9 +14,9 @@ from functools import lru_cache
 
 from django.conf import settings
 from rest_framework.exceptions import Throttled
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from backend_django.core.client_ip import client_ip
 from backend_django.core.valkey import get_valkey
 
 _PERIODS = {
@@ -40,25 +40,17 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 
 def client_of(request) -> str:
-    """The client a request counts against: its address.
-
-    DRF's rules (NUM_PROXIES), read from META: ``request.headers`` would
-    parse every header of the request on a cache hit.
-    """
-    meta = request.META
-    xff = meta.get("HTTP_X_FORWARDED_FOR")
-    remote_addr = meta.get("REMOTE_ADDR")
-    num_proxies = api_settings.NUM_PROXIES
-    if num_proxies is not None:
-        if num_proxies == 0 or xff is None:
-            return remote_addr
-        addrs = xff.split(",")
-        return addrs[-min(num_proxies, len(addrs))].strip()
-    return "".join(xff.split()) if xff else remote_addr
+    """The client a request counts against: its address (core/client_ip.py,
+    TRUSTED_PROXY_COUNT; a forged X-Forwarded-For never changes it), read
+    from META: ``request.headers`` would parse every header on a cache hit."""
+    return client_ip(request.META)
 
 
 class ProxyThrottle(BaseThrottle):
     """A fixed-window limit per client IP for one scope ("read" or "fetch").
+
+    The client IP is ``core.client_ip``'s: a forged X-Forwarded-For never
+    changes it.
 
     Holds no per-request state, so one instance per (scope, rate) serves all
     threads.

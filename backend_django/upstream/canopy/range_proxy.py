@@ -87,6 +87,16 @@ class RangeRefused(Exception):
 
 
 _RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+# A byte position of more digits than this is past the end of any tile; read
+# as 10**15, so a long number costs nothing and means what it says.
+_RANGE_MAX_DIGITS = 15
+
+
+def _range_position(digits: str) -> int | None:
+    if not digits:
+        return None
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _RANGE_MAX_DIGITS else 10**_RANGE_MAX_DIGITS
 
 
 def parse_range_header(header: str | None) -> tuple[int | None, int | None] | None:
@@ -104,8 +114,8 @@ def parse_range_header(header: str | None) -> tuple[int | None, int | None] | No
     match = _RANGE_RE.match(header)
     if not match or (match.group(1) == "" and match.group(2) == ""):
         return None
-    first = int(match.group(1)) if match.group(1) else None
-    last = int(match.group(2)) if match.group(2) else None
+    first = _range_position(match.group(1))
+    last = _range_position(match.group(2))
     if first is not None and last is not None and last < first:
         return None  # syntactically invalid: ignored, like S3 does
     return first, last

@@ -2,15 +2,17 @@ from allauth.account.adapter import get_adapter
 from allauth.account.utils import user_pk_to_url_str
 from dj_rest_auth.registration.serializers import RegisterSerializer as BaseRegisterSerializer
 from dj_rest_auth.serializers import LoginSerializer as BaseLoginSerializer
-from dj_rest_auth.serializers import PasswordResetSerializer as BasePasswordResetSerializer
+from dj_rest_auth.serializers import PasswordChangeSerializer as BasePasswordChangeSerializer
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
 
+from backend_django.core.api.fields import StrictCharField, StrictModelSerializer
 from backend_django.users.models import User
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(StrictModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "name", "date_joined"]
@@ -25,9 +27,9 @@ class LoginSerializer(BaseLoginSerializer):
     """Email + password login that counts failures.
 
     dj-rest-auth calls Django's ``authenticate()`` directly, which skips
-    allauth's failed-login limit. Going through the allauth adapter applies it
-    (``ACCOUNT_RATE_LIMITS["login_failed"]``: per client IP and per account);
-    over the limit the API answers 429.
+    allauth's failed-login limits. Going through the allauth adapter applies
+    them (users/adapters.py: per client IP and account, per account, per
+    client IP); over a limit the API answers 429.
     """
 
     username = None
@@ -48,7 +50,12 @@ class LoginSerializer(BaseLoginSerializer):
 
 class RegisterSerializer(BaseRegisterSerializer):
     username = None
-    name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    name = StrictCharField(max_length=150, required=False, allow_blank=True)
+
+    def validate_email(self, email: str) -> str:
+        # dj-rest-auth refuses a verified address here (400), which tells that it
+        # has an account; users.services.user_register handles an existing one.
+        return get_adapter().clean_email(email)
 
     def custom_signup(self, request, user) -> None:
         name = self.validated_data.get("name", "")
@@ -57,11 +64,50 @@ class RegisterSerializer(BaseRegisterSerializer):
             user.save(update_fields=["name"])
 
 
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    """An API token: send it as ``Authorization: Token <key>``."""
+
+    key = serializers.CharField(help_text="Shown once; the server keeps only a hash of it.")
+    expiry = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the token ends unless used before: each use moves it on (up to a maximum age).",
+    )
+
+
+class PasswordChangeResponseSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    key = serializers.CharField(
+        required=False,
+        help_text="A token-authenticated change ends every token of the account and answers with a new one.",
+    )
+    expiry = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class PasswordChangeSerializer(BasePasswordChangeSerializer):
+    """Saving the password ends every API token of the account (User.save)."""
+
+    def save(self) -> None:
+        # Only a session is kept signed in (with a new key); dj-rest-auth would
+        # also start an empty session for a token client.
+        self.set_password_form.save()
+        if self.request.auth is None and self.request.user.is_authenticated:
+            update_session_auth_hash(self.request, self.user)
+
+
 def frontend_password_reset_url(request, user, temp_key: str) -> str:
     """The browser app's page that posts to auth/password/reset/confirm/."""
     return f"{settings.FRONTEND_URL}/reset-password?uid={user_pk_to_url_str(user)}&token={temp_key}"
 
 
-class PasswordResetSerializer(BasePasswordResetSerializer):
-    def get_email_options(self) -> dict:
-        return {"url_generator": frontend_password_reset_url}
+class PasswordResetSerializer(serializers.Serializer):
+    """Only the address: who has it is looked up by the worker that sends the email."""
+
+    email = serializers.EmailField()
+
+
+class EmailVerificationResendSerializer(serializers.Serializer):
+    email = serializers.EmailField()

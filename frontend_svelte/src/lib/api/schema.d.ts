@@ -31,13 +31,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Check the credentials and return the REST Token
-		 *     if the credentials are valid and authenticated.
-		 *     Calls Django Auth login method to register User ID
-		 *     in Django session framework
-		 *
-		 *     Accept the following POST parameters: username, password
-		 *     Return the REST Framework Token Object's key.
+		 * Log in with email and password
+		 * @description A browser page (the request carries the CSRF cookie or an `Origin` header) must send `X-CSRFToken`; it gets a session cookie and 204. Any other client gets an API token (200) for `Authorization: Token <key>`, and no session. Failed attempts are limited per client and account, per account and per client (429 past a limit).
 		 */
 		post: operations['auth_login_create'];
 		delete?: never;
@@ -56,10 +51,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Calls Django logout method and delete the Token object
-		 *     assigned to the current User object.
-		 *
-		 *     Accepts/Returns nothing.
+		 * Log out
+		 * @description Ends the session, or the API token the request was made with.
 		 */
 		post: operations['auth_logout_create'];
 		delete?: never;
@@ -78,10 +71,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Calls Django Auth SetPasswordForm save method.
-		 *
-		 *     Accepts the following POST parameters: new_password1, new_password2
-		 *     Returns the success/fail message.
+		 * Change your password
+		 * @description Ends every other session and every API token of the account. A session stays signed in; a token-authenticated change answers with the new token that replaces it.
 		 */
 		post: operations['auth_password_change_create'];
 		delete?: never;
@@ -100,10 +91,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Calls Django Auth PasswordResetForm save method.
-		 *
-		 *     Accepts the following POST parameters: email
-		 *     Returns the success/fail message.
+		 * Email a password-reset link
+		 * @description Answers the same, after the same work, whether or not the address has an account; the email (if any) is sent by a worker. Limited per address and per client.
 		 */
 		post: operations['auth_password_reset_create'];
 		delete?: never;
@@ -122,12 +111,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Password reset e-mail link is confirmed, therefore
-		 *     this resets the user's password.
-		 *
-		 *     Accepts the following POST parameters: token, uid,
-		 *         new_password1, new_password2
-		 *     Returns the success/fail message.
+		 * Set a new password with the emailed uid and token
+		 * @description Ends every session and API token of the account.
 		 */
 		post: operations['auth_password_reset_confirm_create'];
 		delete?: never;
@@ -146,9 +131,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Registers a new user.
-		 *
-		 *     Accepts the following POST parameters: username, email, password1, password2.
+		 * Create an account
+		 * @description Answers 201 whether or not the address already has an account (its owner then gets an email saying someone tried). The address is confirmed through the emailed link (`verify-email/`); where verification is optional, a browser registration is signed in by session at once. A browser page must send `X-CSRFToken`.
 		 */
 		post: operations['auth_registration_create'];
 		delete?: never;
@@ -167,9 +151,8 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
-		 * @description Resends another email to an unverified email.
-		 *
-		 *     Accepts the following POST parameter: email.
+		 * Send the confirmation link again
+		 * @description Answers the same whether or not the address has an account waiting for confirmation.
 		 */
 		post: operations['auth_registration_resend_email_create'];
 		delete?: never;
@@ -188,6 +171,7 @@ export interface paths {
 		get?: never;
 		put?: never;
 		/**
+		 * Confirm an email address with the key from the emailed link
 		 * @description Verifies the email associated with the provided key.
 		 *
 		 *     Accepts the following POST parameter: key.
@@ -587,6 +571,7 @@ export interface paths {
 			path?: never;
 			cookie?: never;
 		};
+		/** @description The running version and commit; staff also see the versions of the stack. */
 		get: operations['version_info_retrieve'];
 		put?: never;
 		post?: never;
@@ -607,16 +592,27 @@ export interface components {
 		 * @enum {string}
 		 */
 		AlgEnum: 'ES256' | 'RS256' | 'EdDSA';
+		/** @description An API token: send it as ``Authorization: Token <key>``. */
+		ApiToken: {
+			/**
+			 * Format: date-time
+			 * @description When the token ends unless used before: each use moves it on (up to a maximum age).
+			 */
+			expiry: string | null;
+			/** @description Shown once; the server keeps only a hash of it. */
+			key: string;
+		};
 		BatchError: {
 			error: components['schemas']['BatchErrorDetail'];
 		};
 		BatchErrorDetail: {
-			/** @description invalid, not_found, conflict, parse_error, too_large, ... */
+			/** @description invalid, not_found, throttled, too_large, parse_error, ... */
 			code: string;
 			/** @description Field errors, for validation failures. */
 			fields?: {
 				[key: string]: unknown;
 			};
+			/** @description For people: what went wrong and what to do. */
 			message: string;
 			/** @description The op that failed; nothing was applied. */
 			op?: components['schemas']['BatchOpRef'];
@@ -648,7 +644,7 @@ export interface components {
 		};
 		BatchResponse: {
 			/** @description The resulting plan of each op, in order; null for a DELETE. */
-			results: components['schemas']['Plan'][];
+			results: (components['schemas']['Plan'] | null)[];
 		};
 		BuildingFeature: {
 			geometry: components['schemas']['Polygon'];
@@ -721,14 +717,25 @@ export interface components {
 			canopy?: components['schemas']['DataKindStatus'];
 			climate: components['schemas']['DataKindStatus'];
 		};
+		Detail: {
+			detail: string;
+		};
+		EmailVerificationResendRequest: {
+			/** Format: email */
+			email: string;
+		};
+		/** @description The API's one error shape. */
 		Error: {
 			error: components['schemas']['ErrorDetail'];
 		};
 		ErrorDetail: {
+			/** @description invalid, not_found, throttled, too_large, parse_error, ... */
 			code: string;
+			/** @description Field errors, for validation failures. */
 			fields?: {
 				[key: string]: unknown;
 			};
+			/** @description For people: what went wrong and what to do. */
 			message: string;
 		};
 		FrostStats: {
@@ -826,9 +833,9 @@ export interface components {
 		 * @description Email + password login that counts failures.
 		 *
 		 *     dj-rest-auth calls Django's ``authenticate()`` directly, which skips
-		 *     allauth's failed-login limit. Going through the allauth adapter applies it
-		 *     (``ACCOUNT_RATE_LIMITS["login_failed"]``: per client IP and per account);
-		 *     over the limit the API answers 429.
+		 *     allauth's failed-login limits. Going through the allauth adapter applies
+		 *     them (users/adapters.py: per client IP and account, per account, per
+		 *     client IP); over a limit the API answers 429.
 		 */
 		LoginRequest: {
 			/** Format: email */
@@ -873,6 +880,13 @@ export interface components {
 			new_password2: string;
 			old_password: string;
 		};
+		PasswordChangeResponse: {
+			detail: string;
+			/** Format: date-time */
+			expiry?: string | null;
+			/** @description A token-authenticated change ends every token of the account and answers with a new one. */
+			key?: string;
+		};
 		/** @description Serializer for confirming a password reset attempt. */
 		PasswordResetConfirmRequest: {
 			new_password1: string;
@@ -880,11 +894,12 @@ export interface components {
 			token: string;
 			uid: string;
 		};
-		/** @description Serializer for requesting a password reset e-mail. */
+		/** @description Only the address: who has it is looked up by the worker that sends the email. */
 		PasswordResetRequest: {
 			/** Format: email */
 			email: string;
 		};
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		PatchedPlanRequest: {
 			address?: string;
 			archived?: boolean;
@@ -905,10 +920,12 @@ export interface components {
 			/** @description IANA time zone name, e.g. Europe/Berlin. */
 			timezone?: string;
 		};
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		PatchedUserRequest: {
 			/** Display name */
 			name?: string;
 		};
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		Plan: {
 			address?: string;
 			archived?: boolean;
@@ -935,19 +952,7 @@ export interface components {
 			/** Format: date-time */
 			readonly updated_at: string;
 		};
-		/** @description The API's one error shape. */
-		PlanError: {
-			error: components['schemas']['PlanErrorDetail'];
-		};
-		PlanErrorDetail: {
-			/** @description invalid, not_found, conflict, parse_error, too_large, ... */
-			code: string;
-			/** @description Field errors, for validation failures. */
-			fields?: {
-				[key: string]: unknown;
-			};
-			message: string;
-		};
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		PlanRequest: {
 			address?: string;
 			archived?: boolean;
@@ -983,13 +988,6 @@ export interface components {
 			name?: string;
 			password1: string;
 			password2: string;
-		};
-		ResendEmailVerificationRequest: {
-			/** Format: email */
-			email: string;
-		};
-		RestAuthDetail: {
-			readonly detail: string;
 		};
 		Spread: {
 			median: number | null;
@@ -1092,15 +1090,12 @@ export interface components {
 		 * @enum {string}
 		 */
 		TableEnum: 'plans';
-		/** @description Serializer for Token model. */
-		Token: {
-			key: string;
-		};
 		/**
 		 * @description * `sig` - sig
 		 * @enum {string}
 		 */
 		UseEnum: 'sig';
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		User: {
 			/** Format: date-time */
 			readonly date_joined: string;
@@ -1113,6 +1108,7 @@ export interface components {
 			/** Display name */
 			name?: string;
 		};
+		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		UserRequest: {
 			/** Display name */
 			name?: string;
@@ -1121,16 +1117,83 @@ export interface components {
 			key: string;
 		};
 		VersionInfo: {
-			celery: string;
+			/** @description Staff only. */
+			celery?: string;
 			commit: string;
-			django: string;
-			djangorestframework: string;
-			name: string;
-			python: string;
+			/** @description Staff only. */
+			django?: string;
+			/** @description Staff only. */
+			djangorestframework?: string;
+			/** @description Staff only. */
+			name?: string;
+			/** @description Staff only. */
+			python?: string;
 			version: string;
 		};
 	};
-	responses: never;
+	responses: {
+		/** @description Invalid input (the message says what is wrong; `fields` names the fields). */
+		BadRequest: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+		/** @description Not allowed: a session request without a valid CSRF token, or no permission. */
+		Forbidden: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+		/** @description No such resource. */
+		NotFound: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+		/** @description The request body is too large. */
+		PayloadTooLarge: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+		/** @description Too many requests of this kind from this client or for this account; try again later. */
+		TooManyRequests: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+		/** @description Missing or invalid credentials (a bad or expired API token). */
+		Unauthorized: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content: {
+				'application/json': components['schemas']['Error'];
+			};
+		};
+		/** @description The URL is longer than the server reads (its own plain answer, not JSON). */
+		URITooLong: {
+			headers: {
+				[name: string]: unknown;
+			};
+			content?: never;
+		};
+	};
 	parameters: never;
 	requestBodies: never;
 	headers: never;
@@ -1155,6 +1218,7 @@ export interface operations {
 					'application/json': components['schemas']['Csrf'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_login_create: {
@@ -1167,8 +1231,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['LoginRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['LoginRequest'];
-				'multipart/form-data': components['schemas']['LoginRequest'];
 			};
 		};
 		responses: {
@@ -1177,9 +1239,21 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['Token'];
+					'application/json': components['schemas']['ApiToken'];
 				};
 			};
+			/** @description Signed in: the session cookie is set. */
+			204: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_logout_create: {
@@ -1196,9 +1270,12 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_password_change_create: {
@@ -1211,8 +1288,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['PasswordChangeRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['PasswordChangeRequest'];
-				'multipart/form-data': components['schemas']['PasswordChangeRequest'];
 			};
 		};
 		responses: {
@@ -1221,9 +1296,14 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['PasswordChangeResponse'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_password_reset_create: {
@@ -1236,8 +1316,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['PasswordResetRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['PasswordResetRequest'];
-				'multipart/form-data': components['schemas']['PasswordResetRequest'];
 			};
 		};
 		responses: {
@@ -1246,9 +1324,12 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_password_reset_confirm_create: {
@@ -1261,8 +1342,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['PasswordResetConfirmRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['PasswordResetConfirmRequest'];
-				'multipart/form-data': components['schemas']['PasswordResetConfirmRequest'];
 			};
 		};
 		responses: {
@@ -1271,9 +1350,14 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_registration_create: {
@@ -1286,8 +1370,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['RegisterRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['RegisterRequest'];
-				'multipart/form-data': components['schemas']['RegisterRequest'];
 			};
 		};
 		responses: {
@@ -1296,9 +1378,14 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['Token'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_registration_resend_email_create: {
@@ -1310,20 +1397,21 @@ export interface operations {
 		};
 		requestBody: {
 			content: {
-				'application/json': components['schemas']['ResendEmailVerificationRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['ResendEmailVerificationRequest'];
-				'multipart/form-data': components['schemas']['ResendEmailVerificationRequest'];
+				'application/json': components['schemas']['EmailVerificationResendRequest'];
 			};
 		};
 		responses: {
-			201: {
+			200: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_registration_verify_email_create: {
@@ -1336,8 +1424,6 @@ export interface operations {
 		requestBody: {
 			content: {
 				'application/json': components['schemas']['VerifyEmailRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['VerifyEmailRequest'];
-				'multipart/form-data': components['schemas']['VerifyEmailRequest'];
 			};
 		};
 		responses: {
@@ -1346,9 +1432,23 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['RestAuthDetail'];
+					'application/json': components['schemas']['Detail'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No such key (or it has expired). */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_user_retrieve: {
@@ -1368,6 +1468,9 @@ export interface operations {
 					'application/json': components['schemas']['User'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_user_update: {
@@ -1380,8 +1483,6 @@ export interface operations {
 		requestBody?: {
 			content: {
 				'application/json': components['schemas']['UserRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['UserRequest'];
-				'multipart/form-data': components['schemas']['UserRequest'];
 			};
 		};
 		responses: {
@@ -1393,6 +1494,11 @@ export interface operations {
 					'application/json': components['schemas']['User'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	auth_user_partial_update: {
@@ -1405,8 +1511,6 @@ export interface operations {
 		requestBody?: {
 			content: {
 				'application/json': components['schemas']['PatchedUserRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['PatchedUserRequest'];
-				'multipart/form-data': components['schemas']['PatchedUserRequest'];
 			};
 		};
 		responses: {
@@ -1418,6 +1522,11 @@ export interface operations {
 					'application/json': components['schemas']['User'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	buildings_retrieve: {
@@ -1465,6 +1574,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			414: components['responses']['URITooLong'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -1542,6 +1652,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			414: components['responses']['URITooLong'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -1719,6 +1830,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			414: components['responses']['URITooLong'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -1795,6 +1907,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			414: components['responses']['URITooLong'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -1841,6 +1954,7 @@ export interface operations {
 					'application/json': components['schemas']['Health'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 			503: {
 				headers: {
 					[name: string]: unknown;
@@ -1879,6 +1993,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	overpass_retrieve: {
@@ -1929,6 +2044,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			414: components['responses']['URITooLong'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -2008,6 +2124,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+			413: components['responses']['PayloadTooLarge'];
 			/** @description Too many requests from this client. */
 			429: {
 				headers: {
@@ -2068,9 +2185,14 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			404: components['responses']['NotFound'];
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_create: {
@@ -2099,17 +2221,21 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			409: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_retrieve: {
@@ -2132,14 +2258,17 @@ export interface operations {
 					'application/json': components['schemas']['Plan'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			404: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_update: {
@@ -2179,17 +2308,21 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			404: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_destroy: {
@@ -2211,14 +2344,17 @@ export interface operations {
 				};
 				content?: never;
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			404: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_partial_update: {
@@ -2250,17 +2386,21 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			404: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_prefetch: {
@@ -2283,14 +2423,17 @@ export interface operations {
 					'application/json': components['schemas']['Job'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			404: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_batch: {
@@ -2322,14 +2465,17 @@ export interface operations {
 					'application/json': components['schemas']['BatchError'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			413: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	sync_jwks: {
@@ -2356,6 +2502,7 @@ export interface operations {
 				};
 				content?: never;
 			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	sync_token: {
@@ -2380,15 +2527,17 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
 			503: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
 		};
@@ -2419,7 +2568,7 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
 			401: {
@@ -2427,23 +2576,25 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			403: components['responses']['Forbidden'];
 			413: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
+			429: components['responses']['TooManyRequests'];
 			503: {
 				headers: {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PlanError'];
+					'application/json': components['schemas']['Error'];
 				};
 			};
 		};
@@ -2465,6 +2616,9 @@ export interface operations {
 					'application/json': components['schemas']['User'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	users_me_partial_update: {
@@ -2477,8 +2631,6 @@ export interface operations {
 		requestBody?: {
 			content: {
 				'application/json': components['schemas']['PatchedUserRequest'];
-				'application/x-www-form-urlencoded': components['schemas']['PatchedUserRequest'];
-				'multipart/form-data': components['schemas']['PatchedUserRequest'];
 			};
 		};
 		responses: {
@@ -2490,6 +2642,11 @@ export interface operations {
 					'application/json': components['schemas']['User'];
 				};
 			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	version_info_retrieve: {
@@ -2509,6 +2666,9 @@ export interface operations {
 					'application/json': components['schemas']['VersionInfo'];
 				};
 			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 }

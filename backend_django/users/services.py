@@ -1,0 +1,134 @@
+"""Accounts: registration, account emails, API tokens, request limits.
+
+Every account email leaves from a Celery worker after the transaction
+commits; the work a request does before answering is the same whether or not
+the address has an account (docs/operations.md, "Security").
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from allauth.account import app_settings as allauth_settings
+from allauth.account.adapter import get_adapter
+from allauth.account.internal.flows.email_verification import send_verification_email_to_address
+from allauth.account.models import EmailAddress
+from allauth.account.utils import complete_signup
+from allauth.core.internal import ratelimit
+from django.contrib.auth.hashers import make_password
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from knox.models import AuthToken
+from rest_framework.exceptions import Throttled
+
+from backend_django.users.models import User
+
+
+def account_rate_limit_consume(*, request, action: str, key: str) -> None:
+    """Count one ``action`` for ``key`` and the client IP; over a limit → 429."""
+    if not ratelimit.consume(request, app="allauth.account", action=action, key=key.lower()):
+        raise Throttled(detail="Too many requests of this kind. Try again later.")
+
+
+# --- Email ------------------------------------------------------------------
+
+
+def email_message_send_later(*, message: EmailMessage) -> None:
+    """Send a rendered email from a worker once the current transaction commits."""
+    from backend_django.users.tasks import email_send
+
+    payload = {
+        "subject": message.subject,
+        "body": message.body,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "alternatives": [
+            [content, mimetype] for content, mimetype in getattr(message, "alternatives", []) or []
+        ],
+        "headers": dict(message.extra_headers),
+    }
+    transaction.on_commit(lambda: email_send.delay(payload))
+
+
+def email_message_send(*, payload: dict) -> None:
+    message = EmailMultiAlternatives(
+        subject=payload["subject"],
+        body=payload["body"],
+        from_email=payload["from_email"],
+        to=payload["to"],
+        headers=payload.get("headers") or None,
+    )
+    for content, mimetype in payload.get("alternatives", []):
+        message.attach_alternative(content, mimetype)
+    message.send()
+
+
+# --- Registration --------------------------------------------------------------
+
+
+def user_register(*, request, serializer, sign_in: bool) -> None:
+    """Create the account of a validated registration, or tell the address's owner.
+
+    An address that already has an account (verified or not) gets an email
+    saying someone tried to register it; the caller answers exactly as for a
+    new account. ``sign_in``: start a session when verification allows it
+    (browser registrations, which passed the CSRF check).
+    """
+    email = serializer.validated_data["email"]
+    owner = User.objects.filter(email__iexact=email).first()
+    if owner is None:
+        try:
+            with transaction.atomic():
+                user = serializer.save(request)
+        except IntegrityError:  # the same address, registered a moment ago
+            owner = User.objects.filter(email__iexact=email).first()
+    if owner is not None:
+        # The password hash a new account costs, so both answers take as long.
+        make_password(serializer.validated_data["password1"])
+        if ratelimit.consume(request, app="allauth.account", action="confirm_email", key=owner.email.lower()):
+            get_adapter(request).send_account_already_exists_mail(owner.email)
+        return
+    if sign_in:
+        complete_signup(request, user, allauth_settings.EMAIL_VERIFICATION, None)
+        return
+    if allauth_settings.EMAIL_VERIFICATION != allauth_settings.EmailVerificationMethod.NONE:
+        address = EmailAddress.objects.get_primary(user) or EmailAddress.objects.filter(user=user).first()
+        if address is not None:
+            send_verification_email_to_address(request, address, signup=True)
+
+
+# --- Emails about an address: the lookup happens in the worker ----------------
+
+
+def password_reset_request(*, request, email: str) -> None:
+    from backend_django.users.tasks import password_reset_email_send
+
+    account_rate_limit_consume(request=request, action="reset_password", key=email)
+    transaction.on_commit(lambda: password_reset_email_send.delay(email))
+
+
+def email_verification_request(*, request, email: str) -> None:
+    from backend_django.users.tasks import email_verification_send
+
+    account_rate_limit_consume(request=request, action="confirm_email", key=email)
+    transaction.on_commit(lambda: email_verification_send.delay(email))
+
+
+# --- API tokens ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    key: str
+    expiry: datetime | None
+
+
+def api_token_create(*, user: User) -> IssuedToken:
+    """A new API token for ``user`` (knox: stored hashed, with an idle expiry)."""
+    instance, key = AuthToken.objects.create(user=user)
+    return IssuedToken(key=key, expiry=instance.expiry)
+
+
+def api_tokens_revoke(*, user: User) -> int:
+    """End every API token of ``user``; the number ended."""
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted
