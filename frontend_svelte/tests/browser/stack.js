@@ -196,6 +196,7 @@ export async function startStack() {
 			OPEN_METEO_URL: `${simulatorUrl}/v1/archive`,
 			OVERPASS_URL: `${simulatorUrl}/api/interpreter`,
 			CANOPY_URL: `${simulatorUrl}/chm`,
+			GEOCODER_URL: `${simulatorUrl}/nominatim`,
 			PYTHONUNBUFFERED: '1'
 		};
 		delete env.CELERY_BROKER_URL;
