@@ -49,6 +49,12 @@ class Kind:
     # The units a place (a plan's point) needs of this kind; None for kinds
     # that are not about a place.
     units_for_place: Callable[[float, float], list[str]] | None = field(default=None, repr=False)
+    # What a list of plans shows of a place from this kind, at a glance: the
+    # unit whose stored body holds it, and the facts read from that body
+    # (called with None while it is not cached). The plans API returns each
+    # place kind's facts merged under ``facts``.
+    facts_unit_for_place: Callable[[float, float], str] | None = field(default=None, repr=False)
+    facts: Callable[[dict | None], dict] | None = field(default=None, repr=False)
     # Names of the endpoints answering from this kind (their request counters,
     # ``ss:stats:<name>``, and the kind of their jobs).
     endpoints: tuple[str, ...] = ()
@@ -101,3 +107,9 @@ def of_unit(unit: str) -> Kind:
 def place_kinds() -> tuple[Kind, ...]:
     """The kinds a plan page needs, in order."""
     return tuple(kind for kind in registered() if kind.units_for_place is not None)
+
+
+@cache
+def fact_kinds() -> tuple[Kind, ...]:
+    """The kinds that give a place facts for the plans list, in order."""
+    return tuple(kind for kind in registered() if kind.facts is not None and kind.facts_unit_for_place)

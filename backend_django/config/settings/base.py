@@ -348,6 +348,9 @@ PLAN_DATA_MAX_BYTES = env.int("PLAN_DATA_MAX_BYTES", default=256 * 1024)
 PLAN_DATA_MAX_DEPTH = env.int("PLAN_DATA_MAX_DEPTH", default=32)
 # Most operations in one POST plans/batch/ request.
 PLANS_BATCH_MAX_OPS = env.int("PLANS_BATCH_MAX_OPS", default=100)
+# A deleted plan can be restored (Undo) this many seconds; then it is purged
+# (docs/plans.md, decisions/0014).
+PLAN_RESTORE_SECONDS = env.int("PLAN_RESTORE_SECONDS", default=600)
 # Largest JSON body the plans endpoints read (bytes); bigger → 413.
 PLANS_REQUEST_MAX_BYTES = env.int("PLANS_REQUEST_MAX_BYTES", default=4 * 1024 * 1024)
 
