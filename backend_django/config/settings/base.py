@@ -335,6 +335,9 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from this server's static files (drf-spectacular-sidecar).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No deep links: Swagger UI puts them as links inside each operation's
+    # button (a control inside a control, too small to tap).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     # Every operation lists the error answers it can give (core/api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
