@@ -33,7 +33,9 @@ def _ray(surface: Surface, azimuth_degrees: float, altitude_degrees: float) -> t
     d_row, d_col = -math.cos(azimuth), math.sin(azimuth)  # rows grow southwards
     major = max(abs(d_row), abs(d_col))
     step_m = grid.cell_m / major
-    climb = math.tan(math.radians(altitude_degrees)) * step_m
+    # A sun below the horizon (a negative minimum altitude) rides on it: the flat
+    # ground is the horizon and never shades itself.
+    climb = math.tan(math.radians(max(altitude_degrees, 0.0))) * step_m
     rise_needed = surface.tallest_m - float(surface.evaluate.min(initial=0.0))
     if rise_needed <= _EPSILON:
         steps = 0

@@ -87,6 +87,13 @@ def test_an_open_site_gets_the_day_length_at_every_cell(lat, lng, tz):
         # at each end; stored in tenths: 0.05 more.
         assert np.abs(hours[band] - length).max() <= 0.25 + 0.05, (day, length, hours[band].min())
         assert hours[band].min() == hours[band].max()
+    # A 1 m shed ~100 m towards the equator only ever stands in front of a high sun:
+    # nothing changes, not even with the sun just below the horizon.
+    south, north = (-110, -108) if lat > 0 else (108, 110)
+    shed = box_payload(site, [(-5, south, 5, north, 1.0)])
+    with_shed = sun.sun_compute(site=site, timezone=tz, buildings=[shed], canopy=None, parameters=params)
+    assert with_shed.summary["surface"]["tallest_m"] == 1.0
+    assert with_shed.tiff == result.tiff
 
 
 def test_an_open_site_counts_the_sun_above_the_minimum_altitude():
