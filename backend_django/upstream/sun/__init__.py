@@ -89,9 +89,14 @@ class SiteInputs:
 
     buildings: list[str]  # buildings cells (``bcell:<row>:<col>``) under the square and the widest margin
     canopy: str  # the canopy window (``canopy:<quadkey>:<row>:<col>``) of the site's block
+    # The climate point, read only for its summary's time zone: the result records
+    # the time zone itself, so a climate refresh (a new ETag every month) does not
+    # make the sun out of date.
+    climate: str
 
     @property
     def units(self) -> list[str]:
+        """The units whose ETags the result depends on (buildings and canopy)."""
         return [*self.buildings, self.canopy]
 
 
@@ -104,6 +109,7 @@ def site_input_units(*, site: Site, parameters: SunParameters | None = None) -> 
     not known and count as none.
     """
     from .. import buildings as buildings_kind
+    from .. import climate as climate_kind
     from ..canopy import grid as canopy_grid
 
     parameters = parameters or parameters_from_settings()
@@ -114,6 +120,7 @@ def site_input_units(*, site: Site, parameters: SunParameters | None = None) -> 
     return SiteInputs(
         buildings=[buildings_kind.cell_unit(*cell) for cell in cells],
         canopy=canopy_grid.unit_for(site.lat, site.lng),
+        climate=climate_kind.unit_for(site.lat, site.lng),
     )
 
 

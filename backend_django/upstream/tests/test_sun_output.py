@@ -113,6 +113,7 @@ def test_site_input_units_cover_the_square_and_the_widest_margin():
         for lng in np.linspace(west, east, 7):
             assert (math.floor(lat / size), math.floor(lng / size)) in cells
     assert inputs.units == [*inputs.buildings, inputs.canopy]
+    assert inputs.climate == "climate:45.5:-122.7"
 
 
 # --- light categories and the summary's statistics -------------------------------------
