@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import calendar
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -82,8 +83,10 @@ class SunRaster:
 
     def cell_of(self, lat: float, lng: float) -> tuple[int, int] | None:
         a, _, c, _, e, f = self.transform
-        col = int(np.floor((lng - c) / a))
-        row = int(np.floor((lat - f) / e))
+        if not (math.isfinite(lat) and math.isfinite(lng)):
+            return None
+        col = math.floor((lng - c) / a)
+        row = math.floor((lat - f) / e)
         _, rows, cols = self.tenths.shape
         if 0 <= row < rows and 0 <= col < cols:
             return row, col

@@ -31,6 +31,7 @@ MODEL_VERSION = 1
 # same bytes (the sun's path moves by far less than a cell from year to year).
 REFERENCE_YEAR = 2025
 MAX_ABS_LATITUDE = 85.0  # as far as the canopy tiles (Web Mercator) reach
+_METRES_PER_DEGREE_MAX = 111_700  # of latitude, near the poles (WGS84)
 
 # WGS84
 _A = 6378137.0
@@ -55,6 +56,9 @@ class SunParameters:
             raise ValueError("SUN_SITE_GRID_DEGREES must be positive")
         if self.cell_m <= 0 or self.size_m < self.cell_m:
             raise ValueError("SUN_CELL_M must be positive and at most SUN_SIZE_M")
+        if self.site_grid_degrees * _METRES_PER_DEGREE_MAX >= self.size_m:
+            # Otherwise a point could lie outside the square of the site it snaps to.
+            raise ValueError("SUN_SITE_GRID_DEGREES must be smaller than the square (SUN_SIZE_M)")
         if self.step_minutes <= 0 or 1440 % self.step_minutes:
             raise ValueError("SUN_STEP_MINUTES must divide a day (1440 minutes)")
         if not -5 <= self.min_altitude_degrees < 90:
@@ -130,8 +134,6 @@ def site_snap(*, lat: float, lng: float, parameters: SunParameters | None = None
     # "+ 0.0" turns -0.0 into 0.0 so both sides of the equator share a unit.
     snapped_lat = round(round(lat / step) * step, digits) + 0.0
     snapped_lng = round(round(lng / step) * step, digits) + 0.0
-    if snapped_lng > 180:
-        snapped_lng = round(snapped_lng - 360, digits)
     return Site(snapped_lat, snapped_lng, digits)
 
 

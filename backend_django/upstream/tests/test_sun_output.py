@@ -63,6 +63,8 @@ def test_parameters_are_checked():
         parameters(days=("01-17",) * 12)
     with pytest.raises(ValueError, match="SUN_DAYS"):
         parameters(days=("01-17",))
+    with pytest.raises(ValueError, match="SUN_SITE_GRID_DEGREES"):
+        parameters(site_grid_degrees=0.001, size_m=100.0)  # 111 m of latitude: more than the square
     assert parameters().cells == 100
 
 
@@ -213,6 +215,7 @@ def test_the_point_reader_answers_the_cell_under_a_point():
     assert sun.sun_point_read(tiff=tiff, lat=south - 1e-6, lng=site.lng) is None
     assert sun.sun_point_read(tiff=tiff, lat=site.lat, lng=west - 1e-6) is None
     assert sun.sun_point_read(tiff=tiff, lat=site.lat, lng=east + 1e-6) is None
+    assert sun.sun_point_read(tiff=tiff, lat=float("nan"), lng=site.lng) is None
 
 
 def test_the_point_reader_gives_none_for_nodata_and_follows_new_bytes():
@@ -275,7 +278,7 @@ def test_a_computed_site_records_its_inputs_and_parameters():
 
 
 def test_a_stored_result_is_current_only_for_the_same_inputs_parameters_and_time_zone():
-    params = parameters(size_m=10.0, margin_max_m=0.0)
+    params = parameters(size_m=10.0, margin_max_m=0.0, site_grid_degrees=0.00005)
     site = sun.site_snap(lat=45.0, lng=0.0, parameters=params)
     etags = {"bcell:4500:0": '"b1"', "canopy:x": '"c1"'}
     result = sun.sun_compute(
@@ -354,7 +357,7 @@ def test_the_stored_formats_of_the_buildings_and_canopy_kinds(simulator):
 
 
 def test_an_unknown_canopy_or_no_buildings_is_an_open_site():
-    params = parameters(size_m=10.0, margin_max_m=20.0)
+    params = parameters(size_m=10.0, margin_max_m=20.0, site_grid_degrees=0.00005)
     site = sun.site_snap(lat=45.0, lng=0.0, parameters=params)
     result = sun.sun_compute(
         site=site, timezone=0, buildings=[{"ways": [], "nodes": {}}], canopy=None, parameters=params
