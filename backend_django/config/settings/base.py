@@ -488,7 +488,8 @@ SUN_CELL_M = env.float("SUN_CELL_M", default=1.0)
 SUN_STEP_MINUTES = env.int("SUN_STEP_MINUTES", default=15)
 SUN_MIN_ALTITUDE_DEGREES = env.float("SUN_MIN_ALTITUDE_DEGREES", default=5.0)
 SUN_MARGIN_MAX_M = env.float("SUN_MARGIN_MAX_M", default=200.0)
-# Klein's (1977) average days: the day of each month whose sun is closest to the month's mean.
+# Klein's (1977) average days: the day of each month whose extraterrestrial radiation is
+# closest to the month's mean.
 SUN_DAYS = env("SUN_DAYS", default="01-17,02-16,03-16,04-15,05-15,06-11,07-17,08-16,09-15,10-15,11-14,12-10")
 
 # --- Offline sync: the PowerSync backend (backend_django/sync, docs/sync.md) ---
