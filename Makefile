@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy
+.PHONY: dev test lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -35,3 +35,7 @@ bench:      ## Benchmark the data proxy (needs wrk); prints figures for docs/per
 bench-canopy: ## Benchmark the canopy window and Range proxy (needs wrk); figures for docs/performance.md
 	scripts/bootstrap
 	.venv/bin/python bench/canopy.py
+
+bench-sun:  ## Time one site's sun hours on one core (and the point reader); figures for docs/performance.md
+	scripts/bootstrap
+	.venv/bin/python bench/sun.py

@@ -11,6 +11,7 @@ Which of the configured keys is published or signs is the key ring's business
 (``selectors.key_ring_get``); this module only knows the material.
 """
 
+import base64
 import json
 import logging
 import os
@@ -77,13 +78,24 @@ def _algorithm_of(key: PrivateKey) -> str:
     raise KeyConfigError(f"Unsupported signing key type {type(key).__name__}.")
 
 
+def derived_kid(key: PrivateKey) -> str:
+    """The kid of a key that brings none: its RFC 7638 thumbprint (SHA-256), in hex.
+
+    Hex rather than the usual base64url, so that a kid never starts with "-"
+    (which a command line would take for an option).
+    """
+    thumbprint = key.thumbprint()
+    return base64.urlsafe_b64decode(thumbprint + "=" * (-len(thumbprint) % 4)).hex()
+
+
 def _sync_key(key: PrivateKey, *, kid: str | None = None, algorithm: str | None = None) -> SyncKey:
     if not key.is_private:
         raise KeyConfigError("A sync signing key must be a private key (the JWKS publishes its public half).")
     expected = _algorithm_of(key)
+    kid = kid or derived_kid(key)
     if algorithm is not None and algorithm != expected:
-        raise KeyConfigError(f"Key {kid or key.thumbprint()} says alg {algorithm}; it is a {expected} key.")
-    return SyncKey(kid=kid or key.thumbprint(), algorithm=expected, key=key)
+        raise KeyConfigError(f"Key {kid} says alg {algorithm}; it is a {expected} key.")
+    return SyncKey(kid=kid, algorithm=expected, key=key)
 
 
 def _from_pem(block: str) -> SyncKey:

@@ -18,7 +18,9 @@ class SigningKey(models.Model):
     """
 
     kid = models.CharField(
-        primary_key=True, max_length=100, help_text="RFC 7638 thumbprint of the public key (the JWT kid)."
+        primary_key=True,
+        max_length=100,
+        help_text="The JWT kid: the key's own, or its RFC 7638 thumbprint in hex.",
     )
     algorithm = models.CharField(max_length=10)
     state = models.CharField(max_length=10, choices=SigningKeyState.choices, default=SigningKeyState.ADDED)

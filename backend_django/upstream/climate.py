@@ -9,6 +9,7 @@ change apart from the last few months.
 
 import json
 import logging
+import math
 import statistics
 from datetime import date, timedelta
 
@@ -25,6 +26,7 @@ UNIT_PREFIX = "climate:"
 SUMMARY_PREFIX = "climate_summary:"
 ARCHIVE_LAG_DAYS = 5  # the archive trails real time by about five days
 SPRING_END_DOY = 172  # spring window: days 1-172 in the north, 173-366 in the south
+FROST_CHANCES = (10, 50, 90)  # percent: the frost dates by chance in the summary
 
 
 def snap(lat: float, lng: float) -> tuple[float, float]:
@@ -104,6 +106,71 @@ def _percentiles(values: list[int]) -> dict:
     }
 
 
+def _quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile of sorted ``values`` by linear interpolation between order
+    statistics ("inclusive", as statistics.quantiles computes the deciles), or
+    None when it falls on or next to an infinite value."""
+    if not values:
+        return None
+    position = q * (len(values) - 1)
+    low = math.floor(position)
+    fraction = position - low
+    high = min(low + 1, len(values) - 1)
+    if math.isinf(values[low]) or (fraction > 0 and math.isinf(values[high])):
+        return None
+    return values[low] + fraction * (values[high] - values[low])
+
+
+def _chance_dates(days: list[int], years_without: int, *, spring: bool) -> list[dict]:
+    """The days of year by which frost has a FROST_CHANCES % chance of still coming.
+
+    Spring: in that share of the years the last frost came later than the day.
+    Fall: in that share of the years the first frost came earlier. Years
+    without such a frost count in the denominator (they never frost beyond
+    any day), so a day is None when frost beyond every day is rarer than the
+    chance (e.g. the 90 % day where most winters are frost-free).
+    """
+    if spring:
+        values = [-math.inf] * years_without + sorted(days)
+    else:
+        values = sorted(days) + [math.inf] * years_without
+    dates = []
+    for chance in FROST_CHANCES:
+        day = _quantile(values, 1 - chance / 100 if spring else chance / 100)
+        doy = None if day is None else round(day)
+        dates.append({"chance": chance, "day_of_year": doy, "date": _label(doy)})
+    return dates
+
+
+def _hardiness_zone(annual_minimums: list[float]) -> dict:
+    """The USDA plant hardiness zone from the mean of the annual extreme minimum temperatures.
+
+    Zones are 10 °F bands from zone 1 at -60 °F, each halved into a (colder)
+    and b (warmer) 5 °F halves: 7a is 0 to 5 °F, 7b 5 to 10 °F. The bands go
+    on past 13b (14a from 70 °F); everything colder than 1a is zone 0
+    (0b from -65 °F, 0a below).
+    """
+    if not annual_minimums:
+        return {
+            "zone": None,
+            "number": None,
+            "half": None,
+            "mean_annual_min_c": None,
+            "mean_annual_min_f": None,
+        }
+    mean_c = statistics.fmean(annual_minimums)
+    mean_f = mean_c * 9 / 5 + 32
+    half_index = max(-2, math.floor((mean_f + 60) / 5 + 1e-9))  # 0 = 1a, 1 = 1b, 2 = 2a, ...
+    number, half = half_index // 2 + 1, "ab"[half_index % 2]
+    return {
+        "zone": f"{number}{half}",
+        "number": number,
+        "half": half,
+        "mean_annual_min_c": round(mean_c, 1),
+        "mean_annual_min_f": round(mean_f, 1),
+    }
+
+
 def _label(doy: int | None) -> str | None:
     """A day of year as month-day in a common (non-leap) year, e.g. "04-12"."""
     if doy is None:
@@ -112,12 +179,19 @@ def _label(doy: int | None) -> str | None:
 
 
 def summarize(body: dict, today: date) -> dict:
-    """Frost dates, monthly normals and growing season from a climate body.
+    """Frost dates, monthly normals, growing season and hardiness zone from a climate body.
 
     Frost is a day with a minimum at or below 0 °C. In the north the last
     spring frost is the last frost on days 1-172 and the first fall frost the
     first one from day 173; in the south the windows swap and the season
     spans the new year. Only full calendar years count.
+
+    Each frost has two views: ``median``/``p10``/``p90``, the spread of its
+    day of year over the years that had one (the middle 80 % of those years
+    lie between p10 and p90), and ``chance_dates``, the days by which frost
+    has a 10, 50 and 90 % chance of still coming, over all years. The
+    hardiness zone is the USDA one: the mean over the years of each year's
+    lowest daily minimum, in 10 °F zones halved into a and b.
     """
     daily = body["daily"]
     first_year = today.year - settings.CLIMATE_YEARS
@@ -187,6 +261,7 @@ def summarize(body: dict, today: date) -> dict:
             }
         )
 
+    annual_minimums = [min(tmin for _, _, tmin in per_year[year] if tmin is not None) for year in years]
     last_spring_stats = _percentiles(spring)
     first_fall_stats = _percentiles(fall)
     return {
@@ -202,13 +277,16 @@ def summarize(body: dict, today: date) -> dict:
             **last_spring_stats,
             "median_date": _label(last_spring_stats["median"]),
             "years_without_frost": no_spring_frost,
+            "chance_dates": _chance_dates(spring, no_spring_frost, spring=True),
         },
         "first_fall_frost": {
             **first_fall_stats,
             "median_date": _label(first_fall_stats["median"]),
             "years_without_frost": no_fall_frost,
+            "chance_dates": _chance_dates(fall, no_fall_frost, spring=False),
         },
         "growing_season_days": _percentiles(seasons),
+        "hardiness_zone": {**_hardiness_zone(annual_minimums), "years": len(annual_minimums)},
         "monthly": monthly,
     }
 

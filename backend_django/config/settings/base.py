@@ -505,6 +505,22 @@ WARM_REFRESH_AHEAD_DAYS = env.float("WARM_REFRESH_AHEAD_DAYS", default=3)
 # A plan page shows buildings this many degrees around the plan's point.
 PLAN_BUILDINGS_RADIUS_DEGREES = env.float("PLAN_BUILDINGS_RADIUS_DEGREES", default=0.0015)
 
+# Sun and shade (backend_django/upstream/sun, docs/sun.md): sites are points
+# snapped to this grid (degrees); each gets a square of SUN_SIZE_M metres in
+# cells of SUN_CELL_M metres, sampled every SUN_STEP_MINUTES on one day of each
+# month (SUN_DAYS, MM-DD, January first), counting the sun above
+# SUN_MIN_ALTITUDE_DEGREES; the surface model reaches at most SUN_MARGIN_MAX_M
+# beyond the square (the longest shadow that counts).
+SUN_SITE_GRID_DEGREES = env.float("SUN_SITE_GRID_DEGREES", default=0.0005)
+SUN_SIZE_M = env.float("SUN_SIZE_M", default=100.0)
+SUN_CELL_M = env.float("SUN_CELL_M", default=1.0)
+SUN_STEP_MINUTES = env.int("SUN_STEP_MINUTES", default=15)
+SUN_MIN_ALTITUDE_DEGREES = env.float("SUN_MIN_ALTITUDE_DEGREES", default=5.0)
+SUN_MARGIN_MAX_M = env.float("SUN_MARGIN_MAX_M", default=200.0)
+# Klein's (1977) average days: the day of each month whose extraterrestrial radiation is
+# closest to the month's mean.
+SUN_DAYS = env("SUN_DAYS", default="01-17,02-16,03-16,04-15,05-15,06-11,07-17,08-16,09-15,10-15,11-14,12-10")
+
 # --- Offline sync: the PowerSync backend (backend_django/sync, docs/sync.md) ---
 # The PowerSync service clients connect to (returned by sync/token/), and the
 # JWT audience it checks (its client_auth.audience must list the same value).

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='SigningKey',
             fields=[
-                ('kid', models.CharField(help_text='RFC 7638 thumbprint of the public key (the JWT kid).', max_length=100, primary_key=True, serialize=False)),
+                ('kid', models.CharField(help_text="The JWT kid: the key's own, or its RFC 7638 thumbprint in hex.", max_length=100, primary_key=True, serialize=False)),
                 ('algorithm', models.CharField(max_length=10)),
                 ('state', models.CharField(choices=[('added', 'added (configured, not published)'), ('published', 'published (in the JWKS, not signing)'), ('active', 'active (in the JWKS, signing new tokens)'), ('retired', 'retired (neither)')], default='added', max_length=10)),
                 ('published_at', models.DateTimeField(blank=True, null=True)),

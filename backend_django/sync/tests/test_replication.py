@@ -249,6 +249,11 @@ def _server(env: dict[str, str]):
             process.wait(timeout=20)
 
 
+def _other_database(url: str) -> str:
+    base, _, number = url.rpartition("/")
+    return f"{base}/{(int(number or 0) + 1) % 16}"
+
+
 def test_an_upload_reaches_a_pgoutput_slot_on_the_powersync_publication(logical_cluster):
     admin_url = f"{logical_cluster['url']}/postgres"
     with psycopg.connect(admin_url, autocommit=True) as admin:
@@ -260,7 +265,9 @@ def test_an_upload_reaches_a_pgoutput_slot_on_the_powersync_publication(logical_
         "DJANGO_SETTINGS_MODULE": "backend_django.config.settings.test",
         "DJANGO_READ_DOT_ENV_FILE": "False",
         "DATABASE_URL": database_url,
-        "VALKEY_URL": settings.VALKEY_URL,
+        # A Valkey database no test worker reads: the plan uploaded here queues
+        # a prefetch, which must not run against later tests' simulator.
+        "VALKEY_URL": _other_database(settings.VALKEY_URL),
         "SYNC_JWT_PRIVATE_KEYS": key.private_pem(),
         "SYNC_JWT_AUDIENCE": AUDIENCE,
     }

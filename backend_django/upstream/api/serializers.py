@@ -27,12 +27,57 @@ class JobSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class FrostChanceDateSerializer(serializers.Serializer):
+    chance = serializers.IntegerField(help_text="Percent: 10, 50 or 90.")
+    day_of_year = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "Last spring frost: in `chance` % of the years the last frost came later than this day. "
+            "First fall frost: in `chance` % of the years the first frost came earlier. Years without "
+            "such a frost count too; null when frost beyond every day is rarer than `chance` %."
+        ),
+    )
+    date = serializers.CharField(allow_null=True, help_text="MM-DD of `day_of_year` in a common year.")
+
+
 class FrostStatsSerializer(serializers.Serializer):
-    median = serializers.IntegerField(allow_null=True, help_text="Day of year.")
-    p10 = serializers.IntegerField(allow_null=True)
-    p90 = serializers.IntegerField(allow_null=True)
+    median = serializers.IntegerField(
+        allow_null=True, help_text="Median day of year of this frost, over the years that had one."
+    )
+    p10 = serializers.IntegerField(
+        allow_null=True,
+        help_text="10th percentile day of year over the years that had this frost (8 in 10 lie in p10-p90).",
+    )
+    p90 = serializers.IntegerField(
+        allow_null=True, help_text="90th percentile day of year over the years that had this frost."
+    )
     median_date = serializers.CharField(allow_null=True, help_text="MM-DD of the median in a common year.")
-    years_without_frost = serializers.IntegerField()
+    years_without_frost = serializers.IntegerField(help_text="Years (of `years`) without this frost.")
+    chance_dates = FrostChanceDateSerializer(
+        many=True,
+        required=False,
+        help_text=(
+            "The 10, 50 and 90 % frost dates over all years (absent from summaries computed before "
+            "this field existed, until their next refresh)."
+        ),
+    )
+
+
+class HardinessZoneSerializer(serializers.Serializer):
+    zone = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "USDA plant hardiness zone, e.g. 7b: 10 °F bands from zone 1 at -60 °F, each halved into "
+            "a (colder) and b; zone 0 below 1a, 14a and up above 13b. Null without data."
+        ),
+    )
+    number = serializers.IntegerField(allow_null=True)
+    half = serializers.ChoiceField(choices=["a", "b"], allow_null=True)
+    mean_annual_min_c = serializers.FloatField(
+        allow_null=True, help_text="Mean over the years of each year's lowest daily minimum, °C."
+    )
+    mean_annual_min_f = serializers.FloatField(allow_null=True, help_text="The same in °F.")
+    years = serializers.IntegerField(help_text="Years averaged.")
 
 
 class SpreadSerializer(serializers.Serializer):
@@ -59,6 +104,10 @@ class ClimateSummarySerializer(serializers.Serializer):
     last_spring_frost = FrostStatsSerializer()
     first_fall_frost = FrostStatsSerializer()
     growing_season_days = SpreadSerializer()
+    hardiness_zone = HardinessZoneSerializer(
+        required=False,
+        help_text="Absent from summaries computed before this field existed, until their next refresh.",
+    )
     monthly = MonthlySerializer(many=True)
 
 

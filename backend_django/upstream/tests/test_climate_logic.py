@@ -2,6 +2,8 @@
 
 from datetime import date, timedelta
 
+import pytest
+
 from backend_django.upstream import climate
 
 TODAY = date(2026, 11, 23)
@@ -71,6 +73,106 @@ def test_southern_hemisphere_windows_swap():
     assert summary["first_fall_frost"]["median"] == 140
     # From day 250 to day 140 of the next year.
     assert summary["growing_season_days"]["median"] in (254, 255)
+
+
+def test_frost_dates_by_chance_when_every_year_frosts():
+    # The data of the first test: every year has both frosts, so the chance dates
+    # are the percentiles read the other way round. Spring: in 10 % of the years
+    # the last frost is later than the 90th percentile day (98.1 -> 98); fall: in
+    # 10 % of the years the first frost is earlier than the 10th percentile (290.9 -> 291).
+    frost = {year: [10, 90 + year % 10, 290 + year % 10, 350] for year in range(1996, 2026)}
+    summary = climate.summarize(make_body(45.05, frost), TODAY)
+    spring = {row["chance"]: row for row in summary["last_spring_frost"]["chance_dates"]}
+    fall = {row["chance"]: row for row in summary["first_fall_frost"]["chance_dates"]}
+    assert [spring[c]["day_of_year"] for c in (10, 50, 90)] == [98, 94, 91]
+    assert spring[10]["date"] == "04-08"  # day 98 of a common year
+    assert [fall[c]["day_of_year"] for c in (10, 50, 90)] == [291, 294, 298]
+    assert fall[90]["date"] == "10-25"  # day 298
+
+
+def test_frost_dates_by_chance_count_the_years_without_frost():
+    # 10 of 30 years have their last spring frost on day 60, 20 have none. Chance of a
+    # frost after day 59: 10/30 = 33 %; after day 60: 0. So the 10 % date is day 60,
+    # and no day has a 50 % or 90 % chance of frost after it. No year has a fall frost.
+    frost = {year: ([60] if year % 3 == 0 else []) for year in range(1996, 2026)}
+    summary = climate.summarize(make_body(30.05, frost), TODAY)
+    spring = summary["last_spring_frost"]["chance_dates"]
+    assert spring == [
+        {"chance": 10, "day_of_year": 60, "date": "03-01"},
+        {"chance": 50, "day_of_year": None, "date": None},
+        {"chance": 90, "day_of_year": None, "date": None},
+    ]
+    # The percentiles describe only the frost years: all on day 60.
+    assert summary["last_spring_frost"]["p10"] == summary["last_spring_frost"]["p90"] == 60
+    assert [row["day_of_year"] for row in summary["first_fall_frost"]["chance_dates"]] == [None] * 3
+
+
+def test_frost_dates_by_chance_in_the_south():
+    # Last spring frost on day 250 + year % 10 (late in the year), first fall frost on
+    # 130 + year % 10: the same deciles as the first test, shifted.
+    frost = {year: [130 + year % 10, 250 + year % 10] for year in range(1996, 2026)}
+    summary = climate.summarize(make_body(-35.05, frost), TODAY)
+    spring = [row["day_of_year"] for row in summary["last_spring_frost"]["chance_dates"]]
+    fall = [row["day_of_year"] for row in summary["first_fall_frost"]["chance_dates"]]
+    assert spring == [258, 254, 251]
+    assert fall == [131, 134, 138]
+
+
+def fahrenheit_to_celsius(value: float) -> float:
+    return (value - 32) * 5 / 9
+
+
+@pytest.mark.parametrize(
+    ("fahrenheit", "zone"),
+    [
+        # USDA: zone 1 starts at -60 °F; 10 °F zones, a = the colder 5 °F half.
+        (-60.0, "1a"),
+        (-55.5, "1a"),
+        (-55.0, "1b"),
+        (-20.3, "4b"),
+        (0.0, "7a"),
+        (4.9, "7a"),
+        (5.0, "7b"),
+        (10.0, "8a"),
+        (17.0, "8b"),
+        (64.9, "13a"),
+        (65.0, "13b"),
+        (70.0, "14a"),
+        (-62.0, "0b"),
+        (-90.0, "0a"),
+    ],
+)
+def test_hardiness_zone_bands(fahrenheit, zone):
+    body = make_body(45.05, {})
+    # Every year's lowest minimum is the given one (one day; every other day is 30 °C).
+    daily = body["daily"]
+    for i, day in enumerate(daily["time"]):
+        daily["temperature_2m_min"][i] = fahrenheit_to_celsius(fahrenheit) if day.endswith("-01-15") else 30.0
+    hardiness = climate.summarize(body, TODAY)["hardiness_zone"]
+    assert hardiness["zone"] == zone
+    assert hardiness["number"] == int(zone[:-1]) and hardiness["half"] == zone[-1]
+    assert hardiness["mean_annual_min_f"] == pytest.approx(fahrenheit, abs=0.05)
+    assert hardiness["years"] == 30
+
+
+def test_hardiness_zone_is_the_mean_of_the_annual_minimums():
+    # Each year's lowest minimum is -(12 + year % 10) °C: -12 .. -21, three years each,
+    # mean -16.5 °C = 2.3 °F: zone 7a (0 to 5 °F). The coldest year alone (-21 °C =
+    # -5.8 °F) would be zone 6a, which the mean must not be.
+    body = make_body(45.05, {})
+    daily = body["daily"]
+    for i, day in enumerate(daily["time"]):
+        if day.endswith("-01-20"):
+            daily["temperature_2m_min"][i] = -(12 + int(day[:4]) % 10)
+    hardiness = climate.summarize(body, TODAY)["hardiness_zone"]
+    assert hardiness == {
+        "zone": "7a",
+        "number": 7,
+        "half": "a",
+        "mean_annual_min_c": -16.5,
+        "mean_annual_min_f": 2.3,
+        "years": 30,
+    }
 
 
 def test_partial_current_year_is_not_counted():

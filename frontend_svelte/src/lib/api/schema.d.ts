@@ -795,6 +795,8 @@ export interface components {
 			first_fall_frost: components['schemas']['FrostStats'];
 			first_year: number | null;
 			growing_season_days: components['schemas']['Spread'];
+			/** @description Absent from summaries computed before this field existed, until their next refresh. */
+			hardiness_zone?: components['schemas']['HardinessZone'];
 			hemisphere: components['schemas']['HemisphereEnum'];
 			last_spring_frost: components['schemas']['FrostStats'];
 			last_year: number | null;
@@ -876,14 +878,51 @@ export interface components {
 			/** Format: date-time */
 			updated_at: string;
 		};
+		FrostChanceDate: {
+			/** @description Percent: 10, 50 or 90. */
+			chance: number;
+			/** @description MM-DD of `day_of_year` in a common year. */
+			date: string | null;
+			/** @description Last spring frost: in `chance` % of the years the last frost came later than this day. First fall frost: in `chance` % of the years the first frost came earlier. Years without such a frost count too; null when frost beyond every day is rarer than `chance` %. */
+			day_of_year: number | null;
+		};
 		FrostStats: {
-			/** @description Day of year. */
+			/** @description The 10, 50 and 90 % frost dates over all years (absent from summaries computed before this field existed, until their next refresh). */
+			chance_dates?: components['schemas']['FrostChanceDate'][];
+			/** @description Median day of year of this frost, over the years that had one. */
 			median: number | null;
 			/** @description MM-DD of the median in a common year. */
 			median_date: string | null;
+			/** @description 10th percentile day of year over the years that had this frost (8 in 10 lie in p10-p90). */
 			p10: number | null;
+			/** @description 90th percentile day of year over the years that had this frost. */
 			p90: number | null;
+			/** @description Years (of `years`) without this frost. */
 			years_without_frost: number;
+		};
+		/**
+		 * @description * `a` - a
+		 *     * `b` - b
+		 * @enum {string}
+		 */
+		HalfEnum: 'a' | 'b';
+		HardinessZone: {
+			half: (components['schemas']['HalfEnum'] | components['schemas']['NullEnum']) | null;
+			/**
+			 * Format: double
+			 * @description Mean over the years of each year's lowest daily minimum, °C.
+			 */
+			mean_annual_min_c: number | null;
+			/**
+			 * Format: double
+			 * @description The same in °F.
+			 */
+			mean_annual_min_f: number | null;
+			number: number | null;
+			/** @description Years averaged. */
+			years: number;
+			/** @description USDA plant hardiness zone, e.g. 7b: 10 °F bands from zone 1 at -60 °F, each halved into a (colder) and b; zone 0 below 1a, 14a and up above 13b. Null without data. */
+			zone: string | null;
 		};
 		Health: {
 			checks: components['schemas']['HealthChecks'];
@@ -1000,6 +1039,8 @@ export interface components {
 			mean_min: number | null;
 			month: number;
 		};
+		/** @enum {unknown} */
+		NullEnum: null;
 		/**
 		 * @description * `PUT` - PUT
 		 *     * `PATCH` - PATCH

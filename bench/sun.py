@@ -1,0 +1,263 @@
+"""Benchmark of the sun-hours computation (backend_django/upstream/sun) on one core.
+
+For a few sites, builds the inputs exactly as the cache would hold them from
+the upstream simulator's data (backend_django/devtools/simulator/data.py):
+
+- buildings: the simulator's Overpass answer for every 0.01° cell the site
+  reads, turned into the stored cell payload by ``buildings.cell_payload``
+  (the simulator's building world: a building on most 0.0004° slots, 1-8
+  levels);
+- canopy: the site's canopy window GeoTIFF as ``canopy/window.py`` writes
+  it, read from the simulator's canopy world at the real tiles' resolution
+  (65536 pixels a tile, ~1.2 m; heights 0-40 m in 64-pixel patches, with
+  clearings);
+
+plus a worst case (an open square, a 300 m tower in the margin: every ray
+marches the whole margin at every step, nothing ends early); then times
+``sun_compute`` at the settings' defaults (100 m x 100 m at 1 m,
+12 days x 15 min, sun above 5°, margin up to 200 m) with numpy held to one
+thread, the phases apart, and ``sun_point_read`` (a repeated read, and the
+first read of a new raster). Prints figures for docs/performance.md.
+
+Run: make bench-sun   (or .venv/bin/python bench/sun.py [--repeat 3])
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+# One core: numpy's and GDAL's thread pools held to one thread before they load.
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GDAL_NUM_THREADS"):
+    os.environ[variable] = "1"
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SITES = [
+    ("Portland", 45.5231, -122.6765, "America/Los_Angeles"),
+    ("Cape Town", -33.9249, 18.4241, "Africa/Johannesburg"),
+    ("Oslo", 59.9139, 10.7522, "Europe/Oslo"),
+]
+REAL_TILE_PIXELS = 65536
+
+
+def simulated_buildings(units: list[str]) -> list[dict]:
+    """The stored payload of each buildings cell, from the simulator's Overpass world."""
+    from backend_django.devtools.simulator import data as simdata
+    from backend_django.upstream import buildings
+
+    payloads = []
+    for unit in units:
+        south, west, north, east = buildings.cell_bbox(*buildings.parse_cell_unit(unit))
+        body = {
+            "osm3s": {"timestamp_osm_base": "bench"},
+            "elements": simdata.buildings_in_bbox(south, west, north, east),
+        }
+        payloads.append(buildings.cell_payload(body))
+    return payloads
+
+
+def simulated_canopy(unit: str) -> bytes:
+    """The canopy window GeoTIFF of ``unit`` (as window.py stores it) at the real tiles' resolution."""
+    import numpy as np
+    from rasterio.io import MemoryFile
+    from rasterio.transform import Affine
+
+    from backend_django.devtools.simulator import data as simdata
+    from backend_django.upstream.canopy import grid
+
+    block = grid.parse_unit(unit)
+    minx, miny, maxx, maxy = block.window_bounds()
+    pixel = grid.TILE_METRES / REAL_TILE_PIXELS
+    col0 = int(np.floor((minx + grid.WEB_MERCATOR_HALF) / pixel))
+    col1 = int(np.ceil((maxx + grid.WEB_MERCATOR_HALF) / pixel))
+    row0 = int(np.floor((grid.WEB_MERCATOR_HALF - maxy) / pixel))
+    row1 = int(np.ceil((grid.WEB_MERCATOR_HALF - miny) / pixel))
+    rows = np.arange(row0, row1)
+    cols = np.arange(col0, col1)
+
+    def height(global_row: int, global_col: int) -> int:
+        quadkey = grid.quadkey_of_tile(global_col // REAL_TILE_PIXELS, global_row // REAL_TILE_PIXELS)
+        return simdata.canopy_height(quadkey, global_row % REAL_TILE_PIXELS, global_col % REAL_TILE_PIXELS)
+
+    heights = np.vectorize(height, otypes=[np.uint8])(rows[:, None], cols[None, :])
+    transform = Affine(
+        pixel, 0, -grid.WEB_MERCATOR_HALF + col0 * pixel, 0, -pixel, grid.WEB_MERCATOR_HALF - row0 * pixel
+    )
+    profile = {
+        "driver": "GTiff",
+        "width": len(cols),
+        "height": len(rows),
+        "count": 1,
+        "dtype": "uint8",
+        "crs": "EPSG:3857",
+        "transform": transform,
+        "nodata": 255,
+        "compress": "deflate",
+        "predictor": 2,
+    }
+    with MemoryFile() as memfile:
+        with memfile.open(**profile) as dataset:
+            dataset.write(heights, 1)
+        return memfile.read()
+
+
+def worst_case_buildings(lat: float, lng: float) -> list[dict]:
+    """One 300 m tower 190 m south-west of an open square: every ray marches the whole margin."""
+    from backend_django.upstream import sun
+
+    per_lat, per_lng = sun.metres_per_degree(lat)
+    x0, y0, x1, y1 = -200.0, -200.0, -180.0, -180.0
+    corners = [(y0, x0), (y0, x1), (y1, x1), (y1, x0)]
+    nodes = {str(k + 1): [lat + y / per_lat, lng + x / per_lng] for k, (y, x) in enumerate(corners)}
+    way = {"id": 1, "nodes": [1, 2, 3, 4, 1], "tags": {"building": "yes"}, "height_m": 300.0}
+    return [{"ways": [way], "nodes": nodes}]
+
+
+def timed(function, repeat: int):
+    """(result of the last run, seconds of each run)."""
+    seconds = []
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        seconds.append(time.perf_counter() - start)
+    return result, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per site (the median is reported)")
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "False")
+    import django
+
+    django.setup()
+    import numpy as np
+
+    from backend_django.upstream import sun
+    from backend_django.upstream.sun import output
+    from backend_django.upstream.sun import site as sun_site
+
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:
+        pass
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+
+    start = time.perf_counter()
+    import pvlib.solarposition  # noqa: F401  (what the first computation in a worker process pays once)
+
+    import_seconds = time.perf_counter() - start
+    parameters = sun.parameters_from_settings()
+    print(
+        f"sun: {parameters.size_m:g} m x {parameters.size_m:g} m at {parameters.cell_m:g} m "
+        f"({parameters.cells**2} cells), {len(parameters.days)} days x {parameters.step_minutes} min, "
+        f"sun above {parameters.min_altitude_degrees:g}°, margin up to {parameters.margin_max_m:g} m; "
+        f"one core (pid {os.getpid()} pinned), median of {args.repeat}"
+    )
+    header = (
+        f"{'site':<10} {'ways':>9} {'tallest':>7} {'margin':>6} {'steps':>5} {'surface':>8} {'sun':>6} "
+        f"{'shade':>7} {'encode':>7} {'total':>7}  {'mean h Jun/Dec':>14} {'canopy':>6}"
+    )
+    print(header)
+    totals = []
+    result = None
+    for name, lat, lng, tz in [*SITES, ("worst case", 45.5231, -122.6765, "America/Los_Angeles")]:
+        site = sun.site_snap(lat=lat, lng=lng)
+        inputs = sun.site_input_units(site=site)
+        if name == "worst case":
+            payloads, canopy = worst_case_buildings(site.lat, site.lng), None
+        else:
+            payloads = simulated_buildings(inputs.buildings)
+            canopy = simulated_canopy(inputs.canopy)
+        etags = {unit: f'"{index}"' for index, unit in enumerate(inputs.units)}
+
+        # The phases on their own, then the whole computation as phase 2 calls it.
+        widest = sun_site.site_grid(site=site, parameters=parameters)
+        surface, t_surface = timed(
+            lambda widest=widest, payloads=payloads, canopy=canopy: sun.surface_build(
+                grid=widest, buildings=payloads, canopy=canopy
+            ),
+            args.repeat,
+        )
+        margin_m = sun.margin_choose(tallest_m=surface.tallest_m, parameters=parameters)
+        surface = surface.cropped(
+            sun_site.site_grid(site=site, parameters=parameters, margin_m=margin_m).margin
+        )
+        path, t_path = timed(
+            lambda site=site, tz=tz: sun.sun_path_compute(
+                lat=site.lat,
+                lng=site.lng,
+                timezone=tz,
+                days=parameters.dates(),
+                step_minutes=parameters.step_minutes,
+                min_altitude_degrees=parameters.min_altitude_degrees,
+            ),
+            args.repeat,
+        )
+        counts, t_shade = timed(
+            lambda surface=surface, path=path: sun.shade_lit_counts(surface=surface, path=path),
+            args.repeat,
+        )
+        tenths = output.tenths_from_counts(counts, path.step_hours)
+        _, t_encode = timed(
+            lambda tenths=tenths, grid=surface.grid: output.raster_encode(tenths=tenths, grid=grid),
+            args.repeat,
+        )
+        result, t_total = timed(
+            lambda site=site, tz=tz, payloads=payloads, canopy=canopy, etags=etags: sun.sun_compute(
+                site=site, timezone=tz, buildings=payloads, canopy=canopy, input_etags=etags
+            ),
+            args.repeat,
+        )
+        total = statistics.median(t_total)
+        totals.append(total)
+        encode = statistics.median(t_encode)
+        months = result.summary["months"]
+        ways = len({way["id"] for payload in payloads for way in payload["ways"]})
+        print(
+            f"{name:<10} {ways:>9} {surface.tallest_m:>6.0f}m {margin_m:>5.0f}m {len(path.altitude):>5} "
+            f"{statistics.median(t_surface):>7.3f}s {statistics.median(t_path):>5.3f}s "
+            f"{statistics.median(t_shade):>6.3f}s {encode:>6.3f}s {total:>6.3f}s  "
+            f"{months[5]['mean']:>6.2f} / {months[11]['mean']:<5.2f} "
+            f"{result.summary['surface']['canopy_coverage']:>6.0%}"
+        )
+    print(f"full site, slowest of the above: {max(totals):.3f} s (target ≤ 5 s on one core)")
+    print(f"once per worker process, importing pvlib (pandas, scipy): {import_seconds:.2f} s")
+
+    # The point reader: a repeated read of one raster (the web process keeps the
+    # entry's bytes), and the first read of a raster not decoded yet.
+    tiff = result.tiff
+    lat, lng = result.summary["site"]["latitude"], result.summary["site"]["longitude"]
+    rng = np.random.default_rng(1)
+    west, south, east, north = result.summary["raster"]["bounds"]
+    points = [(south + (north - south) * a, west + (east - west) * b) for a, b in rng.random((1000, 2))]
+    sun.sun_point_read(tiff=tiff, lat=lat, lng=lng)
+    start = time.perf_counter()
+    for _ in range(10):
+        for point_lat, point_lng in points:
+            sun.sun_point_read(tiff=tiff, lat=point_lat, lng=point_lng)
+    repeated = (time.perf_counter() - start) / (10 * len(points))
+    firsts = []
+    for _ in range(50):
+        fresh = bytes(bytearray(tiff))  # equal bytes, a new object: decoded anew after eviction
+        output._decoded._rasters.clear()
+        start = time.perf_counter()
+        sun.sun_point_read(tiff=fresh, lat=lat, lng=lng)
+        firsts.append(time.perf_counter() - start)
+    print(
+        f"point reader: {repeated * 1e6:.1f} µs a read of a decoded raster; "
+        f"{statistics.median(firsts) * 1e3:.2f} ms the first read of a raster ({len(tiff):,} bytes GeoTIFF)"
+    )
+
+
+if __name__ == "__main__":
+    main()
