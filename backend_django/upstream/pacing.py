@@ -59,11 +59,6 @@ class Turns:
         pause_ms = int(max(self.interval(), pause or 0) * 1000)
         return bool(script("turn_release")(keys=[self.key], args=[token, pause_ms], client=get_valkey()))
 
-    def busy_for(self) -> float:
-        """Seconds until the turn may be free (0: free now)."""
-        left = get_valkey().pttl(self.key)
-        return max(0, left) / 1000
-
     @contextmanager
     def turn(self):
         """Hold the turn for the block; raises BudgetWait when someone else has it."""
