@@ -84,6 +84,7 @@ def upstream_simulator():
         "OPEN_METEO_URL": f"{handle.base_url}/v1/archive",
         "OVERPASS_URL": f"{handle.base_url}/api/interpreter",
         "CANOPY_URL": f"{handle.base_url}/chm",
+        "GEOCODER_URL": f"{handle.base_url}/nominatim",
     }
     saved = {name: getattr(settings, name) for name in urls}
     for name, url in urls.items():

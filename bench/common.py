@@ -102,6 +102,7 @@ def stack(*, canopy_size: int = 4096, variants: dict[str, dict[str, str]] | None
         "OPEN_METEO_URL": f"{sim.base_url}/v1/archive",
         "OVERPASS_URL": f"{sim.base_url}/api/interpreter",
         "CANOPY_URL": f"{sim.base_url}/chm",
+        "GEOCODER_URL": f"{sim.base_url}/nominatim",
         "PYTHONPATH": str(ROOT),
     }
     processes: list[subprocess.Popen] = []

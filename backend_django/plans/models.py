@@ -69,3 +69,25 @@ class Plan(models.Model):
         # Field validators skip "empty" values, and [] is one of them for a JSONField.
         if not isinstance(self.data, dict):
             raise ValidationError({"data": ["Must be a JSON object."]})
+
+
+class DeletedPlan(models.Model):
+    """A deleted plan, kept PLAN_RESTORE_SECONDS so that its owner can undo the deletion.
+
+    The plan's own row is gone (lists, sync and warming never see it); this
+    holds its fields until ``plan_restore`` puts it back with the same id, or
+    the periodic purge (plans.tasks) removes it.
+    """
+
+    id = models.UUIDField(primary_key=True, help_text="The deleted plan's id.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deleted_plans"
+    )
+    fields = models.JSONField(help_text="The plan's writable fields and created_at, as they were.")
+    deleted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-deleted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.fields.get('name', self.pk)} (deleted)"

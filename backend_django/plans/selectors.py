@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from redis import RedisError
 
-from backend_django.upstream.kinds import place_kinds
-from backend_django.upstream.locations import data_status_many
+from backend_django.upstream.kinds import fact_kinds, place_kinds
+from backend_django.upstream.locations import place_overview_many
 from backend_django.users.models import User
 
 from .filters import PlanFilter
@@ -44,15 +44,19 @@ def plan_active_locations() -> list[tuple[float, float]]:
     return list(Plan.objects.filter(archived=False).values_list("latitude", "longitude").distinct())
 
 
-def plan_data_status_many(plans: Sequence[Plan]) -> dict[uuid.UUID, dict]:
-    """Each plan's data status per kind, for a page of plans in one Valkey round trip.
+def plan_glance_many(plans: Sequence[Plan]) -> dict[uuid.UUID, tuple[dict, dict]]:
+    """Each plan's data status per kind and its facts at a glance (the last spring
+    frost, ...), for a page of plans in one Valkey round trip.
 
-    While Valkey is unreachable every state is "unknown": plans stay usable.
+    While Valkey is unreachable every state is "unknown" and the facts are
+    those of data not cached yet: plans stay usable.
     """
     try:
-        statuses = data_status_many([(plan.latitude, plan.longitude) for plan in plans])
+        statuses, facts = place_overview_many([(plan.latitude, plan.longitude) for plan in plans])
     except RedisError:
         logger.warning("data status unavailable: Valkey did not answer", exc_info=True)
         unknown = {"state": "unknown", "job_id": None}
+        empty = {name: value for kind in fact_kinds() for name, value in kind.facts(None).items()}
         statuses = [{kind.name: unknown for kind in place_kinds()} for _ in plans]
-    return {plan.pk: status for plan, status in zip(plans, statuses, strict=True)}
+        facts = [dict(empty) for _ in plans]
+    return {plan.pk: pair for plan, pair in zip(plans, zip(statuses, facts, strict=True), strict=True)}

@@ -4,24 +4,31 @@ Every write validates the plan (``full_clean``) before saving, so a caller
 that skips the API serializer cannot store an invalid plan either. When a
 plan is created or its latitude/longitude change, ``_on_location_changed``
 runs after the transaction commits (never for a rolled-back write).
+
+A deleted plan can be put back for PLAN_RESTORE_SECONDS (``plan_restore``):
+``plan_delete`` keeps its fields in a ``DeletedPlan`` row, which the
+periodic ``plans_deleted_purge`` removes afterwards (decisions/0014).
 """
 
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from backend_django.core.exceptions import ApplicationError
 from backend_django.upstream.jobs import StartedJob
 from backend_django.upstream.warming import prefetch_location
 from backend_django.users.models import User
 
-from .models import Plan
+from .models import DeletedPlan, Plan
 
 logger = logging.getLogger(__name__)
 
@@ -157,8 +164,52 @@ def plan_upsert(*, owner: User, plan_id: uuid.UUID, fields: Mapping[str, Any]) -
         return plan_update(plan=plan, changes=full), False
 
 
+@transaction.atomic
 def plan_delete(*, plan: Plan) -> None:
+    """Delete the plan, keeping what ``plan_restore`` needs for PLAN_RESTORE_SECONDS."""
+    fields = {name: getattr(plan, name) for name in PLAN_WRITABLE_FIELDS}
+    fields["created_at"] = plan.created_at.isoformat()
+    DeletedPlan.objects.update_or_create(
+        pk=plan.pk, defaults={"owner_id": plan.owner_id, "fields": fields, "deleted_at": timezone.now()}
+    )
     plan.delete()
+
+
+def _restore_deadline() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.PLAN_RESTORE_SECONDS)
+
+
+@transaction.atomic
+def plan_restore(*, owner: User, plan_id: uuid.UUID) -> Plan:
+    """Put back the owner's plan deleted within PLAN_RESTORE_SECONDS, with its id and fields.
+
+    ``PlanNotFound`` when there is none to put back (never deleted, someone
+    else's, or deleted too long ago); ``PlanIdConflict`` when a plan with
+    that id exists again (created meanwhile by a sync client).
+    """
+    deleted = (
+        DeletedPlan.objects.select_for_update()
+        .filter(owner=owner, pk=plan_id, deleted_at__gte=_restore_deadline())
+        .first()
+    )
+    if deleted is None:
+        raise PlanNotFound(
+            f"There is no deleted plan with this id to restore (a deleted plan can be restored "
+            f"for {settings.PLAN_RESTORE_SECONDS // 60} minutes)."
+        )
+    fields = dict(deleted.fields)
+    created_at = datetime.fromisoformat(fields.pop("created_at"))
+    plan = plan_create(owner=owner, id=deleted.pk, **{name: fields[name] for name in PLAN_WRITABLE_FIELDS})
+    Plan.objects.filter(pk=plan.pk).update(created_at=created_at)
+    plan.created_at = created_at
+    deleted.delete()
+    return plan
+
+
+def plans_deleted_purge() -> int:
+    """Forget deleted plans past their restore window; how many were purged."""
+    purged, _ = DeletedPlan.objects.filter(deleted_at__lt=_restore_deadline()).delete()
+    return purged
 
 
 # --- Batch -------------------------------------------------------------------
@@ -208,7 +259,9 @@ def _apply_op(*, owner: User, op: BatchOp) -> Plan | None:
     if op.op == "DELETE":
         # Idempotent: an id that is already gone (or was never the owner's)
         # is not an error, so an offline client can safely replay its queue.
-        Plan.objects.filter(owner=owner, pk=op.id).delete()
+        plan = Plan.objects.select_for_update().filter(owner=owner, pk=op.id).first()
+        if plan is not None:
+            plan_delete(plan=plan)
         return None
     raise ValueError(f"unknown batch op {op.op!r}")
 

@@ -6,6 +6,8 @@ warm job like these, started by ``plan_prefetch``.)
 - ``warm_refresh_ahead`` (hourly): refresh entries active plans use that stop
   being fresh within WARM_REFRESH_AHEAD_DAYS.
 - ``warm_ensure_cached`` (nightly): make sure every active plan's data is cached.
+- ``purge_deleted`` (every 10 minutes): forget deleted plans past their
+  restore window (PLAN_RESTORE_SECONDS).
 
 The schedules are defined here and written into django-celery-beat's tables
 after `migrate`, so admins can change their times in the admin.
@@ -18,6 +20,7 @@ from celery import shared_task
 from backend_django.upstream import warming
 
 from .selectors import plan_active_locations
+from .services import plans_deleted_purge
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,11 @@ def warm_ensure_cached() -> dict:
     return {"units": len(units), "jobs": warming.warm_units(units, reason="nightly")}
 
 
+@shared_task(name="plans.purge_deleted")
+def purge_deleted() -> dict:
+    return {"purged": plans_deleted_purge()}
+
+
 # Created once, never overwritten: times changed in the admin stay.
 BEAT_SCHEDULES = {
     "Warm: refresh data of active plans before it expires": {
@@ -47,6 +55,10 @@ BEAT_SCHEDULES = {
     "Warm: make sure every active plan's data is cached": {
         "task": "plans.warm_ensure_cached",
         "crontab": {"minute": "30", "hour": "3"},
+    },
+    "Plans: forget deleted plans past their restore window": {
+        "task": "plans.purge_deleted",
+        "crontab": {"minute": "*/10", "hour": "*"},
     },
 }
 

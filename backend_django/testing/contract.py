@@ -123,6 +123,7 @@ def main() -> int:
         "OPEN_METEO_URL": f"{simulator.base_url}/v1/archive",
         "OVERPASS_URL": f"{simulator.base_url}/api/interpreter",
         "CANOPY_URL": f"{simulator.base_url}/chm",
+        "GEOCODER_URL": f"{simulator.base_url}/nominatim",
         **LIFTED_LIMITS,
     }
     server = None

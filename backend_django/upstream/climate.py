@@ -328,6 +328,23 @@ def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry
     return [KIND.entry(unit, encode(body)), KIND.entry(summary_unit(unit), encode(summarize(body, today)))]
 
 
+def place_facts(summary: dict | None) -> dict:
+    """The plans list's climate facts: the last spring frost (None until the summary is cached)."""
+    if summary is None:
+        return {"last_spring_frost": None}
+    frost = summary["last_spring_frost"]
+    return {
+        "last_spring_frost": {
+            "median": frost["median"],
+            "median_date": frost["median_date"],
+            "p10": frost["p10"],
+            "p90": frost["p90"],
+            "years_without_frost": frost["years_without_frost"],
+            "years": summary["years"],
+        }
+    }
+
+
 KIND = Kind(
     name="climate",
     unit_prefix=UNIT_PREFIX,
@@ -339,6 +356,8 @@ KIND = Kind(
     fetch=fetch_entries,
     companions=lambda unit: [summary_unit(unit)],
     units_for_place=lambda lat, lng: [unit_for(lat, lng)],
+    facts_unit_for_place=lambda lat, lng: summary_unit(unit_for(lat, lng)),
+    facts=place_facts,
     endpoints=("climate", "climate_summary"),
     also_stored=(SUMMARY_PREFIX,),
     daily_miss_limit="PROXY_CLIMATE_FETCHES_PER_DAY",

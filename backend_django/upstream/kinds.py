@@ -1,12 +1,13 @@
 """Kinds of cached data: what each one is, declared once.
 
 A *kind* is one sort of data the cache holds and a worker can fill: climate
-points, buildings grid cells, canopy windows. Its module (``climate.py``,
-``buildings.py``, ``canopy/``) declares it as ``KIND = Kind(...)``: the unit
-names it owns, its upstream, freshness, how its entries are stored, how to
-fetch them, which units a place needs and how it shows in the admin. Jobs,
-the store, data status, warming, the admin overview and the API read these
-declarations; nothing else knows a kind by its name.
+points, buildings grid cells, canopy windows, place searches. Its module
+(``climate.py``, ``buildings.py``, ``canopy/``, ``places.py``) declares it
+as ``KIND = Kind(...)``: the unit names it owns, its upstream, freshness,
+how its entries are stored, how to fetch them, which units a place needs and
+how it shows in the admin. Jobs, the store, data status, warming, the admin
+overview and the API read these declarations; nothing else knows a kind by
+its name.
 
 Adding a kind: write its module with ``KIND``, and add it to ``registered()``.
 """
@@ -34,7 +35,7 @@ def _no_companions(unit: str) -> list[str]:
 class Kind:
     name: str  # as shown in plans' data status and the admin
     unit_prefix: str  # its units are "<prefix><rest>", e.g. "climate:45.5:-122.7"
-    upstream: str  # the upstream it is fetched from: "open_meteo", "overpass", "s3"
+    upstream: str  # the upstream it is fetched from: "open_meteo", "overpass", "s3", "geocoder"
     label: str  # its row in the admin's cache overview
     fresh_setting: str  # setting name: seconds an entry stays fresh...
     stale_setting: str  # ...and is then served stale while it is refreshed
@@ -48,6 +49,12 @@ class Kind:
     # The units a place (a plan's point) needs of this kind; None for kinds
     # that are not about a place.
     units_for_place: Callable[[float, float], list[str]] | None = field(default=None, repr=False)
+    # What a list of plans shows of a place from this kind, at a glance: the
+    # unit whose stored body holds it, and the facts read from that body
+    # (called with None while it is not cached). The plans API returns each
+    # place kind's facts merged under ``facts``.
+    facts_unit_for_place: Callable[[float, float], str] | None = field(default=None, repr=False)
+    facts: Callable[[dict | None], dict] | None = field(default=None, repr=False)
     # Names of the endpoints answering from this kind (their request counters,
     # ``ss:stats:<name>``, and the kind of their jobs).
     endpoints: tuple[str, ...] = ()
@@ -81,9 +88,9 @@ class Kind:
 @cache
 def registered() -> tuple[Kind, ...]:
     """Every kind, in the order plans list them."""
-    from . import buildings, canopy, climate
+    from . import buildings, canopy, climate, places
 
-    return (climate.KIND, buildings.KIND, canopy.KIND)
+    return (climate.KIND, buildings.KIND, canopy.KIND, places.KIND)
 
 
 @cache
@@ -100,3 +107,9 @@ def of_unit(unit: str) -> Kind:
 def place_kinds() -> tuple[Kind, ...]:
     """The kinds a plan page needs, in order."""
     return tuple(kind for kind in registered() if kind.units_for_place is not None)
+
+
+@cache
+def fact_kinds() -> tuple[Kind, ...]:
+    """The kinds that give a place facts for the plans list, in order."""
+    return tuple(kind for kind in registered() if kind.facts is not None and kind.facts_unit_for_place)

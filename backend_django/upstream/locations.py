@@ -4,9 +4,12 @@ A plan page shows, for its point, every kind that declares
 ``units_for_place`` (kinds.py): today its climate, the buildings around it
 and the canopy window around it. This module names those units and answers
 "fresh, stale, missing or being fetched" for many places with one Valkey
-command (lua/data_status.lua).
+command (lua/data_status.lua), together with the facts a list of plans
+shows of each place (``Kind.facts``: the last spring frost, ...).
 """
 
+import gzip
+import json
 import time
 from collections.abc import Sequence
 from typing import Literal
@@ -36,12 +39,26 @@ def data_status_many(locations: Sequence[Location]) -> list[dict[str, dict]]:
     "fetching" (with the job filling it) when a job is filling a unit that is
     not fresh.
     """
+    return place_overview_many(locations, facts=False)[0]
+
+
+def place_overview_many(
+    locations: Sequence[Location], *, facts: bool = True
+) -> tuple[list[dict[str, dict]], list[dict]]:
+    """Per place its data status (see ``data_status_many``) and its facts (each
+    kind's ``Kind.facts`` of its cached body, or of None while that is not
+    cached), in one Valkey command (lua/data_status.lua)."""
     per_location = [units_for(lat, lng) for lat, lng in locations]
     unique = sorted({unit for by_kind in per_location for units in by_kind.values() for unit in units})
-    if not unique:
-        return [{} for _ in locations]
+    fact_kinds = kinds.fact_kinds() if facts else ()
+    wanted = [[kind.facts_unit_for_place(lat, lng) for kind in fact_kinds] for lat, lng in locations]
+    bodies_wanted = sorted({unit for units in wanted for unit in units})
+    if not unique and not bodies_wanted:
+        return [{} for _ in locations], [{} for _ in locations]
+    status_keys = [key for unit in unique for key in (store.entry_key(unit), jobs.pending_key(unit))]
     flat = script("data_status")(
-        keys=[key for unit in unique for key in (store.entry_key(unit), jobs.pending_key(unit))],
+        keys=[*status_keys, *(store.entry_key(unit) for unit in bodies_wanted)],
+        args=[len(status_keys)],
         client=get_valkey(),
     )
     now = time.time()
@@ -56,9 +73,9 @@ def data_status_many(locations: Sequence[Location]) -> list[dict[str, dict]]:
             state = "missing"
         unit_state[unit] = (state, pending.decode() if pending else None)
 
-    answer = []
+    statuses = []
     for by_kind in per_location:
-        statuses = {}
+        status = {}
         for name, units in by_kind.items():
             states = [unit_state[unit][0] for unit in units]
             job_ids = [unit_state[unit][1] for unit in units if unit_state[unit][0] != "fresh"]
@@ -71,6 +88,23 @@ def data_status_many(locations: Sequence[Location]) -> list[dict[str, dict]]:
                 state = "stale"
             else:
                 state = "fresh"
-            statuses[name] = {"state": state, "job_id": job_id}
-        answer.append(statuses)
-    return answer
+            status[name] = {"state": state, "job_id": job_id}
+        statuses.append(status)
+
+    offset = 3 * len(unique)
+    bodies: dict[str, dict | None] = {}
+    for index, unit in enumerate(bodies_wanted):
+        body, encoding, stale_until = flat[offset + 3 * index : offset + 3 * index + 3]
+        usable = body and stale_until and now < float(stale_until)
+        bodies[unit] = (
+            json.loads(body if encoding == b"identity" else gzip.decompress(body)) if usable else None
+        )
+    place_facts = [
+        {
+            name: value
+            for kind, unit in zip(fact_kinds, units, strict=True)
+            for name, value in kind.facts(bodies[unit]).items()
+        }
+        for units in wanted
+    ]
+    return statuses, place_facts

@@ -5,13 +5,20 @@ from .managers import UserManager
 
 
 class User(AbstractUser):
-    """An account: the email address is the login, plus a display name."""
+    """An account: the email address is the login, plus a display name and units."""
 
     username = None  # type: ignore[assignment]
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     name = models.CharField("display name", max_length=150, blank=True)
+    units = models.CharField(
+        "units",
+        max_length=8,
+        choices=[("metric", "Metric (°C, metres)"), ("imperial", "US customary (°F, feet)")],
+        default="metric",
+        help_text="How the app shows temperatures and heights.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -15,11 +15,14 @@ from allauth.account.models import EmailAddress
 from allauth.account.utils import complete_signup
 from allauth.core.internal import ratelimit
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.exceptions import Throttled
 
+from backend_django.plans.models import Plan
 from backend_django.users.models import User
 
 
@@ -132,3 +135,58 @@ def api_tokens_revoke(*, user: User) -> int:
     """End every API token of ``user``; the number ended."""
     deleted, _ = AuthToken.objects.filter(user=user).delete()
     return deleted
+
+
+# --- The account itself ----------------------------------------------------------
+
+
+def user_password_confirm(*, request, user: User, password: str) -> bool:
+    """Whether ``password`` is the user's, checked like a login: failures count
+    against the failed-login limits (over one → 429), so a stolen session
+    cannot guess the password here either."""
+    django_request = getattr(request, "_request", request)
+    try:
+        confirmed = get_adapter(django_request).authenticate(
+            django_request, email=user.email, password=password
+        )
+    except DjangoValidationError as exc:
+        if getattr(exc, "code", None) == "too_many_login_attempts":
+            raise Throttled(detail="Too many wrong passwords. Try again later.") from exc
+        raise
+    return confirmed is not None and confirmed.pk == user.pk
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete the account with everything it owns: plans (and deleted plans kept for
+    Undo), API tokens, email addresses, sessions end as their user is gone."""
+    user.delete()
+
+
+def user_data_export(*, user: User) -> dict:
+    """Everything the account holds, as the person can download it."""
+    plans = Plan.objects.filter(owner=user).order_by("created_at", "id")
+    return {
+        "exported_at": timezone.now(),
+        "account": {
+            "email": user.email,
+            "name": user.name,
+            "units": user.units,
+            "date_joined": user.date_joined,
+        },
+        "plans": [
+            {
+                "id": plan.id,
+                "name": plan.name,
+                "latitude": plan.latitude,
+                "longitude": plan.longitude,
+                "address": plan.address,
+                "timezone": plan.timezone,
+                "data": plan.data,
+                "archived": plan.archived,
+                "created_at": plan.created_at,
+                "updated_at": plan.updated_at,
+            }
+            for plan in plans
+        ],
+    }

@@ -335,6 +335,9 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from this server's static files (drf-spectacular-sidecar).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No deep links: Swagger UI puts them as links inside each operation's
+    # button (a control inside a control, too small to tap).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     # Every operation lists the error answers it can give (core/api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -348,6 +351,9 @@ PLAN_DATA_MAX_BYTES = env.int("PLAN_DATA_MAX_BYTES", default=256 * 1024)
 PLAN_DATA_MAX_DEPTH = env.int("PLAN_DATA_MAX_DEPTH", default=32)
 # Most operations in one POST plans/batch/ request.
 PLANS_BATCH_MAX_OPS = env.int("PLANS_BATCH_MAX_OPS", default=100)
+# A deleted plan can be restored (Undo) this many seconds; then it is purged
+# (docs/plans.md, decisions/0014).
+PLAN_RESTORE_SECONDS = env.int("PLAN_RESTORE_SECONDS", default=600)
 # Largest JSON body the plans endpoints read (bytes); bigger → 413.
 PLANS_REQUEST_MAX_BYTES = env.int("PLANS_REQUEST_MAX_BYTES", default=4 * 1024 * 1024)
 
@@ -385,10 +391,19 @@ CANOPY_URL = env(
     "CANOPY_URL",
     default="https://dataforgood-fb-data.s3.amazonaws.com/forests/v1/alsgedi_global_v6_float/chm",
 )
+# The geocoder behind place search (places/): the public Nominatim by default;
+# a self-hosted Nominatim, or Photon with GEOCODER_API=photon, can stand in
+# (the operator of the public one may ask a deployment to switch at any time).
+GEOCODER_URL = env("GEOCODER_URL", default="https://nominatim.openstreetmap.org")
+GEOCODER_API = env("GEOCODER_API", default="nominatim")
 UPSTREAM_USER_AGENT = env(
     "UPSTREAM_USER_AGENT",
     default="SolarSim/1.0 (garden planning; +https://github.com/solar-sim/solar-sim)",
 )
+# Who the geocoder's operators can reach about this deployment's traffic (an
+# email address or URL), sent in the User-Agent of every geocoder request as
+# Nominatim's usage policy asks. `manage.py check --deploy` warns while empty.
+GEOCODER_CONTACT = env("GEOCODER_CONTACT", default="")
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
 OPEN_METEO_READ_TIMEOUT = env.float("OPEN_METEO_READ_TIMEOUT", default=60.0)
 OVERPASS_READ_TIMEOUT = env.float("OVERPASS_READ_TIMEOUT", default=40.0)
@@ -466,6 +481,20 @@ PROXY_READ_RATE = env("PROXY_READ_RATE", default="1200/min")
 PROXY_FETCH_RATE = env("PROXY_FETCH_RATE", default="60/min")
 # Climate misses per client per day (a full fetch costs ~160 weighted calls).
 PROXY_CLIMATE_FETCHES_PER_DAY = env("PROXY_CLIMATE_FETCHES_PER_DAY", default="15/day")
+# Place search (upstream/places.py): the geocoder gets one request at a time
+# and at least this many seconds after the previous answer, for the whole
+# deployment (Nominatim's policy: at most 1 request per second, one thread).
+GEOCODER_MIN_INTERVAL_SECONDS = env.float("GEOCODER_MIN_INTERVAL_SECONDS", default=1.0)
+GEOCODER_READ_TIMEOUT = env.float("GEOCODER_READ_TIMEOUT", default=10.0)
+# Places per search, the language of their names, and the attribution the
+# answers (and the app under the search box) carry.
+GEOCODER_RESULTS = env.int("GEOCODER_RESULTS", default=5)
+GEOCODER_LANGUAGE = env("GEOCODER_LANGUAGE", default="en")
+GEOCODER_ATTRIBUTION = env("GEOCODER_ATTRIBUTION", default="© OpenStreetMap contributors")
+PLACES_FRESH_SECONDS = env.int("PLACES_FRESH_SECONDS", default=30 * 86400)
+PLACES_STALE_SECONDS = env.int("PLACES_STALE_SECONDS", default=30 * 86400)
+# Place searches (and reverse lookups) not cached yet, per client per day.
+PROXY_PLACE_SEARCHES_PER_DAY = env("PROXY_PLACE_SEARCHES_PER_DAY", default="200/day")
 # Warming (prefetch and scheduled refresh) may use at most this share of each
 # upstream budget; people's own requests can use all of it.
 WARM_BUDGET_SHARE = env.float("WARM_BUDGET_SHARE", default=0.5)

@@ -33,6 +33,8 @@ UPSTREAM_MAX_INLINE_WAIT = 1.0
 OPEN_METEO_READ_TIMEOUT = 3.0
 OVERPASS_READ_TIMEOUT = 3.0
 CANOPY_READ_TIMEOUT = 2.0
+GEOCODER_READ_TIMEOUT = 3.0
+GEOCODER_CONTACT = "tests@solar-sim.invalid"
 # Budgets large enough for the suite's many full fetches; the limiter itself
 # is tested with its own small limits (upstream/tests/test_limits.py).
 OPEN_METEO_CALLS_PER_MINUTE = 1_000_000
@@ -40,5 +42,6 @@ OPEN_METEO_CALLS_PER_HOUR = 1_000_000
 OPEN_METEO_CALLS_PER_DAY = 1_000_000
 # The suite asks for many climate points from one client address.
 PROXY_CLIMATE_FETCHES_PER_DAY = "100000/day"
+PROXY_PLACE_SEARCHES_PER_DAY = "100000/day"
 # The upstream simulator and its `upstream_simulator` command (never in production).
 INSTALLED_APPS = [*INSTALLED_APPS, "backend_django.devtools"]

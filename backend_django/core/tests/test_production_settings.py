@@ -21,6 +21,7 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://solarsim.example.com",
     "DATABASE_URL": "postgres://solarsim:secret@127.0.0.1:5432/solarsim",
     "VALKEY_URL": "redis://127.0.0.1:6379/0",
+    "GEOCODER_CONTACT": "ops@solarsim.example.com",
 }
 # Settings a developer's shell or the test run may have set that would change
 # what production settings see.
@@ -31,14 +32,17 @@ CLEARED = (
     "DJANGO_SECURE_HSTS_SECONDS",
     "ACCOUNT_EMAIL_VERIFICATION",
     "TRUSTED_PROXY_COUNT",
+    "GEOCODER_URL",
+    "GEOCODER_CONTACT",
 )
 
 
 def run_with_production_settings(
-    *args: str, secret_key: str | None = None
+    *args: str, secret_key: str | None = None, **overrides: str
 ) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key not in CLEARED}
     env.update(PRODUCTION_ENV)
+    env.update(overrides)
     # 67 random characters unless a test says otherwise.
     env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50) if secret_key is None else secret_key
     return subprocess.run(
@@ -58,6 +62,15 @@ def test_check_deploy_reports_nothing():
     assert result.returncode == 0, output
     assert "System check identified no issues (0 silenced)." in result.stdout, output
     assert "WARNING" not in output, output
+
+
+def test_check_deploy_asks_for_a_geocoder_contact_on_the_public_nominatim():
+    result = run_with_production_settings("manage.py", "check", "--deploy", GEOCODER_CONTACT="")
+    assert "upstream.W001" in result.stderr + result.stdout
+    own = run_with_production_settings(
+        "manage.py", "check", "--deploy", GEOCODER_CONTACT="", GEOCODER_URL="http://nominatim.internal:8080"
+    )
+    assert "upstream.W001" not in own.stderr + own.stdout
 
 
 def test_logs_are_json_lines_on_stdout():

@@ -3,6 +3,7 @@ Caddyfile gives the browser app the same; the Site names the product."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,6 +41,12 @@ def test_the_api_docs_are_served_without_a_cdn(client):
     assert "swagger-ui" in html
     assert "cdn.jsdelivr.net" not in html
     assert "<script>" not in html  # no inline script: the policy allows none
+    # Every script and stylesheet is one of this server's static files.
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and all(source.startswith(("/static/", "/api/v1/docs/")) for source in sources), sources
+    assert '<html lang="en">' in html
+    assert "/static/core/api-docs.js" in sources
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in sources
 
 
 def caddy_config(env: dict) -> dict:

@@ -1,10 +1,12 @@
-"""The simulator's WSGI application: fake Open-Meteo archive, Overpass and S3 canopy bucket.
+"""The simulator's WSGI application: fake Open-Meteo archive, Overpass, S3 canopy bucket and geocoder.
 
 Routes (relative to the server's base URL):
 
 - ``GET /v1/archive``: Open-Meteo historical weather;
 - ``GET|POST /api/interpreter``, ``GET /api/status``: Overpass;
 - ``GET|HEAD /chm/{quadkey}.tif``: canopy tiles as S3 serves them;
+- ``GET /nominatim/search``, ``GET /nominatim/reverse``: Nominatim;
+  ``GET /photon/api``, ``GET /photon/reverse``: Photon (the same places);
 - ``GET /__sim__/stats``, ``POST /__sim__/reset``, ``POST /__sim__/config``: control.
 
 No Django here: the module is importable and runnable on its own.
@@ -23,15 +25,46 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import data
+from . import data, gazetteer
 from .tiles import TileStore
 
-UPSTREAMS = ("open_meteo", "overpass", "canopy")
+UPSTREAMS = ("open_meteo", "overpass", "canopy", "geocoder")
 FAILURE_MODES = {
     "open_meteo": {"429", "500", "400", "html", "hang"},
     "overpass": {"429", "500", "504", "400", "remark", "html", "hang"},
     "canopy": {"429", "500", "404", "hang"},
+    "geocoder": {"429", "500", "503", "403", "400", "html", "hang"},
 }
+GEOCODER_PATHS = {
+    "/nominatim/search": ("nominatim", "search"),
+    "/nominatim/reverse": ("nominatim", "reverse"),
+    "/photon/api": ("photon", "search"),
+    "/photon/reverse": ("photon", "reverse"),
+}
+# Nominatim's policy: at most one request a second; closer ones are counted
+# (stats "too_soon"), and refused with 429 when ``geocoder_min_interval`` is set.
+GEOCODER_POLICY_INTERVAL = 1.0
+# User-Agents of HTTP libraries, which the public Nominatim refuses (403).
+STOCK_USER_AGENTS = (
+    "python-requests",
+    "python-urllib",
+    "go-http-client",
+    "curl/",
+    "wget/",
+    "java/",
+    "okhttp",
+)
+NOMINATIM_BLOCKED_PAGE = (
+    "<html><head><title>Access blocked</title></head><body><h1>Access blocked</h1>\n"
+    "<p>You have been blocked because you have violated the usage policy of OSM's Nominatim "
+    "geocoding service. Please be aware that OSM's resources are limited and shared between many "
+    "users. The usage policy is there to ensure that the service remains usable for everybody.</p>\n"
+    "</body></html>\n"
+)
+NOMINATIM_MAINTENANCE_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head><body>\n"
+    "<h1>Nominatim is down for maintenance</h1><p>Please try again later.</p></body></html>\n"
+)
 HANG_SECONDS = 60.0
 LOG_LIMIT = 1000
 ARCHIVE_FIRST_DAY = date(1940, 1, 1)
@@ -128,6 +161,7 @@ _REASONS = {
     206: "Partial Content",
     304: "Not Modified",
     400: "Bad Request",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     416: "Requested Range Not Satisfiable",
@@ -157,6 +191,7 @@ class SimulatorApp:
         open_meteo_per_hour: float | None = None,
         open_meteo_per_day: float | None = None,
         canopy_cache_tiles: int = 8,
+        geocoder_min_interval: float | None = None,
     ) -> None:
         self._initial_latency = float(latency)
         self._initial_slots = int(overpass_slots)
@@ -165,6 +200,7 @@ class SimulatorApp:
             "hour": open_meteo_per_hour,
             "day": open_meteo_per_day,
         }
+        self._initial_geocoder_interval = geocoder_min_interval
         self.canopy_size = int(canopy_size)
         self.tiles = TileStore(self.canopy_size, capacity=canopy_cache_tiles)
         self._lock = threading.Lock()
@@ -186,6 +222,8 @@ class SimulatorApp:
             self._failures: dict[str, _Failure] = {}
             self.overpass_slots = self._initial_slots
             self.open_meteo_limits = dict(self._initial_limits)
+            self.geocoder_min_interval = self._initial_geocoder_interval
+            self._geocoder_last_arrival: float | None = None
             self._weighted_window: deque[tuple[float, float]] = deque()
             self._stats = {
                 "open_meteo": {"requests": 0, "weighted_calls": 0.0, "rate_limited": 0, "requests_log": []},
@@ -199,6 +237,14 @@ class SimulatorApp:
                     "requests_log": [],
                 },
                 "canopy": {"requests": 0, "bytes_sent": 0, "bytes_by_tile": {}, "requests_log": []},
+                "geocoder": {
+                    "requests": 0,
+                    "too_soon": 0,  # requests less than GEOCODER_POLICY_INTERVAL after the previous one
+                    "min_gap": None,  # the shortest time between two requests' arrivals (seconds)
+                    # refused for coming too soon (geocoder_min_interval) or with a stock User-Agent
+                    "rejected": 0,
+                    "requests_log": [],
+                },
             }
 
     def set_latency(self, seconds: float, upstream: str | None = None) -> None:
@@ -250,6 +296,10 @@ class SimulatorApp:
         if "overpass_slots" in config:
             with self._lock:
                 self.overpass_slots = int(config["overpass_slots"])
+        if "geocoder_min_interval_ms" in config:
+            value = config["geocoder_min_interval_ms"]
+            with self._lock:
+                self.geocoder_min_interval = None if value is None else float(value) / 1000
         if "open_meteo_limits" in config:
             limits = config["open_meteo_limits"]
             if not isinstance(limits, dict) or set(limits) - set(_LIMIT_WINDOWS):
@@ -318,6 +368,9 @@ class SimulatorApp:
             elif path.startswith("/chm/"):
                 upstream = "canopy"
                 response = self._canopy(method, path, environ, entry)
+            elif path in GEOCODER_PATHS:
+                upstream = "geocoder"
+                response = self._geocoder(method, path, query, environ, entry)
             else:
                 response = Response(404, "upstream simulator: no such path\n")
         except Exception as exc:  # noqa: BLE001 - a simulator bug must still answer
@@ -602,6 +655,111 @@ class SimulatorApp:
             lines.append(f"Slot available after: {at}, in {seconds} seconds.")
         lines.append("Currently running queries (pid, space limit, time limit, start time):")
         return "\n".join(lines) + "\n"
+
+    # --- geocoder (Nominatim, Photon) -----------------------------------------
+
+    def _geocoder(self, method: str, path: str, query: str, environ: dict, entry: dict) -> Response:
+        flavour, action = GEOCODER_PATHS[path]
+        user_agent = environ.get("HTTP_USER_AGENT", "")
+        entry["user_agent"] = user_agent
+        arrival = time.monotonic()
+        with self._lock:
+            stats = self._stats["geocoder"]
+            stats["requests"] += 1
+            latency = self._latency["geocoder"]
+            previous, self._geocoder_last_arrival = self._geocoder_last_arrival, arrival
+            gap = None if previous is None else arrival - previous
+            if gap is not None:
+                stats["min_gap"] = gap if stats["min_gap"] is None else min(stats["min_gap"], gap)
+                if gap < GEOCODER_POLICY_INTERVAL:
+                    stats["too_soon"] += 1
+            too_soon = (
+                gap is not None
+                and self.geocoder_min_interval is not None
+                and gap < self.geocoder_min_interval
+            )
+            blocked = not user_agent.strip() or user_agent.lower().startswith(STOCK_USER_AGENTS)
+            if too_soon or blocked:
+                stats["rejected"] += 1
+        self._sleep(latency)
+        if blocked:
+            return Response(403, NOMINATIM_BLOCKED_PAGE, "text/html; charset=utf-8")
+        if too_soon:
+            return Response(429, "<html><body><h1>Too Many Requests</h1></body></html>\n", "text/html")
+        failure = self._take_failure("geocoder")
+        if failure == "hang":
+            return self._hang()
+        if failure == "429":
+            return Response(429, "<html><body><h1>Too Many Requests</h1></body></html>\n", "text/html")
+        if failure == "500":
+            return Response(500, "<html><body><h1>Internal Server Error</h1></body></html>\n", "text/html")
+        if failure == "503":
+            return Response(503, NOMINATIM_MAINTENANCE_PAGE, "text/html; charset=utf-8")
+        if failure == "403":
+            return Response(403, NOMINATIM_BLOCKED_PAGE, "text/html; charset=utf-8")
+        if failure == "400":
+            return _json(400, {"error": {"code": 400, "message": "Nominatim API: Parameter 'q' invalid."}})
+        if failure == "html":
+            return Response(200, CAPTIVE_PAGE, "text/html; charset=utf-8")
+        if method != "GET":
+            return _json(405, {"error": {"code": 405, "message": "Method not allowed."}})
+        params = parse_qs(query, keep_blank_values=True)
+        try:
+            if flavour == "nominatim":
+                return self._nominatim(action, params)
+            return self._photon(action, params)
+        except _ClientError as exc:
+            if flavour == "photon":
+                return _json(400, {"message": str(exc)})
+            return _json(400, {"error": {"code": 400, "message": f"Nominatim API: {exc}"}})
+
+    @staticmethod
+    def _limit(params: dict, default: int) -> int:
+        raw = params.get("limit", [str(default)])[0]
+        try:
+            return max(1, min(40, int(raw)))
+        except ValueError:
+            raise _ClientError(f"Integer parameter 'limit' expected, got '{raw}'.") from None
+
+    def _nominatim(self, action: str, params: dict) -> Response:
+        output = params.get("format", ["xml"])[0]
+        if output not in ("json", "jsonv2"):
+            raise _ClientError(
+                f"Parameter 'format' must be json or jsonv2 here (the simulator), got '{output}'."
+            )
+        if action == "search":
+            text = params.get("q", [""])[0]
+            if not text.strip():
+                raise _ClientError("Parameter 'q' is required.")
+            found = gazetteer.search(text, self._limit(params, 10))
+            items = [gazetteer.nominatim_json(place, 100_000 + i) for i, place in enumerate(found)]
+            if output == "json":
+                for item in items:
+                    item["class"] = item.pop("category")
+            return _json(200, items)
+        lat = _float_param(params, "lat")
+        lon = _float_param(params, "lon")
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise _ClientError("Invalid coordinates.")
+        place = gazetteer.reverse(lat, lon)
+        if place is None:
+            return _json(200, {"error": "Unable to geocode"})
+        return _json(200, gazetteer.nominatim_json(place, 200_000))
+
+    def _photon(self, action: str, params: dict) -> Response:
+        if action == "search":
+            text = params.get("q", [""])[0]
+            if not text.strip():
+                raise _ClientError("missing search term 'q': /?q=berlin")
+            found = gazetteer.search(text, self._limit(params, 15))
+        else:
+            lat = _float_param(params, "lat")
+            lon = _float_param(params, "lon")
+            place = gazetteer.reverse(lat, lon)
+            found = [] if place is None else [place]
+        return _json(
+            200, {"type": "FeatureCollection", "features": [gazetteer.photon_feature(p) for p in found]}
+        )
 
     # --- canopy (S3) ---------------------------------------------------------
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from backend_django.core.api.fields import StrictModelSerializer, StrictUUIDField
 from backend_django.core.api.schema import ErrorDetailSerializer
 from backend_django.plans.models import Plan
-from backend_django.plans.selectors import plan_data_status_many
+from backend_django.plans.selectors import plan_glance_many
 from backend_django.plans.validators import validate_plan_data
 
 
@@ -28,12 +28,29 @@ class DataStatusSerializer(serializers.Serializer):
     canopy = DataKindStatusSerializer(required=False)
 
 
+class LastSpringFrostSerializer(serializers.Serializer):
+    median = serializers.IntegerField(
+        allow_null=True, help_text="Day of year; null when most years have none."
+    )
+    median_date = serializers.CharField(allow_null=True, help_text="MM-DD of the median in a common year.")
+    p10 = serializers.IntegerField(allow_null=True, help_text="Day of year: one year in ten is earlier.")
+    p90 = serializers.IntegerField(allow_null=True, help_text="Day of year: one year in ten is later.")
+    years_without_frost = serializers.IntegerField()
+    years = serializers.IntegerField(help_text="Years of data the statistics come from.")
+
+
+class PlanFactsSerializer(serializers.Serializer):
+    last_spring_frost = LastSpringFrostSerializer(
+        allow_null=True, help_text="From the cached climate summary; null until it is cached."
+    )
+
+
 class PlanListSerializer(serializers.ListSerializer):
-    """Computes the data status of a whole page of plans in one Valkey pipeline."""
+    """Computes the data status and facts of a whole page of plans in one Valkey round trip."""
 
     def to_representation(self, data):
         plans = list(data.all() if hasattr(data, "all") else data)
-        self.child.context["data_status"] = plan_data_status_many(plans)
+        self.child.context["glance"] = plan_glance_many(plans)
         return super().to_representation(plans)
 
 
@@ -54,6 +71,10 @@ class PlanSerializer(StrictModelSerializer):
         "being fetched (with the job id)."
     )
 
+    facts = serializers.SerializerMethodField(
+        help_text="The plan's place at a glance, from the cached data (the last spring frost, ...)."
+    )
+
     class Meta:
         model = Plan
         list_serializer_class = PlanListSerializer
@@ -69,15 +90,24 @@ class PlanSerializer(StrictModelSerializer):
             "created_at",
             "updated_at",
             "data_status",
+            "facts",
         ]
-        read_only_fields = ["created_at", "updated_at", "data_status"]
+        read_only_fields = ["created_at", "updated_at", "data_status", "facts"]
+
+    def _glance(self, plan: Plan) -> tuple[dict, dict]:
+        """(data status, facts) of the plan: from the list's one round trip, or asked now."""
+        known = self.context.get("glance")
+        if known is None or plan.pk not in known:
+            known = self.context["glance"] = {**(known or {}), **plan_glance_many([plan])}
+        return known[plan.pk]
 
     @extend_schema_field(DataStatusSerializer)
     def get_data_status(self, plan: Plan) -> dict:
-        known = self.context.get("data_status")
-        if known is not None and plan.pk in known:
-            return known[plan.pk]
-        return plan_data_status_many([plan])[plan.pk]
+        return self._glance(plan)[0]
+
+    @extend_schema_field(PlanFactsSerializer)
+    def get_facts(self, plan: Plan) -> dict:
+        return self._glance(plan)[1]
 
 
 class BatchOpSerializer(serializers.Serializer):

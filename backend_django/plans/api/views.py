@@ -26,6 +26,7 @@ from backend_django.plans.services import (
     plan_create,
     plan_delete,
     plan_prefetch,
+    plan_restore,
     plan_update,
     plan_upsert,
     plans_batch_apply,
@@ -107,7 +108,14 @@ BATCH_ERROR_EXAMPLE = OpenApiExample(
     partial_update=extend_schema(
         summary="Change some fields of a plan", responses={200: PlanSerializer, 400: _ERROR, 404: _ERROR}
     ),
-    destroy=extend_schema(summary="Delete a plan", responses={204: None, 404: _ERROR}),
+    destroy=extend_schema(
+        summary="Delete a plan",
+        description=(
+            "The plan is gone from lists, sync and warming at once; for PLAN_RESTORE_SECONDS "
+            "(10 minutes) `POST plans/{id}/restore/` puts it back (Undo)."
+        ),
+        responses={204: None, 404: _ERROR},
+    ),
 )
 class PlanViewSet(viewsets.ModelViewSet):
     """The signed-in person's garden plans; nobody sees or changes another's."""
@@ -193,6 +201,26 @@ class PlanViewSet(viewsets.ModelViewSet):
         return Response(
             {"results": [None if plan is None else PlanSerializer(plan).data for plan in results]}
         )
+
+    @extend_schema(
+        operation_id="plans_restore",
+        summary="Undo the deletion of a plan",
+        description=(
+            "Puts back a plan you deleted within PLAN_RESTORE_SECONDS (10 minutes), with its id and "
+            "every field as it was. 404 when there is none to put back; 409 when a plan with this id "
+            "exists again."
+        ),
+        request=None,
+        responses={201: PlanSerializer, 404: _ERROR, 409: _ERROR},
+    )
+    @action(detail=True, methods=["post"], url_path="restore", pagination_class=None, filter_backends=[])
+    def restore(self, request: Request, pk: str | None = None) -> Response:
+        try:
+            plan_id = uuid.UUID(str(pk))
+        except ValueError:
+            raise PlanNotFound() from None
+        plan = plan_restore(owner=request.user, plan_id=plan_id)
+        return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="plans_prefetch",

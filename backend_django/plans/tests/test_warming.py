@@ -114,7 +114,8 @@ def test_a_page_of_plans_gets_its_data_status_in_one_valkey_round_trip(user_clie
     assert response.status_code == 200
     assert len(response.json()["results"]) == 30
     assert all(plan["data_status"]["climate"]["state"] == "missing" for plan in response.json()["results"])
-    assert valkey_commands == ["EVALSHA"], "one command for the whole page"
+    assert all(plan["facts"] == {"last_spring_frost": None} for plan in response.json()["results"])
+    assert valkey_commands == ["EVALSHA"], "one command for the whole page, data status and facts"
 
 
 @pytest.mark.django_db
@@ -130,6 +131,7 @@ def test_plans_stay_usable_when_valkey_is_down(user_client, user, settings):
         cached_client.cache_clear()
     assert response.status_code == 200
     assert response.json()["results"][0]["data_status"]["climate"]["state"] == "unknown"
+    assert response.json()["results"][0]["facts"] == {"last_spring_frost": None}
 
 
 @pytest.mark.worker

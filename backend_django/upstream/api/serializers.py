@@ -142,3 +142,47 @@ class BuildingsSerializer(serializers.Serializer):
 
 class OverpassQuerySerializer(serializers.Serializer):
     query = serializers.CharField(help_text="The building-in-a-box Overpass QL query.")
+
+
+class PlaceSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The place's own name, e.g. Portland.")
+    display_name = serializers.CharField(
+        help_text="The full name to show, e.g. Portland, Oregon, United States."
+    )
+    lat = serializers.FloatField()
+    lng = serializers.FloatField()
+    country = serializers.CharField(help_text="Empty when the geocoder does not say.")
+    country_code = serializers.CharField(help_text="ISO 3166-1 alpha-2, lower case; may be empty.")
+    bbox = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=4,
+        max_length=4,
+        allow_null=True,
+        help_text="south, west, north, east; null when the geocoder gives none.",
+    )
+    category = serializers.CharField(
+        help_text="OpenStreetMap key of the place (place, boundary, highway...)."
+    )
+    type = serializers.CharField(
+        help_text="OpenStreetMap value of the place (city, village, residential...)."
+    )
+    osm_id = serializers.CharField(help_text="node/123, way/456 or relation/789; may be empty.")
+
+
+class PlaceSearchSerializer(serializers.Serializer):
+    query = serializers.CharField(
+        help_text="The query as cached: Unicode-normalised, case-folded, spaces tidied."
+    )
+    places = PlaceSerializer(many=True, help_text="Best first; empty when nothing matches.")
+    attribution = serializers.CharField(help_text="Show this with the results.")
+    attribution_url = serializers.CharField()
+
+
+class PlaceReverseSerializer(serializers.Serializer):
+    lat = serializers.FloatField(help_text="The point looked up (rounded to 4 decimals).")
+    lng = serializers.FloatField()
+    place = PlaceSerializer(
+        allow_null=True, help_text="The address there; null where there is none (open sea)."
+    )
+    attribution = serializers.CharField()
+    attribution_url = serializers.CharField()

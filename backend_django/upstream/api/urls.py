@@ -8,6 +8,8 @@ from .views import (
     ClimateView,
     JobView,
     OverpassView,
+    PlaceReverseView,
+    PlacesView,
 )
 
 urlpatterns = [
@@ -18,5 +20,7 @@ urlpatterns = [
     re_path(r"^canopy/?$", CanopyView.as_view(), name="canopy"),
     # Anything after canopy/ reaches the view, which refuses all but 9 digits 0-3 with 400.
     re_path(r"^canopy/(?P<quadkey>[\s\S]+?)/?$", CanopyTileView.as_view(), name="canopy-tile"),
+    re_path(r"^places/?$", PlacesView.as_view(), name="places"),
+    re_path(r"^places/reverse/?$", PlaceReverseView.as_view(), name="places-reverse"),
     re_path(r"^jobs/(?P<job_id>[A-Za-z0-9_-]{1,64})/?$", JobView.as_view(), name="job"),
 ]

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from backend_django.core.exceptions import ApplicationError, error_body
 from backend_django.core.parsers import BoundedJSONParser
 
-from .. import buildings, climate, jobs, services
+from .. import buildings, climate, jobs, places, services
 from ..canopy import grid, range_proxy
 from ..services import Answer, EntryTarget
 from . import http
@@ -33,6 +33,8 @@ from .serializers import (
     ErrorSerializer,
     JobSerializer,
     OverpassQuerySerializer,
+    PlaceReverseSerializer,
+    PlaceSearchSerializer,
 )
 from .throttles import client_of
 
@@ -180,6 +182,55 @@ class CanopyView(SingleEntryView):
         lat, lng = block.centre_lnglat()
         result_url = f"/api/v1/canopy/?{urlencode({'lat': f'{lat:.6f}', 'lng': f'{lng:.6f}'})}"
         return EntryTarget("canopy", block.unit, block.unit, result_url)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="places_search",
+        summary="Find places by name or address",
+        description=(
+            "Places matching `q` (a town, an address, a landmark), best first, from the geocoder "
+            "(OpenStreetMap Nominatim unless the deployment says otherwise) through the cache. The "
+            "query is normalised for the cache (Unicode NFKC, case-folded, spaces tidied), so "
+            "spellings that differ only so share one answer, kept 30 days. The geocoder is asked one "
+            "request at a time, at most one a second for the whole deployment: search when a person "
+            "submits, never per keystroke. Show `attribution` with the results."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                required=True,
+                description=f"What to look for; at most {places.MAX_QUERY_LENGTH} characters.",
+            )
+        ],
+        responses={200: PlaceSearchSerializer, **DATA_RESPONSES},
+    )
+)
+class PlacesView(SingleEntryView):
+    def target(self, request) -> EntryTarget:
+        query = places.parse_query(http.query_values(request, ("q",)).get("q"))
+        unit = places.search_unit(query)
+        return EntryTarget("places", unit, unit, places.search_result_url(query))
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="places_reverse",
+        summary="The address at a point",
+        description=(
+            "The place or address the geocoder gives for the point rounded to 4 decimals (about "
+            "11 m), through the cache like a search; `place` is null where there is none."
+        ),
+        parameters=POINT_PARAMETERS,
+        responses={200: PlaceReverseSerializer, **DATA_RESPONSES},
+    )
+)
+class PlaceReverseView(SingleEntryView):
+    def target(self, request) -> EntryTarget:
+        lat, lng = http.parse_point(request)
+        unit = places.reverse_unit(lat, lng)
+        return EntryTarget("places_reverse", unit, unit, places.reverse_result_url(lat, lng))
 
 
 @extend_schema_view(

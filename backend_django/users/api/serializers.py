@@ -15,8 +15,40 @@ from backend_django.users.models import User
 class UserSerializer(StrictModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "email", "name", "date_joined"]
+        fields = ["id", "email", "name", "units", "date_joined"]
         read_only_fields = ["id", "email", "date_joined"]
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = StrictCharField(
+        write_only=True, trim_whitespace=False, help_text="Your current password, to confirm."
+    )
+
+
+class ExportedAccountSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    units = serializers.CharField()
+    date_joined = serializers.DateTimeField()
+
+
+class ExportedPlanSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    address = serializers.CharField()
+    timezone = serializers.CharField()
+    data = serializers.DictField()
+    archived = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class AccountExportSerializer(serializers.Serializer):
+    exported_at = serializers.DateTimeField()
+    account = ExportedAccountSerializer()
+    plans = ExportedPlanSerializer(many=True, help_text="Every plan, archived ones too, oldest first.")
 
 
 class CsrfSerializer(serializers.Serializer):

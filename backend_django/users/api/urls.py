@@ -4,6 +4,8 @@ from django.urls import include, path, re_path
 from backend_django.core.api.views import not_found
 
 from .views import (
+    AccountDeleteView,
+    AccountExportView,
     CsrfView,
     EmailVerificationResendView,
     LoginView,
@@ -49,4 +51,6 @@ auth_urlpatterns = [
 urlpatterns = [
     path("auth/", include(auth_urlpatterns)),
     re_path(r"^users/me/?$", MeView.as_view(), name="users-me"),
+    re_path(r"^users/me/delete/?$", AccountDeleteView.as_view(), name="users-me-delete"),
+    re_path(r"^users/me/export/?$", AccountExportView.as_view(), name="users-me-export"),
 ]

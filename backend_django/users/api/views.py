@@ -22,6 +22,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import generics, status, views
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +31,8 @@ from backend_django.core.api.schema import ErrorSerializer
 from backend_django.users import services
 
 from .serializers import (
+    AccountDeleteSerializer,
+    AccountExportSerializer,
     ApiTokenSerializer,
     CsrfSerializer,
     DetailSerializer,
@@ -62,6 +65,56 @@ class MeView(generics.RetrieveUpdateAPIView):
 
     def get_object(self):
         return self.request.user
+
+
+class AccountDeleteView(generics.GenericAPIView):
+    """Delete the signed-in account and everything it owns, after the password is confirmed."""
+
+    serializer_class = AccountDeleteSerializer
+
+    @extend_schema(
+        operation_id="users_me_delete",
+        summary="Delete your account",
+        description=(
+            "Deletes the account with all its plans, API tokens and sessions, at once and for good. "
+            "Send your current password to confirm: a wrong one is 400 and counts as a failed login "
+            "(too many → 429). A session request needs `X-CSRFToken` like any other change."
+        ),
+        responses={204: OpenApiResponse(description="Deleted; the session has ended.")},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = request.user
+        if not services.user_password_confirm(
+            request=request, user=user, password=serializer.validated_data["password"]
+        ):
+            raise ValidationError({"password": ["This is not your current password."]})
+        if request.auth is None:  # signed in by session: end it
+            django_logout(request._request)
+        services.user_delete(user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountExportView(views.APIView):
+    """Everything the signed-in account holds, as a JSON file to download."""
+
+    @extend_schema(
+        operation_id="users_me_export",
+        summary="Download your data",
+        description="Your account and every plan (archived ones too), as one JSON file.",
+        responses={200: AccountExportSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        body = AccountExportSerializer(services.user_data_export(user=request.user)).data
+        filename = f"solar-sim-data-{body['exported_at'][:10]}.json"
+        return Response(
+            body,
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
 
 
 class CsrfView(views.APIView):

@@ -2,7 +2,8 @@
 // temporary directory: a private Valkey, the upstream simulator, a Celery
 // worker, Django (runserver, test settings, a new SQLite database) and a small
 // static server for the built app (build/, SPA fallback 200.html) that proxies
-// /api, /admin and /static to Django the way Caddy does in production.
+// /api and /admin to Django and serves Django's collected static files
+// (/static: the admin, the API docs' Swagger UI) the way Caddy does in production.
 import { spawn, spawnSync } from 'node:child_process';
 import {
 	createReadStream,
@@ -72,14 +73,29 @@ const MIME = {
 	'.json': 'application/json',
 	'.txt': 'text/plain; charset=utf-8',
 	'.png': 'image/png',
-	'.ico': 'image/x-icon'
+	'.ico': 'image/x-icon',
+	'.map': 'application/json',
+	'.woff2': 'font/woff2'
 };
-const PROXIED = ['/api/', '/admin/', '/admin', '/static/'];
+const PROXIED = ['/api/', '/admin/', '/admin'];
 
 /** Serve build/ like the production Caddy: files, prerendered pages, else 200.html. */
-function staticServer(buildDir, backendPort) {
+function staticServer(buildDir, backendPort, staticRoot) {
 	return http.createServer((req, res) => {
 		const url = new URL(req.url ?? '/', 'http://localhost');
+		if (url.pathname.startsWith('/static/')) {
+			const file = normalize(
+				join(staticRoot, decodeURIComponent(url.pathname.slice('/static/'.length)))
+			);
+			if (file.startsWith(staticRoot) && existsSync(file) && statSync(file).isFile()) {
+				res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
+				createReadStream(file).pipe(res);
+			} else {
+				res.writeHead(404, { 'Content-Type': 'text/plain' });
+				res.end('not found');
+			}
+			return;
+		}
 		if (PROXIED.some((p) => url.pathname === p || url.pathname.startsWith(p))) {
 			const upstream = http.request(
 				{
@@ -196,6 +212,8 @@ export async function startStack() {
 			OPEN_METEO_URL: `${simulatorUrl}/v1/archive`,
 			OVERPASS_URL: `${simulatorUrl}/api/interpreter`,
 			CANOPY_URL: `${simulatorUrl}/chm`,
+			GEOCODER_URL: `${simulatorUrl}/nominatim`,
+			STATIC_ROOT: join(dir, 'static'),
 			PYTHONUNBUFFERED: '1'
 		};
 		delete env.CELERY_BROKER_URL;
@@ -207,6 +225,12 @@ export async function startStack() {
 			encoding: 'utf8'
 		});
 		if (migrate.status !== 0) throw new Error(`migrate failed:\n${migrate.stderr}`);
+		const collect = spawnSync(PYTHON, ['manage.py', 'collectstatic', '--no-input', '-v', '0'], {
+			cwd: ROOT,
+			env,
+			encoding: 'utf8'
+		});
+		if (collect.status !== 0) throw new Error(`collectstatic failed:\n${collect.stderr}`);
 
 		const sim = start(
 			'simulator',
@@ -257,7 +281,7 @@ export async function startStack() {
 			log: logs.worker
 		});
 
-		const app = staticServer(buildDir, djangoPort);
+		const app = staticServer(buildDir, djangoPort, join(dir, 'static'));
 		servers.push(app);
 		await new Promise((r) => app.listen(appPort, '127.0.0.1', r));
 

@@ -1,4 +1,4 @@
-"""Run the upstream simulator (fake Open-Meteo, Overpass and S3 canopy tiles) as a process.
+"""Run the upstream simulator (fake Open-Meteo, Overpass, S3 canopy tiles, geocoder) as a process.
 
 Used by `UPSTREAMS=simulator make dev` (Procfile.dev `simulator`); see docs/upstream-simulator.md.
 """
@@ -12,7 +12,7 @@ FREE_TIER = {"open_meteo_per_minute": 600, "open_meteo_per_hour": 5000, "open_me
 
 
 class Command(BaseCommand):
-    help = "Serve the upstream simulator (Open-Meteo archive, Overpass, canopy tiles) on 127.0.0.1."
+    help = "Serve the upstream simulator (Open-Meteo archive, Overpass, canopy tiles, geocoder) on 127.0.0.1."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -27,6 +27,12 @@ class Command(BaseCommand):
             action="store_true",
             help="enforce Open-Meteo's free-tier weighted limits (600/min, 5000/h, 10000/day)",
         )
+        parser.add_argument(
+            "--geocoder-min-interval-ms",
+            type=float,
+            default=None,
+            help="refuse (429) geocoder requests closer than this to the previous one, as Nominatim would",
+        )
         parser.add_argument("--quiet", action="store_true", help="do not log requests")
 
     def handle(self, *args, **options) -> None:
@@ -35,6 +41,11 @@ class Command(BaseCommand):
             latency=options["latency_ms"] / 1000,
             canopy_size=options["canopy_size"],
             overpass_slots=options["overpass_slots"],
+            geocoder_min_interval=(
+                None
+                if options["geocoder_min_interval_ms"] is None
+                else options["geocoder_min_interval_ms"] / 1000
+            ),
             **limits,
         )
         server = make_simulator_server(app, options["host"], options["port"], quiet=options["quiet"])
@@ -45,6 +56,7 @@ class Command(BaseCommand):
             f"  OPEN_METEO_URL={base}/v1/archive\n"
             f"  OVERPASS_URL={base}/api/interpreter\n"
             f"  CANOPY_URL={base}/chm\n"
+            f"  GEOCODER_URL={base}/nominatim (or {base}/photon with GEOCODER_API=photon)\n"
             f"  control: GET {base}/__sim__/stats, POST {base}/__sim__/reset, POST {base}/__sim__/config"
         )
         self.stdout.flush()

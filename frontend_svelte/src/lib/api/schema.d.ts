@@ -390,6 +390,46 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/places/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Find places by name or address
+		 * @description Places matching `q` (a town, an address, a landmark), best first, from the geocoder (OpenStreetMap Nominatim unless the deployment says otherwise) through the cache. The query is normalised for the cache (Unicode NFKC, case-folded, spaces tidied), so spellings that differ only so share one answer, kept 30 days. The geocoder is asked one request at a time, at most one a second for the whole deployment: search when a person submits, never per keystroke. Show `attribution` with the results.
+		 */
+		get: operations['places_search'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/places/reverse/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The address at a point
+		 * @description The place or address the geocoder gives for the point rounded to 4 decimals (about 11 m), through the cache like a search; `place` is null where there is none.
+		 */
+		get: operations['places_reverse'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/plans/': {
 		parameters: {
 			query?: never;
@@ -434,7 +474,7 @@ export interface paths {
 		post?: never;
 		/**
 		 * Delete a plan
-		 * @description The signed-in person's garden plans; nobody sees or changes another's.
+		 * @description The plan is gone from lists, sync and warming at once; for PLAN_RESTORE_SECONDS (10 minutes) `POST plans/{id}/restore/` puts it back (Undo).
 		 */
 		delete: operations['plans_destroy'];
 		options?: never;
@@ -460,6 +500,26 @@ export interface paths {
 		 * @description Queues (or joins) the warm job that fetches the plan's climate, buildings and canopy data into the cache, and answers with it. Poll `Location` like any other job.
 		 */
 		post: operations['plans_prefetch'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/plans/{id}/restore/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Undo the deletion of a plan
+		 * @description Puts back a plan you deleted within PLAN_RESTORE_SECONDS (10 minutes), with its id and every field as it was. 404 when there is none to put back; 409 when a plan with this id exists again.
+		 */
+		post: operations['plans_restore'];
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -564,6 +624,46 @@ export interface paths {
 		patch: operations['users_me_partial_update'];
 		trace?: never;
 	};
+	'/api/v1/users/me/delete/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/**
+		 * Delete your account
+		 * @description Deletes the account with all its plans, API tokens and sessions, at once and for good. Send your current password to confirm: a wrong one is 400 and counts as a failed login (too many → 429). A session request needs `X-CSRFToken` like any other change.
+		 */
+		post: operations['users_me_delete'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/users/me/export/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Download your data
+		 * @description Your account and every plan (archived ones too), as one JSON file.
+		 */
+		get: operations['users_me_export'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/version-info/': {
 		parameters: {
 			query?: never;
@@ -585,6 +685,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
 	schemas: {
+		AccountDeleteRequest: {
+			/** @description Your current password, to confirm. */
+			password: string;
+		};
+		AccountExport: {
+			account: components['schemas']['ExportedAccount'];
+			/** Format: date-time */
+			exported_at: string;
+			/** @description Every plan, archived ones too, oldest first. */
+			plans: components['schemas']['ExportedPlan'][];
+		};
 		/**
 		 * @description * `ES256` - ES256
 		 *     * `RS256` - RS256
@@ -740,6 +851,33 @@ export interface components {
 			/** @description For people: what went wrong and what to do. */
 			message: string;
 		};
+		ExportedAccount: {
+			/** Format: date-time */
+			date_joined: string;
+			/** Format: email */
+			email: string;
+			name: string;
+			units: string;
+		};
+		ExportedPlan: {
+			address: string;
+			archived: boolean;
+			/** Format: date-time */
+			created_at: string;
+			data: {
+				[key: string]: unknown;
+			};
+			/** Format: uuid */
+			id: string;
+			/** Format: double */
+			latitude: number;
+			/** Format: double */
+			longitude: number;
+			name: string;
+			timezone: string;
+			/** Format: date-time */
+			updated_at: string;
+		};
 		FrostChanceDate: {
 			/** @description Percent: 10, 50 or 90. */
 			chance: number;
@@ -868,6 +1006,19 @@ export interface components {
 		 * @enum {string}
 		 */
 		KtyEnum: 'EC' | 'RSA' | 'OKP';
+		LastSpringFrost: {
+			/** @description Day of year; null when most years have none. */
+			median: number | null;
+			/** @description MM-DD of the median in a common year. */
+			median_date: string | null;
+			/** @description Day of year: one year in ten is earlier. */
+			p10: number | null;
+			/** @description Day of year: one year in ten is later. */
+			p90: number | null;
+			/** @description Years of data the statistics come from. */
+			years: number;
+			years_without_frost: number;
+		};
 		/**
 		 * @description Email + password login that counts failures.
 		 *
@@ -965,6 +1116,57 @@ export interface components {
 		PatchedUserRequest: {
 			/** Display name */
 			name?: string;
+			/**
+			 * @description How the app shows temperatures and heights.
+			 *
+			 *     * `metric` - Metric (°C, metres)
+			 *     * `imperial` - US customary (°F, feet)
+			 */
+			units?: components['schemas']['UnitsEnum'];
+		};
+		Place: {
+			/** @description south, west, north, east; null when the geocoder gives none. */
+			bbox: number[] | null;
+			/** @description OpenStreetMap key of the place (place, boundary, highway...). */
+			category: string;
+			/** @description Empty when the geocoder does not say. */
+			country: string;
+			/** @description ISO 3166-1 alpha-2, lower case; may be empty. */
+			country_code: string;
+			/** @description The full name to show, e.g. Portland, Oregon, United States. */
+			display_name: string;
+			/** Format: double */
+			lat: number;
+			/** Format: double */
+			lng: number;
+			/** @description The place's own name, e.g. Portland. */
+			name: string;
+			/** @description node/123, way/456 or relation/789; may be empty. */
+			osm_id: string;
+			/** @description OpenStreetMap value of the place (city, village, residential...). */
+			type: string;
+		};
+		PlaceReverse: {
+			attribution: string;
+			attribution_url: string;
+			/**
+			 * Format: double
+			 * @description The point looked up (rounded to 4 decimals).
+			 */
+			lat: number;
+			/** Format: double */
+			lng: number;
+			/** @description The address there; null where there is none (open sea). */
+			place: components['schemas']['Place'] | null;
+		};
+		PlaceSearch: {
+			/** @description Show this with the results. */
+			attribution: string;
+			attribution_url: string;
+			/** @description Best first; empty when nothing matches. */
+			places: components['schemas']['Place'][];
+			/** @description The query as cached: Unicode-normalised, case-folded, spaces tidied. */
+			query: string;
 		};
 		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		Plan: {
@@ -978,6 +1180,8 @@ export interface components {
 			};
 			/** @description Per data kind: whether the plan's data is cached (fresh, stale), missing, or being fetched (with the job id). */
 			readonly data_status: components['schemas']['DataStatus'];
+			/** @description The plan's place at a glance, from the cached data (the last spring frost, ...). */
+			readonly facts: components['schemas']['PlanFacts'];
 			/**
 			 * Format: uuid
 			 * @description Client-generated UUID (optional on create; the server makes one when absent).
@@ -992,6 +1196,10 @@ export interface components {
 			timezone?: string;
 			/** Format: date-time */
 			readonly updated_at: string;
+		};
+		PlanFacts: {
+			/** @description From the cached climate summary; null until it is cached. */
+			last_spring_frost: components['schemas']['LastSpringFrost'] | null;
 		};
 		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		PlanRequest: {
@@ -1132,6 +1340,12 @@ export interface components {
 		 */
 		TableEnum: 'plans';
 		/**
+		 * @description * `metric` - Metric (°C, metres)
+		 *     * `imperial` - US customary (°F, feet)
+		 * @enum {string}
+		 */
+		UnitsEnum: 'metric' | 'imperial';
+		/**
 		 * @description * `sig` - sig
 		 * @enum {string}
 		 */
@@ -1148,11 +1362,25 @@ export interface components {
 			readonly id: number;
 			/** Display name */
 			name?: string;
+			/**
+			 * @description How the app shows temperatures and heights.
+			 *
+			 *     * `metric` - Metric (°C, metres)
+			 *     * `imperial` - US customary (°F, feet)
+			 */
+			units?: components['schemas']['UnitsEnum'];
 		};
 		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		UserRequest: {
 			/** Display name */
 			name?: string;
+			/**
+			 * @description How the app shows temperatures and heights.
+			 *
+			 *     * `metric` - Metric (°C, metres)
+			 *     * `imperial` - US customary (°F, feet)
+			 */
+			units?: components['schemas']['UnitsEnum'];
 		};
 		VerifyEmailRequest: {
 			key: string;
@@ -2195,6 +2423,158 @@ export interface operations {
 			};
 		};
 	};
+	places_search: {
+		parameters: {
+			query: {
+				/** @description What to look for; at most 200 characters. */
+				q: string;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlaceSearch'];
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	places_reverse: {
+		parameters: {
+			query: {
+				/** @description Latitude, -90 to 90. */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlaceReverse'];
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
 	plans_list: {
 		parameters: {
 			query?: {
@@ -2477,6 +2857,47 @@ export interface operations {
 			429: components['responses']['TooManyRequests'];
 		};
 	};
+	plans_restore: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			201: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Plan'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			409: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
+		};
+	};
 	plans_batch: {
 		parameters: {
 			query?: never;
@@ -2687,6 +3108,55 @@ export interface operations {
 			401: components['responses']['Unauthorized'];
 			403: components['responses']['Forbidden'];
 			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
+		};
+	};
+	users_me_delete: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody: {
+			content: {
+				'application/json': components['schemas']['AccountDeleteRequest'];
+			};
+		};
+		responses: {
+			/** @description Deleted; the session has ended. */
+			204: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: components['responses']['BadRequest'];
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			413: components['responses']['PayloadTooLarge'];
+			429: components['responses']['TooManyRequests'];
+		};
+	};
+	users_me_export: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['AccountExport'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
 			429: components['responses']['TooManyRequests'];
 		};
 	};

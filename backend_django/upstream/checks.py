@@ -1,0 +1,38 @@
+"""System checks of the upstream settings."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from .clients.geocoder import NOMINATIM, PHOTON
+
+PUBLIC_NOMINATIM_HOST = "nominatim.openstreetmap.org"
+
+
+@register()
+def geocoder_api_check(app_configs, **kwargs):
+    if settings.GEOCODER_API not in (NOMINATIM, PHOTON):
+        return [
+            Error(
+                f"GEOCODER_API is {settings.GEOCODER_API!r}; it must be {NOMINATIM!r} or {PHOTON!r}.",
+                id="upstream.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def geocoder_contact_check(app_configs, **kwargs):
+    host = urlsplit(settings.GEOCODER_URL).hostname or ""
+    if host == PUBLIC_NOMINATIM_HOST and not settings.GEOCODER_CONTACT.strip():
+        return [
+            Warning(
+                "GEOCODER_CONTACT is empty: the public Nominatim asks for a way to reach the "
+                "operator of an application (sent in the User-Agent).",
+                hint="Set GEOCODER_CONTACT to an email address or URL, or point GEOCODER_URL "
+                "at your own instance.",
+                id="upstream.W001",
+            )
+        ]
+    return []
