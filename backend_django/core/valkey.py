@@ -135,8 +135,11 @@ def retry_after_seconds() -> int:
 
 
 def _pool_circuit(pool: redis.ConnectionPool) -> Circuit:
-    kwargs = pool.connection_kwargs
-    return circuit_for(kwargs.get("host"), kwargs.get("port"))
+    found = getattr(pool, "_solar_sim_circuit", None)  # one lookup per pool, not per call
+    if found is None:
+        kwargs = pool.connection_kwargs
+        found = pool._solar_sim_circuit = circuit_for(kwargs.get("host"), kwargs.get("port"))
+    return found
 
 
 class CircuitRedis(redis.Redis):
