@@ -98,6 +98,17 @@ def _exercise(base: str, user, token: str, plan_id: str, *, move_to: float) -> d
     assert response.status_code == 200, response.text
     response, times["me"] = _timed(lambda: requests.get(f"{base}/api/v1/users/me/", headers=auth, timeout=60))
     assert response.status_code == 200, response.text
+    browser = requests.Session()  # a browser's login: CSRF cookie and header, then a session
+    csrf = browser.get(f"{base}/api/v1/auth/csrf/", timeout=60).json()["csrf_token"]
+    credentials = {"email": user.email, "password": DEFAULT_PASSWORD}
+    response, times["session_login"] = _timed(
+        lambda: browser.post(
+            f"{base}/api/v1/auth/login/", json=credentials, headers={"X-CSRFToken": csrf}, timeout=60
+        )
+    )
+    assert response.status_code == 204, response.text
+    response, times["session_me"] = _timed(lambda: browser.get(f"{base}/api/v1/users/me/", timeout=60))
+    assert response.json()["email"] == user.email
     body = {"name": "Garden", "latitude": 47.37, "longitude": 8.54}
     response, times["create"] = _timed(
         lambda: requests.post(f"{base}/api/v1/plans/", json=body, headers=auth, timeout=60)
