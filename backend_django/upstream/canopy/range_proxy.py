@@ -210,9 +210,8 @@ def fetch_meta(quadkey: str, *, before_upstream=None) -> TileMeta:
                 locks.release_many([meta_lock(quadkey)], token)
         # Another request is asking S3 for this tile: wait for what it learns.
         if time.monotonic() > deadline:
-            raise UpstreamError(
-                "upstream_timeout", "another request asking for the same tile did not finish", True
-            )
+            # Another request's HEAD of this tile did not finish within one S3 read.
+            raise UpstreamError("upstream_timeout", "The canopy height map did not answer in time.", True)
         time.sleep(0.02)
         pipe = client.pipeline(transaction=False)
         pipe.hgetall(meta_key(quadkey))
