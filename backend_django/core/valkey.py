@@ -87,7 +87,7 @@ class Circuit:
         with self._lock:
             was_open, self._open_until = bool(self._open_until), 0.0
         if was_open:
-            logger.warning("Valkey at %s answers again", self.server)
+            logger.info("Valkey at %s answers again", self.server)
 
     def reset(self) -> None:
         self._open_until = 0.0
