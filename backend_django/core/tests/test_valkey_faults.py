@@ -30,7 +30,7 @@ from backend_django.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
-# What "answers within a second" means here, with room for a busy machine.
+# Each call, timed from the client, must answer within this (seconds).
 QUICK = 1.0
 
 
