@@ -15,7 +15,7 @@ import redis
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from backend_django.core.valkey import get_valkey
+from backend_django.core.valkey import get_valkey, reset_circuits
 from backend_django.upstream import store
 from backend_django.users.tests.factories import UserFactory
 
@@ -30,6 +30,7 @@ APP_KEY_PATTERNS = ("dj:*", "ss:*")
 @pytest.fixture(autouse=True)
 def _clean_valkey():
     store.reset_local_state()
+    reset_circuits()
     client = get_valkey()
     for pattern in APP_KEY_PATTERNS:
         keys = list(client.scan_iter(match=pattern, count=1000))

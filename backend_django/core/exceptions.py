@@ -22,9 +22,17 @@ class ApplicationError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "error"
 
-    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
+        self.headers = headers or {}
         if code is not None:
             self.code = code
         if status_code is not None:
@@ -53,7 +61,7 @@ def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message), status=exc.status_code)
+        return Response(error_body(exc.code, exc.message), status=exc.status_code, headers=exc.headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

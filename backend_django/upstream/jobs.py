@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 
-from backend_django.core.valkey import get_valkey
+from backend_django.core.valkey import get_valkey, send_task
 
 from .lua import script
 
@@ -169,7 +168,7 @@ def job_start(
             pipe.set(pending_key(unit), job_id, ex=settings.UPSTREAM_LOCK_TTL)
         pipe.execute()
         try:
-            current_app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
+            send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
         except Exception as exc:
             job_fail(job_id, code="queue_unavailable", message=f"could not queue the fetch: {exc}")
             raise

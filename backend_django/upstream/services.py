@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from backend_django.core.exceptions import ApplicationError
-from backend_django.core.valkey import get_valkey
+from backend_django.core.valkey import get_valkey, retry_after_seconds
 
 from . import jobs, kinds, store
 from .api.throttles import ProxyThrottle, daily_miss_throttle, fetch_throttle, read_throttle
@@ -178,6 +178,7 @@ def start_fetch(
             "The data is not cached and no fetch could be queued; try again shortly.",
             code="queue_unavailable",
             status_code=503,
+            headers={"Retry-After": str(retry_after_seconds()), "Cache-Control": "no-store"},
         ) from exc
     store.count(endpoint, "misses")
     return Answer("accepted", job=started.job)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.exceptions import Throttled
 
+from backend_django.core.valkey import send_task
 from backend_django.plans.models import Plan
 from backend_django.users.models import User
 
@@ -49,7 +50,7 @@ def email_message_send_later(*, message: EmailMessage) -> None:
         ],
         "headers": dict(message.extra_headers),
     }
-    transaction.on_commit(lambda: email_send.delay(payload))
+    transaction.on_commit(lambda: send_task(email_send.name, args=[payload]))
 
 
 def email_message_send(*, payload: dict) -> None:
@@ -106,14 +107,14 @@ def password_reset_request(*, request, email: str) -> None:
     from backend_django.users.tasks import password_reset_email_send
 
     account_rate_limit_consume(request=request, action="reset_password", key=email)
-    transaction.on_commit(lambda: password_reset_email_send.delay(email))
+    transaction.on_commit(lambda: send_task(password_reset_email_send.name, args=[email]))
 
 
 def email_verification_request(*, request, email: str) -> None:
     from backend_django.users.tasks import email_verification_send
 
     account_rate_limit_consume(request=request, action="confirm_email", key=email)
-    transaction.on_commit(lambda: email_verification_send.delay(email))
+    transaction.on_commit(lambda: send_task(email_verification_send.name, args=[email]))
 
 
 # --- API tokens ------------------------------------------------------------------

@@ -239,7 +239,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Solar Sim <noreply@local
 # The development script starts a private valkey-server on this port when
 # VALKEY_URL is unset; the test suite starts its own and sets VALKEY_URL.
 VALKEY_URL = env("VALKEY_URL", default="redis://127.0.0.1:6390/0")
-VALKEY_SOCKET_TIMEOUT = env.float("VALKEY_SOCKET_TIMEOUT", default=2.0)
+# Every Valkey call (the shared client, the Django cache, task sends) waits at
+# most this long for an answer; after a timeout, this process skips that Valkey
+# for VALKEY_CIRCUIT_SECONDS (core/valkey.py, decisions/0018).
+VALKEY_SOCKET_TIMEOUT = env.float("VALKEY_SOCKET_TIMEOUT", default=0.25)
+VALKEY_CIRCUIT_SECONDS = env.float("VALKEY_CIRCUIT_SECONDS", default=5.0)
 CACHES = {
     "default": {
         "BACKEND": "backend_django.core.cache.FailOpenRedisCache",
@@ -248,7 +252,8 @@ CACHES = {
         "TIMEOUT": 300,
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "REDIS_CLIENT_CLASS": "backend_django.core.valkey.CircuitRedis",
+            "SOCKET_CONNECT_TIMEOUT": VALKEY_SOCKET_TIMEOUT,
             "SOCKET_TIMEOUT": VALKEY_SOCKET_TIMEOUT,
             # Throttles and login limits fail open while Valkey is down rather
             # than taking sign-in down with it (health/ reports the outage).
@@ -286,8 +291,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the task time limit, so a running task is not redelivered.
     "visibility_timeout": 3600,
-    "socket_connect_timeout": 1,
-    "socket_timeout": 5,
+    "socket_connect_timeout": VALKEY_SOCKET_TIMEOUT,
+    "socket_timeout": VALKEY_SOCKET_TIMEOUT,
     # A worker listening to "interactive,warm" always takes the interactive
     # queue's tasks first: people's fetches go before warming.
     "queue_order_strategy": "priority",

@@ -19,6 +19,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from rest_framework.response import Response
 
 from backend_django.core.exceptions import ApplicationError, error_body
+from backend_django.core.valkey import retry_after_seconds
 
 from ..jobs import Job
 from ..services import Answer
@@ -130,8 +131,10 @@ def refused_response(refusal: dict) -> Response:
 
 
 def cache_unavailable() -> ApplicationError:
+    """503 while Valkey does not answer; Retry-After: the circuit's window (core/valkey.py)."""
     return ApplicationError(
         "The data cache is unavailable right now; try again shortly.",
         code="cache_unavailable",
         status_code=503,
+        headers={"Retry-After": str(retry_after_seconds()), "Cache-Control": "no-store"},
     )

@@ -10,10 +10,19 @@ Last-Modified come from one upstream HEAD, kept a year
 (``ss:e:canopymeta:<quadkey>``). The tiles are versioned by their path
 (``.../v1/alsgedi_global_v6_float/...``) and never change in place.
 
+That HEAD is single flight per tile too (``fetch_meta``): concurrent requests
+for a tile whose metadata is not cached make one upstream HEAD, under the
+lock ``ss:lock:canopymeta:<quadkey>``; the others wait for what it learns
+(the metadata, a remembered 4xx, or its transient error, kept a few seconds
+under the holder's token for them alone). A request that needs S3 at all
+(the metadata or blocks not cached, or waiting for another's HEAD) counts
+once against the client's fetch limit, HEADs as well as GETs.
+
 Unlike the other data, nothing here goes through a job: ``serve()`` answers
 in the request and waits at most about one S3 read.
 """
 
+import json
 import re
 import time
 from contextlib import contextmanager
@@ -32,6 +41,9 @@ from ..limits import BudgetWait, canopy_slot
 from .grid import QUADKEY_RE
 
 META_PREFIX = "ss:e:canopymeta:"
+# A HEAD's transient failure, for the requests that waited on it (by the holder's token).
+META_FAILURE_PREFIX = "ss:canopymetafail:"
+META_FAILURE_SECONDS = 10
 BLOCK_PREFIX = "ss:e:canopyblk:"
 # Seconds a Range request waits for an S3 slot before 503: short, so that a
 # slow S3 cannot hold many web threads.
@@ -165,16 +177,74 @@ def _s3_slot():
         ) from wait
 
 
-def fetch_meta(quadkey: str) -> TileMeta:
-    """HEAD the tile upstream and remember its size and validators for a year."""
+def meta_lock(quadkey: str) -> str:
+    """The lock name (locks.py) of asking S3 for one tile's metadata."""
+    return f"canopymeta:{quadkey}"
+
+
+def fetch_meta(quadkey: str, *, before_upstream=None) -> TileMeta:
+    """The tile's size and validators: from one upstream HEAD per tile at a time.
+
+    The request that takes the tile's lock asks S3 (``_head_and_store``);
+    concurrent ones wait, at most about one S3 read, for the metadata it
+    stores or the error it leaves for them. ``before_upstream()`` runs first
+    unless a remembered 4xx answers (the fetch limit's charge).
+    """
     remembered = store.remembered_error(meta_unit(quadkey))
     if remembered is not None:
         raise UpstreamError(remembered["code"], remembered["message"], False, remembered.get("status"))
+    if before_upstream is not None:
+        before_upstream()
+    token = locks.new_token()
+    lease_ms = int((settings.CANOPY_READ_TIMEOUT + settings.UPSTREAM_CONNECT_TIMEOUT + 5) * 1000)
+    deadline = time.monotonic() + settings.CANOPY_READ_TIMEOUT + settings.UPSTREAM_CONNECT_TIMEOUT
+    holder = None
+    client = get_valkey()
+    while True:
+        if locks.try_acquire_many([meta_lock(quadkey)], token, lease_ms):
+            try:
+                # Another request may have stored it between our read and the lock.
+                meta = parse_meta(client.hgetall(meta_key(quadkey)))
+                return meta if meta is not None else _head_and_store(quadkey, token)
+            finally:
+                locks.release_many([meta_lock(quadkey)], token)
+        # Another request is asking S3 for this tile: wait for what it learns.
+        if time.monotonic() > deadline:
+            # Another request's HEAD of this tile did not finish within one S3 read.
+            raise UpstreamError("upstream_timeout", "The canopy height map did not answer in time.", True)
+        time.sleep(0.02)
+        pipe = client.pipeline(transaction=False)
+        pipe.hgetall(meta_key(quadkey))
+        pipe.get(locks.lock_key(meta_lock(quadkey)))
+        pipe.get(f"{META_FAILURE_PREFIX}{quadkey}:{holder or '-'}")
+        pipe.get(store.negative_key(meta_unit(quadkey)))
+        fields, current, failure, remembered = pipe.execute()
+        meta = parse_meta(fields)
+        if meta is not None:
+            return meta
+        if failure is not None:
+            code, _, message = failure.decode().partition(" ")
+            raise UpstreamError(code, message, True)
+        if remembered is not None:
+            error = json.loads(remembered)
+            raise UpstreamError(error["code"], error["message"], False, error.get("status"))
+        if current is not None:
+            holder = current.decode()
+
+
+def _head_and_store(quadkey: str, token: str) -> TileMeta:
+    """HEAD the tile upstream and remember its size and validators for a year."""
     try:
         with _s3_slot():
             head = s3.head(quadkey)
     except UpstreamError as error:
-        if not error.transient:
+        if error.transient:  # for those waiting on this HEAD only; nothing else is cached
+            get_valkey().set(
+                f"{META_FAILURE_PREFIX}{quadkey}:{token}",
+                f"{error.code} {error.message}",
+                ex=META_FAILURE_SECONDS,
+            )
+        else:
             store.remember_error(meta_unit(quadkey), error.code, error.message, error.status)
         raise
     meta = TileMeta(head.size, head.etag, head.last_modified)
@@ -324,11 +394,18 @@ def serve(quadkey: str, *, head: bool, range_header: str | None, client: str) ->
     meta_fields, count = results[len(guessed)], results[len(guessed) + 1]
     throttle.check(count)
 
-    used_upstream = False
+    used_upstream = charged = False
+
+    def charge() -> None:
+        # S3 is asked (or another request's HEAD waited for): the stricter limit applies.
+        nonlocal charged
+        fetch_throttle().consume(client)
+        charged = True
+
     try:
         meta = parse_meta(meta_fields)
         if meta is None:
-            meta = fetch_meta(quadkey)
+            meta = fetch_meta(quadkey, before_upstream=charge)
             used_upstream = True
         headers = {
             "Accept-Ranges": "bytes",
@@ -363,9 +440,8 @@ def serve(quadkey: str, *, head: bool, range_header: str | None, client: str) ->
         unread = [number for number in numbers if number not in found]
         if unread:
             _read_blocks(quadkey, unread, found)
-        if any(found.get(number) is None for number in numbers):
-            # Bytes not cached yet come from S3: the stricter limit applies.
-            fetch_throttle().consume(client)
+        if not charged and any(found.get(number) is None for number in numbers):
+            charge()  # bytes not cached yet come from S3
         if ensure_blocks(quadkey, numbers, found, meta):
             used_upstream = True
     except UpstreamError as error:

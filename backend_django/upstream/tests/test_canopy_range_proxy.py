@@ -205,3 +205,42 @@ def test_ranges_that_reach_the_upstream_count_against_the_fetch_limit(client, si
     assert len(fetched) == 2
     # Cached bytes are not limited by it.
     assert client.get(URL, HTTP_RANGE="bytes=10-20").status_code == 206
+
+
+def test_concurrent_heads_of_one_tile_make_one_upstream_head(simulator, tile):
+    # Slow enough that, each asking S3, they would fill its 4 slots and some get 503.
+    simulator.set_latency(1.5, upstream="canopy")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: APIClient().head(URL), range(8)))
+    assert [response.status_code for response in responses] == [200] * 8
+    assert {int(response["Content-Length"]) for response in responses} == {tile.size}
+    assert {response["ETag"] for response in responses} == {tile.etag}
+    assert [entry["method"] for entry in canopy_log(simulator)] == ["HEAD"]
+    assert get_valkey().zcard("ss:lim:s3:slots") == 0
+
+
+def test_waiters_on_a_failed_head_get_its_error_and_the_next_request_asks_again(simulator, tile):
+    simulator.set_latency(0.5, upstream="canopy")
+    simulator.fail("canopy", "500", times=1)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda _: APIClient().head(URL), range(4)))
+    assert [response.status_code for response in responses] == [502] * 4
+    assert len(canopy_log(simulator)) == 1
+    assert get_valkey().exists(range_proxy.meta_key(QUADKEY)) == 0
+    assert APIClient().head(URL).status_code == 200  # a transient failure is not remembered
+    assert len(canopy_log(simulator)) == 2
+
+
+def test_heads_of_tiles_not_cached_count_against_the_fetch_limit(client, simulator, settings):
+    settings.PROXY_FETCH_RATE = "3/min"
+    quadkeys = ["021230220", "021230221", "021230222", "021230223", "021230230"]
+    statuses = [client.head(f"/api/v1/canopy/{quadkey}/").status_code for quadkey in quadkeys]
+    assert statuses[:3] == [200] * 3
+    assert statuses[3:] == [429, 429]
+    assert [entry["method"] for entry in canopy_log(simulator)] == ["HEAD"] * 3
+    # A tile whose metadata is cached is not limited by it, and a GET of it
+    # that reaches S3 for its bytes counts once.
+    assert client.head(f"/api/v1/canopy/{quadkeys[0]}/").status_code == 200
+    settings.PROXY_FETCH_RATE = "6/min"  # 5 counted so far (the refused ones too, as for misses)
+    assert client.get(f"/api/v1/canopy/{quadkeys[0]}/", HTTP_RANGE="bytes=0-99").status_code == 206
+    assert client.get(f"/api/v1/canopy/{quadkeys[1]}/", HTTP_RANGE="bytes=0-99").status_code == 429
