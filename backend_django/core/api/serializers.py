@@ -7,9 +7,24 @@ class HealthChecksSerializer(serializers.Serializer):
     broker = serializers.CharField()
 
 
+class UpstreamStatesSerializer(serializers.Serializer):
+    _states = ["up", "failing", "down", "probing", "unknown"]
+    open_meteo = serializers.ChoiceField(choices=_states)
+    overpass = serializers.ChoiceField(choices=_states)
+    s3 = serializers.ChoiceField(choices=_states)
+    geocoder = serializers.ChoiceField(choices=_states)
+
+
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "error"])
     checks = HealthChecksSerializer()
+    upstreams = UpstreamStatesSerializer(
+        help_text=(
+            "Each upstream's circuit breaker: `up`; `failing` (recent failures in a row); `down` (waiting "
+            "out a cool-off); `probing` (one request is testing it). An upstream that is down does not "
+            "make `status` an error."
+        )
+    )
 
 
 class VersionInfoSerializer(serializers.Serializer):

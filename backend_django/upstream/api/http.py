@@ -114,7 +114,7 @@ def job_accepted(job: Job) -> Response:
         status=202,
         headers={
             "Location": f"/api/v1/jobs/{job.id}/",
-            "Retry-After": str(RETRY_AFTER_SECONDS),
+            "Retry-After": str(job.poll_after() or RETRY_AFTER_SECONDS),
             "Cache-Control": "no-store",
         },
     )
