@@ -33,6 +33,8 @@ from .lua import script
 
 HEALTH_PREFIX = "ss:health:"
 HEALTH_TTL = 86400
+# While the probe is out, others look again this soon (at most): its answer may close it.
+PROBE_POLL_SECONDS = 5.0
 # The upstreams of the kinds (kinds.Kind.upstream), in the order they are shown.
 UPSTREAMS = ("open_meteo", "overpass", "s3", "geocoder")
 
@@ -66,7 +68,12 @@ def _call(upstream: str, op: str, *args) -> list[int]:
 
 def admit(upstream: str) -> Admission:
     """May a request go to ``upstream`` now? Raises UpstreamDown when not."""
-    verdict, wait_ms = _call(upstream, "admit", int(settings.UPSTREAM_BREAKER_PROBE_SECONDS * 1000))
+    verdict, wait_ms = _call(
+        upstream,
+        "admit",
+        int(settings.UPSTREAM_BREAKER_PROBE_SECONDS * 1000),
+        int(min(settings.UPSTREAM_BREAKER_COOL_OFF, PROBE_POLL_SECONDS) * 1000),
+    )
     if verdict == 0:
         state = state_of(upstream)
         raise UpstreamDown(upstream, wait_ms / 1000, state["last_code"], state["last_message"])

@@ -2,7 +2,7 @@
 --   KEYS[1] ss:health:<upstream> (hash)
 --   ARGV[1] operation: "admit", "ok", "fail" or "release"
 --   ARGV[2] key TTL (seconds)
--- admit:   ARGV[3] probe lease (ms)
+-- admit:   ARGV[3] probe lease (ms), ARGV[4] how soon to look again while the probe is out (ms)
 --          -> {1, 0} go ahead; {2, 0} go ahead as the one probe; {0, ms} down, wait ms
 -- ok:      (a usable answer, or a definite 4xx: the upstream is answering)
 --          -> {1, 0}
@@ -35,7 +35,8 @@ if op == 'admit' then
     end
     local probe_until = num('probe_until')
     if probe_until > now then
-        return {0, probe_until - now}
+        -- The probe is out: look again soon, its answer may close it.
+        return {0, math.min(probe_until - now, tonumber(ARGV[4]))}
     end
     redis.call('HSET', key, 'probe_until', now + tonumber(ARGV[3]))
     redis.call('EXPIRE', key, ttl)

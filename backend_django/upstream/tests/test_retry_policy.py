@@ -60,7 +60,9 @@ def test_transient_failures_back_off_with_jitter_then_give_up_at_the_deadline():
 
 def test_retry_after_is_honoured_and_a_long_one_is_waited_for_within_the_deadline():
     assert retry_policy.decide(transient(retry_after=3.5), Attempt()) == Sleep(3.5)
-    assert retry_policy.decide(transient(retry_after=60), Attempt()) == Requeue(60, waiting_for="upstream_down")
+    assert retry_policy.decide(transient(retry_after=60), Attempt()) == Requeue(
+        60, waiting_for="upstream_down"
+    )
     # Past a person's two minutes: told at once rather than kept waiting.
     failed = retry_policy.decide(transient(retry_after=300), Attempt(started_at=time.time()))
     assert isinstance(failed, Fail) and failed.code == "upstream_unavailable"
@@ -70,7 +72,9 @@ def test_retry_after_is_honoured_and_a_long_one_is_waited_for_within_the_deadlin
 
 
 def test_a_down_upstream_is_waited_for_in_the_queue_never_in_place():
-    down = UpstreamDown("overpass", 2.0, "upstream_timeout", "OpenStreetMap's Overpass service did not answer.")
+    down = UpstreamDown(
+        "overpass", 2.0, "upstream_timeout", "OpenStreetMap's Overpass service did not answer."
+    )
     for _ in range(20):
         decision = retry_policy.decide(down, Attempt())
         assert isinstance(decision, Requeue) and decision.waiting_for == "upstream_down"
