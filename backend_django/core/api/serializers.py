@@ -7,12 +7,14 @@ class HealthChecksSerializer(serializers.Serializer):
     broker = serializers.CharField()
 
 
+UPSTREAM_STATES = ["up", "failing", "down", "probing", "unknown"]
+
+
 class UpstreamStatesSerializer(serializers.Serializer):
-    _states = ["up", "failing", "down", "probing", "unknown"]
-    open_meteo = serializers.ChoiceField(choices=_states)
-    overpass = serializers.ChoiceField(choices=_states)
-    s3 = serializers.ChoiceField(choices=_states)
-    geocoder = serializers.ChoiceField(choices=_states)
+    open_meteo = serializers.ChoiceField(choices=UPSTREAM_STATES)
+    overpass = serializers.ChoiceField(choices=UPSTREAM_STATES)
+    s3 = serializers.ChoiceField(choices=UPSTREAM_STATES)
+    geocoder = serializers.ChoiceField(choices=UPSTREAM_STATES)
 
 
 class HealthSerializer(serializers.Serializer):
