@@ -61,6 +61,12 @@ class OpenMeteoBudget:
         return float(wait)
 
     @staticmethod
+    def refund(amount: float, pool: str = "interactive") -> None:
+        """Give back ``amount`` of a reservation (a failed call cost less than its weight)."""
+        if amount > 0:
+            script("budget_refund")(args=[round(amount, 2), OPEN_METEO_PREFIX, pool], client=get_valkey())
+
+    @staticmethod
     def used(window_seconds: int, pool: str = "all") -> float:
         client = get_valkey()
         now = int(client.time()[0])
@@ -191,3 +197,18 @@ def open_meteo_reserve(weight: float, pool: str) -> None:
     wait = OpenMeteoBudget.reserve(weight, pool)
     if wait:
         raise BudgetWait("open_meteo", wait)
+
+
+@contextmanager
+def open_meteo_call(weight: float, pool: str):
+    """Reserve ``weight`` for the call in the block; when it fails, keep only
+    OPEN_METEO_FAILED_CALL_CHARGE of it (what Open-Meteo counts for a call
+    that gave no data, by our assumption; docs/decisions/0016) and give the
+    rest back, so that a failing upstream does not drain the day's budget."""
+    reserved = math.ceil(weight * 100) / 100  # as reserve() counts it
+    open_meteo_reserve(reserved, pool)
+    try:
+        yield
+    except UpstreamError:
+        OpenMeteoBudget.refund(reserved - min(reserved, settings.OPEN_METEO_FAILED_CALL_CHARGE), pool)
+        raise

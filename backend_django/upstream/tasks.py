@@ -4,7 +4,9 @@ Tasks are acknowledged late and may run twice (a worker that died mid-fetch
 gets its task redelivered), so filling a unit is idempotent: a unit that is
 already fresh is skipped, and each unit is fetched under its own lock. What
 to do when a fetch does not work out (sleep, requeue, fail) is decided in
-retry_policy.py; how to fetch a unit, by its kind (kinds.py).
+retry_policy.py; how to fetch a unit, by its kind (kinds.py). Every request
+to an upstream first asks its breaker (health.py), before any budget is
+reserved, and tells it how the request went.
 """
 
 import logging
@@ -17,7 +19,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from . import jobs, kinds, locks, retry_policy, store
+from . import health, jobs, kinds, locks, retry_policy, store
 from .clients.http import UpstreamError
 from .retry_policy import Attempt, Fail, Requeue, Sleep, UnitBusy, YieldToPeople
 from .warming import WARM_QUEUE
@@ -65,7 +67,7 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
                     return attempt
                 # An entry still within its stale window lets climate fetch only the tail.
                 usable = entry if entry is not None and entry.state() != "missing" else None
-                store.write(kind.fetch(unit, usable, attempt.pool))
+                store.write(_fetch_guarded(kind, unit, usable, attempt))
                 return attempt
             finally:
                 locks.unit_lock_release(unit, token)
@@ -75,8 +77,44 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
                 raise Deferred(decision, error, attempt) from error
             if not isinstance(error, UnitBusy):
                 logger.info("%s: %s; trying again in %.2f s", unit, error, decision.seconds)
+            if isinstance(error, UpstreamError) and attempt.job_id:
+                jobs.job_retrying(
+                    attempt.job_id, retry_at=time.time() + decision.seconds, error=(error.code, error.message)
+                )
             time.sleep(decision.seconds)
             attempt = attempt.after(error, decision)
+
+
+def _fetch_guarded(kind: kinds.Kind, unit: str, usable: store.Entry | None, attempt: Attempt) -> list:
+    """``kind.fetch`` behind its upstream's breaker: raises UpstreamDown while it is
+    down (before any budget is reserved), and tells it how the request went."""
+    if kind.upstream not in health.UPSTREAMS:  # a kind that asks no upstream of its own
+        return kind.fetch(unit, usable, attempt.pool)
+    admission = health.admit(kind.upstream)
+    try:
+        entries = kind.fetch(unit, usable, attempt.pool)
+    except UpstreamError as error:
+        error.upstream = error.upstream or kind.upstream
+        _sent(attempt)
+        logger.info("%s: %s failed: %s", unit, kind.upstream, error)
+        if not error.transient:
+            health.succeeded(admission)  # a definite answer: the upstream is up
+            raise
+        down_for = health.failed(admission, error)
+        if down_for is None:
+            raise
+        raise health.UpstreamDown(kind.upstream, down_for, error.code, error.message) from error
+    except BaseException:
+        health.release(admission)  # no answer was had (a spent budget, a busy slot, the time limit)
+        raise
+    health.succeeded(admission)
+    _sent(attempt)
+    return entries
+
+
+def _sent(attempt: Attempt) -> None:
+    if attempt.job_id:
+        jobs.job_attempted(attempt.job_id)
 
 
 @cache
@@ -98,7 +136,13 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
         return "gone" if job is None else job.status
     jobs.job_running(job_id)
     pool = "warm" if job.queue == WARM_QUEUE else "interactive"
-    attempt = Attempt(pool=pool, failures=failures, requeues=self.request.retries or 0)
+    attempt = Attempt(
+        pool=pool,
+        failures=failures,
+        requeues=self.request.retries or 0,
+        started_at=job.created_at,
+        job_id=job_id,
+    )
     unit = ""
     try:
         for done, unit in enumerate(job.units, start=1):
@@ -112,9 +156,11 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
         return _carry_out(self, job, unit, deferred)
     except SoftTimeLimitExceeded as error:
         return _carry_out(self, job, unit, Deferred(retry_policy.decide(error, attempt), error, attempt))
-    except Exception as error:
+    except Exception:
         logger.exception("job %s (%s) crashed on %s", job_id, job.kind, unit)
-        jobs.job_fail(job_id, code="internal_error", message=f"unexpected error: {type(error).__name__}")
+        jobs.job_fail(
+            job_id, code="internal_error", message="Something went wrong on our side; please try again later."
+        )
         raise
     jobs.job_succeed(job_id)
     return jobs.SUCCEEDED
@@ -123,13 +169,30 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
 def _carry_out(task, job: jobs.Job, unit: str, deferred: Deferred) -> str:
     decision, error = deferred.decision, deferred.error
     if isinstance(decision, Requeue):
-        failures = deferred.attempt.failures + (1 if isinstance(error, UpstreamError) else 0)
-        jobs.job_requeued(job.id, countdown=decision.countdown)
-        if not decision.counted:
+        failures = deferred.attempt.failures + (
+            1 if isinstance(error, UpstreamError | health.UpstreamDown) else 0
+        )
+        if isinstance(error, YieldToPeople | UnitBusy):
+            jobs.job_requeued(job.id, countdown=decision.countdown)
+        else:
+            cause = (
+                (error.code, error.message)
+                if isinstance(error, UpstreamError | health.UpstreamDown)
+                else None
+            )
+            jobs.job_waiting(
+                job.id,
+                waiting_for=decision.waiting_for,
+                retry_at=time.time() + decision.countdown,
+                error=cause,
+            )
+        if isinstance(error, YieldToPeople):
             run_job.apply_async(args=[job.id], queue=job.queue, countdown=decision.countdown)
             return "yielded"
         logger.info("job %s (%s) waits %.0f s: %s", job.id, job.kind, decision.countdown, error)
         raise task.retry(countdown=decision.countdown, kwargs={"failures": failures}) from error
+    if isinstance(error, health.UpstreamDown):
+        store.note_failure(unit)
     if isinstance(error, UpstreamError):
         if error.transient:
             store.note_failure(unit)

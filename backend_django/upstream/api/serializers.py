@@ -16,15 +16,46 @@ class JobErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class JobLastErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="As `error.code`: e.g. `upstream_unavailable`, `upstream_timeout`."
+    )
+    message = serializers.CharField(help_text="A short sentence for a person; never the upstream's own text.")
+
+
 class JobSerializer(serializers.Serializer):
     id = serializers.CharField()
     kind = serializers.CharField()
     status = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
     progress = JobProgressSerializer()
-    error = JobErrorSerializer(allow_null=True)
+    error = JobErrorSerializer(
+        allow_null=True,
+        help_text="Why the job failed (`status` failed), else null. `message` is a sentence for a person.",
+    )
     result_url = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    attempts = serializers.IntegerField(help_text="Upstream requests this job has sent so far.")
+    last_error = JobLastErrorSerializer(
+        allow_null=True,
+        help_text=(
+            "The latest transient failure (a 5xx, a 429, a timeout, an unreadable answer) while the job "
+            "keeps trying; null when there was none, and once the job has finished."
+        ),
+    )
+    retry_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the job tries again (UTC), while it waits; null otherwise and once finished.",
+    )
+    waiting_for = serializers.ChoiceField(
+        choices=["upstream_down", "budget", "worker"],
+        allow_null=True,
+        help_text=(
+            "What a queued job waits for: `upstream_down` (the upstream is failing; we retry at "
+            "`retry_at`), `budget` (our allowance of upstream requests is spent until `retry_at`), "
+            "`worker` (a free worker); null when nothing in particular."
+        ),
+    )
 
 
 class FrostChanceDateSerializer(serializers.Serializer):

@@ -393,5 +393,5 @@ class JobView(PublicDataView):
             raise ApplicationError(f"No job with id '{job_id[:64]}'.", code="not_found", status_code=404)
         headers = {"Cache-Control": "no-store"}
         if not job.finished:
-            headers["Retry-After"] = str(http.RETRY_AFTER_SECONDS)
+            headers["Retry-After"] = str(job.poll_after())
         return Response(job.as_resource(), headers=headers)

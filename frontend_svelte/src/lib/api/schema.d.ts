@@ -336,7 +336,10 @@ export interface paths {
 			path?: never;
 			cookie?: never;
 		};
-		/** @description Database, cache and broker reachability, for load balancers and humans. */
+		/**
+		 * @description Database, cache and broker reachability, for load balancers and humans; and each
+		 *     upstream's health, which names an outage without failing the check.
+		 */
 		get: operations['health_retrieve'];
 		put?: never;
 		post?: never;
@@ -927,6 +930,8 @@ export interface components {
 		Health: {
 			checks: components['schemas']['HealthChecks'];
 			status: components['schemas']['HealthStatusEnum'];
+			/** @description Each upstream's circuit breaker: `up`; `failing` (recent failures in a row); `down` (waiting out a cool-off); `probing` (one request is testing it). An upstream that is down does not make `status` an error. */
+			upstreams: components['schemas']['UpstreamStates'];
 		};
 		HealthChecks: {
 			broker: string;
@@ -953,19 +958,44 @@ export interface components {
 		 */
 		HemisphereEnum: 'north' | 'south';
 		Job: {
+			/** @description Upstream requests this job has sent so far. */
+			attempts: number;
 			/** Format: date-time */
 			created_at: string;
+			/** @description Why the job failed (`status` failed), else null. `message` is a sentence for a person. */
 			error: components['schemas']['JobError'] | null;
 			id: string;
 			kind: string;
+			/** @description The latest transient failure (a 5xx, a 429, a timeout, an unreadable answer) while the job keeps trying; null when there was none, and once the job has finished. */
+			last_error: components['schemas']['JobLastError'] | null;
 			progress: components['schemas']['JobProgress'];
 			result_url: string;
+			/**
+			 * Format: date-time
+			 * @description When the job tries again (UTC), while it waits; null otherwise and once finished.
+			 */
+			retry_at: string | null;
 			status: components['schemas']['JobStatusEnum'];
 			/** Format: date-time */
 			updated_at: string;
+			/**
+			 * @description What a queued job waits for: `upstream_down` (the upstream is failing; we retry at `retry_at`), `budget` (our allowance of upstream requests is spent until `retry_at`), `worker` (a free worker); null when nothing in particular.
+			 *
+			 *     * `upstream_down` - upstream_down
+			 *     * `budget` - budget
+			 *     * `worker` - worker
+			 */
+			waiting_for:
+				(components['schemas']['WaitingForEnum'] | components['schemas']['NullEnum']) | null;
 		};
 		JobError: {
 			code: string;
+			message: string;
+		};
+		JobLastError: {
+			/** @description As `error.code`: e.g. `upstream_unavailable`, `upstream_timeout`. */
+			code: string;
+			/** @description A short sentence for a person; never the upstream's own text. */
 			message: string;
 		};
 		JobProgress: {
@@ -1346,6 +1376,21 @@ export interface components {
 		 */
 		UnitsEnum: 'metric' | 'imperial';
 		/**
+		 * @description * `up` - up
+		 *     * `failing` - failing
+		 *     * `down` - down
+		 *     * `probing` - probing
+		 *     * `unknown` - unknown
+		 * @enum {string}
+		 */
+		UpstreamStateEnum: 'up' | 'failing' | 'down' | 'probing' | 'unknown';
+		UpstreamStates: {
+			geocoder: components['schemas']['UpstreamStateEnum'];
+			open_meteo: components['schemas']['UpstreamStateEnum'];
+			overpass: components['schemas']['UpstreamStateEnum'];
+			s3: components['schemas']['UpstreamStateEnum'];
+		};
+		/**
 		 * @description * `sig` - sig
 		 * @enum {string}
 		 */
@@ -1399,6 +1444,13 @@ export interface components {
 			python?: string;
 			version: string;
 		};
+		/**
+		 * @description * `upstream_down` - upstream_down
+		 *     * `budget` - budget
+		 *     * `worker` - worker
+		 * @enum {string}
+		 */
+		WaitingForEnum: 'upstream_down' | 'budget' | 'worker';
 	};
 	responses: {
 		/** @description Invalid input (the message says what is wrong; `fields` names the fields). */

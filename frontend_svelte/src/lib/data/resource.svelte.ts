@@ -4,7 +4,7 @@
  * error with a retry. It wraps `fetchWithJob`; `stop()` (called when the page
  * is left) aborts the request and any polling.
  */
-import { ApiError } from '$lib/api/client';
+import { ApiError, type Job } from '$lib/api/client';
 import { fetchWithJob, JobFailedError, JobNotFoundError, type PollOptions } from '$lib/api/jobs';
 
 export type ResourceStatus = 'idle' | 'loading' | 'polling' | 'ready' | 'error';
@@ -12,6 +12,31 @@ export type ResourceStatus = 'idle' | 'loading' | 'polling' | 'ready' | 'error';
 export interface ResourceError {
 	message: string;
 	code: string;
+}
+
+/** What a job that is not getting anywhere yet says about it (from its last poll). */
+export interface ResourceWaiting {
+	/** The latest failure, for a person (e.g. "Open-Meteo is not answering."), or null. */
+	message: string | null;
+	code: string | null;
+	/** When the server tries again (epoch ms), or null. */
+	retryAt: number | null;
+	waitingFor: 'upstream_down' | 'budget' | 'worker' | null;
+	attempts: number;
+}
+
+/** The waiting state of a job, or null when it is simply working. */
+export function describeWaiting(job: Job): ResourceWaiting | null {
+	if (job.status === 'succeeded' || job.status === 'failed') return null;
+	const retryAt = job.retry_at ? Date.parse(job.retry_at) : NaN;
+	if (!job.last_error && !job.waiting_for && Number.isNaN(retryAt)) return null;
+	return {
+		message: job.last_error?.message ?? null,
+		code: job.last_error?.code ?? null,
+		retryAt: Number.isNaN(retryAt) ? null : retryAt,
+		waitingFor: job.waiting_for ?? null,
+		attempts: job.attempts ?? 0
+	};
 }
 
 export interface ResourceOptions<T> {
@@ -35,6 +60,8 @@ export class DataResource<T> {
 	/** The cache answered with data past its freshness (a refresh runs in the background). */
 	stale = $state(false);
 	progress = $state<{ done: number; total: number } | null>(null);
+	/** Set while the job waits for a failing upstream, a spent budget or a worker. */
+	waiting = $state<ResourceWaiting | null>(null);
 	error = $state<ResourceError | null>(null);
 	url = $state<string | null>(null);
 
@@ -55,6 +82,7 @@ export class DataResource<T> {
 		this.status = 'loading';
 		this.error = null;
 		this.progress = null;
+		this.waiting = null;
 		this.stale = false;
 		try {
 			const result = await fetchWithJob(url, {
@@ -64,15 +92,18 @@ export class DataResource<T> {
 					if (controller.signal.aborted) return;
 					this.status = 'polling';
 					this.progress = { done: job.progress.done, total: job.progress.total };
+					this.waiting = describeWaiting(job);
 				}
 			});
 			const value = await this.#options.parse(result.response);
 			if (controller.signal.aborted) return;
 			this.data = value;
+			this.waiting = null;
 			this.stale = result.cache === 'STALE';
 			this.status = 'ready';
 		} catch (err) {
 			if (controller.signal.aborted) return;
+			this.waiting = null;
 			this.error = describeError(err);
 			this.status = 'error';
 		} finally {
