@@ -75,6 +75,11 @@ class Job:
     refresh_within: float
     created_at: float
     updated_at: float
+    # What a queued job waits for ("" | "upstream_down" | "budget" | "worker") and until when.
+    waiting_for: str = ""
+    retry_at: float | None = None
+    # Whose share of the upstream budgets its fetches spend ("" for the deployment's own warming).
+    client: str = ""
 
     @property
     def finished(self) -> bool:
@@ -118,6 +123,9 @@ def _parse(job_id: str, fields: dict[bytes, bytes]) -> Job | None:
         refresh_within=float(text.get("refresh_within", 0)),
         created_at=float(text.get("created_at", 0)),
         updated_at=float(text.get("updated_at", 0)),
+        waiting_for=text.get("waiting_for", ""),
+        retry_at=float(text["retry_at"]) if text.get("retry_at") else None,
+        client=text.get("client", ""),
     )
 
 
@@ -134,14 +142,22 @@ class StartedJob:
 
 
 def job_start(
-    *, kind: str, units: list[str], result_url: str, queue: str = "interactive", refresh_within: float = 0
+    *,
+    kind: str,
+    units: list[str],
+    result_url: str,
+    queue: str = "interactive",
+    refresh_within: float = 0,
+    client: str = "",
 ) -> StartedJob:
     """Join or create the job that fills ``units``; enqueue its task if new.
 
     ``refresh_within``: also re-fetch units that stop being fresh within that
     many seconds (refresh-ahead); by default only units that are not fresh.
+    ``client``: whose share of the upstream budgets a new job spends (shares.py).
+    A joined job whose worker died is re-enqueued (heartbeat.py).
     """
-    client = get_valkey()
+    valkey = get_valkey()
     new_id = secrets.token_urlsafe(12)
     now = _now()
     fields = {
@@ -155,27 +171,37 @@ def job_start(
         "refresh_within": refresh_within,
         "created_at": now,
         "updated_at": now,
+        "client": client,
     }
     flat: list[Any] = [item for pair in fields.items() for item in pair]
     job_id, created = script("job_start")(
         keys=[claim_key(kind, units, result_url), job_key(new_id), JOB_PREFIX],
         args=[new_id, settings.UPSTREAM_LOCK_TTL, settings.UPSTREAM_JOB_TTL, *flat],
-        client=client,
+        client=valkey,
     )
     job_id = job_id.decode() if isinstance(job_id, bytes) else job_id
     if created:
-        pipe = client.pipeline(transaction=False)
+        pipe = valkey.pipeline(transaction=False)
         for unit in units:
             pipe.set(pending_key(unit), job_id, ex=settings.UPSTREAM_LOCK_TTL)
         pipe.execute()
-        try:
-            current_app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
-        except Exception as exc:
-            job_fail(job_id, code="queue_unavailable", message=f"could not queue the fetch: {exc}")
-            raise
+        job_send(job_id, queue)
     job = job_get(job_id)
     assert job is not None
+    if not created and job.status == RUNNING:
+        from .heartbeat import reclaim_if_stale
+
+        job = reclaim_if_stale(job)
     return StartedJob(job=job, created=bool(created))
+
+
+def job_send(job_id: str, queue: str) -> None:
+    """Send the job's task; a job that cannot be queued fails (and this raises)."""
+    try:
+        current_app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
+    except Exception as exc:
+        job_fail(job_id, code="queue_unavailable", message=f"could not queue the fetch: {exc}")
+        raise
 
 
 def _update(job: Job | str, *, finish: bool = False, hold: float = 0, **fields: Any) -> None:
@@ -228,3 +254,18 @@ def job_fail(job_id: str, *, code: str, message: str) -> None:
 
 def jobs_in_flight() -> int:
     return sum(1 for _ in get_valkey().scan_iter(match=f"{JOB_CLAIM_PREFIX}*", count=1000))
+
+
+def job_waiting(
+    job_id: str, *, waiting_for: str, retry_at: float | None, error: tuple[str, str] | None = None
+) -> None:
+    """The job is queued again, waiting for ``waiting_for`` ("upstream_down",
+    "budget", "worker") until ``retry_at`` (epoch seconds, None: unknown)."""
+    fields: dict[str, Any] = {
+        "status": QUEUED,
+        "waiting_for": waiting_for,
+        "retry_at": "" if retry_at is None else f"{retry_at:.0f}",
+    }
+    if error is not None:
+        fields["last_error_code"], fields["last_error_message"] = error[0], error[1][:500]
+    _update(job_id, **fields)

@@ -185,7 +185,7 @@ def test_beat_schedules_exist_after_migrate_and_keep_admin_changes():
     assert set(rows) == set(BEAT_SCHEDULES)
     for name, spec in BEAT_SCHEDULES.items():
         assert rows[name].task == spec["task"]
-        assert rows[name].queue == "warm"
+        assert rows[name].queue == spec.get("queue", "warm")
         assert rows[name].enabled
     # An admin moves the nightly run; running the sync again keeps it.
     nightly = rows["Warm: make sure every active plan's data is cached"]
