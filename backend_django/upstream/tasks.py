@@ -17,7 +17,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from . import heartbeat, jobs, kinds, locks, retry_policy, store
+from . import heartbeat, jobs, kinds, locks, retry_policy, shares, store
 from .clients.http import UpstreamError
 from .retry_policy import Attempt, Fail, Requeue, Sleep, UnitBusy, YieldToPeople
 from .warming import WARM_QUEUE
@@ -99,6 +99,7 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
         return "gone" if job is None else job.status
     if not heartbeat.start_run(job, task_id=self.request.id or ""):
         return "duplicate"  # another live run has it (a late or repeated delivery)
+    shares.set_client(job.client)  # its fetches spend this client's share
     pool = "warm" if job.queue == WARM_QUEUE else "interactive"
     attempt = Attempt(pool=pool, failures=failures, requeues=self.request.retries or 0)
     unit = ""
