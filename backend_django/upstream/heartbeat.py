@@ -94,12 +94,16 @@ def _unit_lock_keys(job: jobs.Job) -> list[str]:
     return [locks.lock_key(unit) for unit in job.units]
 
 
+def _claim_and_marks(job: jobs.Job) -> list[str]:
+    return [jobs.claim_key(job.kind, job.units, job.result_url), *(jobs.pending_key(u) for u in job.units)]
+
+
 def start_run(job: jobs.Job, *, task_id: str) -> bool:
     """Mark ``job`` running under this delivery (``task_id``) and start beating
     for it; False when the delivery must not run it (see the module docstring)."""
     token = locks.new_token()
     outcome = script("run_start")(
-        keys=[jobs.job_key(job.id), RUNNING_KEY, *_unit_lock_keys(job)],
+        keys=[jobs.job_key(job.id), RUNNING_KEY, *_claim_and_marks(job), *_unit_lock_keys(job)],
         args=[
             job.id,
             task_id,
@@ -107,6 +111,8 @@ def start_run(job: jobs.Job, *, task_id: str) -> bool:
             settings.UPSTREAM_HEARTBEAT_STALE_SECONDS,
             settings.UPSTREAM_JOB_TTL,
             f"{time.time():.3f}",
+            len(job.units),
+            settings.UPSTREAM_LOCK_TTL,
         ],
         client=get_valkey(),
     )
@@ -159,13 +165,7 @@ def reclaim_if_stale(job: jobs.Job) -> jobs.Job:
 def _reclaim(job: jobs.Job) -> bool:
     units = job.units
     reclaimed = script("job_reclaim")(
-        keys=[
-            jobs.job_key(job.id),
-            RUNNING_KEY,
-            jobs.claim_key(job.kind, units, job.result_url),
-            *(jobs.pending_key(unit) for unit in units),
-            *_unit_lock_keys(job),
-        ],
+        keys=[jobs.job_key(job.id), RUNNING_KEY, *_claim_and_marks(job), *_unit_lock_keys(job)],
         args=[
             job.id,
             settings.UPSTREAM_HEARTBEAT_STALE_SECONDS,

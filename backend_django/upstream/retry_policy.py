@@ -15,9 +15,10 @@ one of
 Transient failures back off exponentially with full jitter (capped at
 UPSTREAM_RETRY_MAX_DELAY, honouring Retry-After) and give up after
 UPSTREAM_MAX_ATTEMPTS attempts; a definite refusal (a 4xx) fails at once.
-A wait longer than MAX_COUNTDOWN (or a budget wait of a warm job, which
-resumes on its next scheduled run) fails the job rather than keep a person
-waiting for hours.
+A wait longer than MAX_COUNTDOWN fails a person's job rather than keep them
+waiting for hours; a warm job waiting for budget goes back to the queue
+(at most MAX_COUNTDOWN at a time, not counted against MAX_REQUEUES) until
+the budget has room again.
 """
 
 import random
@@ -130,8 +131,9 @@ def _wait(seconds: float, attempt: Attempt, *, budget: bool, code: str, message:
     if attempt.slept + seconds <= settings.UPSTREAM_MAX_INLINE_WAIT:
         return Sleep(seconds)
     if budget and attempt.pool == "warm":
-        # Warming stops when its share is spent and resumes on its next run.
-        return Fail(code, message)
+        # Warming waits in the queue until its budget (or share) has room again;
+        # it keeps nobody waiting, so it is not bounded like a person's job.
+        return Requeue(max(MIN_COUNTDOWN, min(seconds, MAX_COUNTDOWN)), counted=False)
     return _requeue(seconds, attempt, code=code, message=message)
 
 

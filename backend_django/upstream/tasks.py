@@ -19,6 +19,7 @@ from django.conf import settings
 
 from . import heartbeat, jobs, kinds, locks, retry_policy, shares, store
 from .clients.http import UpstreamError
+from .limits import BudgetWait
 from .retry_policy import Attempt, Fail, Requeue, Sleep, UnitBusy, YieldToPeople
 from .warming import WARM_QUEUE
 
@@ -128,6 +129,8 @@ def _carry_out(task, job: jobs.Job, unit: str, deferred: Deferred) -> str:
     if isinstance(decision, Requeue):
         failures = deferred.attempt.failures + (1 if isinstance(error, UpstreamError) else 0)
         jobs.job_requeued(job.id, countdown=decision.countdown)
+        if isinstance(error, BudgetWait):
+            jobs.job_waiting(job.id, waiting_for="budget", retry_at=time.time() + decision.countdown)
         if not decision.counted:
             run_job.apply_async(args=[job.id], queue=job.queue, countdown=decision.countdown)
             return "yielded"

@@ -4,6 +4,7 @@ These run a real Celery worker over real Valkey against the upstream simulator.
 """
 
 import time
+import uuid
 from datetime import date
 from io import StringIO
 from urllib.parse import parse_qs
@@ -136,7 +137,7 @@ def test_plans_stay_usable_when_valkey_is_down(user_client, user, settings):
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_warming_stops_when_its_budget_share_is_spent_and_people_still_get_data(
+def test_warming_waits_in_the_queue_when_its_budget_share_is_spent_and_people_still_get_data(
     simulator, celery_worker_process, settings
 ):
     client = get_valkey()
@@ -146,15 +147,20 @@ def test_warming_stops_when_its_budget_share_is_spent_and_people_still_get_data(
     client.set(day_key, settings.OPEN_METEO_CALLS_PER_DAY * settings.WARM_BUDGET_SHARE, ex=3600)
 
     started = warming.prefetch_location(lat=33.3, lng=44.4, result_url="/test/warm")
-    job = wait_for_job(started.job.id)
-    assert job.status == jobs.FAILED
-    assert job.error_code == "budget_exhausted"
+    job = wait_until(
+        lambda: (job := jobs.job_get(started.job.id)).waiting_for == "budget" and job, "waits", timeout=30
+    )
+    assert job.status == jobs.QUEUED and job.retry_at > time.time()
     assert simulator.stats()["open_meteo"]["requests"] == 0
+    # Its place shows the job, not "missing".
+    status = locations.data_status_many([(33.3, 44.4)])[0]["climate"]
+    assert status == {"state": "fetching", "job_id": started.job.id}
 
     response = APIClient().get("/api/v1/climate/", {"lat": 33.3, "lng": 44.4})
     assert response.status_code == 202
     assert wait_for_job(response.json()["id"]).status == jobs.SUCCEEDED
     assert simulator.stats()["open_meteo"]["requests"] == 1
+    assert not jobs.job_get(started.job.id).finished
 
 
 @pytest.mark.worker
@@ -267,3 +273,58 @@ def test_refresh_ahead_refetches_entries_about_to_expire(simulator, celery_worke
     days = date.fromisoformat(asked["end_date"][0]) - date.fromisoformat(asked["start_date"][0])
     assert days.days <= 95, "a refresh fetches only the recent tail"
     assert store.read(unit).fresh_until > time.time() + 29 * 86400
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_100_plans_at_new_places_is_prefetched_once_per_place_and_waits_for_budget(
+    simulator, celery_worker_process, settings
+):
+    valkey = get_valkey()
+    now = int(valkey.time()[0])
+    if now % 60 > 40:  # so that the spent minute below outlasts the batch
+        time.sleep(61 - now % 60)
+        now = int(valkey.time()[0])
+    # Warming has spent its share of this minute's Open-Meteo budget: the
+    # prefetches wait in the queue for the next minute.
+    minute_key = f"ss:lim:om:warm:60:{now // 60}"
+    valkey.set(minute_key, settings.OPEN_METEO_CALLS_PER_MINUTE * settings.WARM_BUDGET_SHARE, ex=120)
+
+    user = UserFactory()
+    client = APIClient()
+    client.force_authenticate(user=user)
+    places = [(20.0 + index, -40.0) for index in range(20)]  # new points, one degree apart
+    ops = [
+        {"op": "PUT", "id": str(uuid.uuid4()), "data": {"name": f"P{i}", "latitude": lat, "longitude": lng}}
+        for i in range(100)
+        for lat, lng in [places[i % len(places)]]
+    ]
+    response = client.post("/api/v1/plans/batch/", {"ops": ops}, format="json")
+    assert response.status_code == 200, response.content
+
+    prefetches = [
+        job
+        for key in valkey.scan_iter(match=f"{jobs.JOB_PREFIX}*")
+        if (job := jobs.job_get(key.decode().removeprefix(jobs.JOB_PREFIX))) and job.kind == "prefetch"
+    ]
+    unit_sets = {tuple(sorted(job.units)) for job in prefetches}
+    assert len(prefetches) == len(unit_sets) == len(places), "one job per place"
+    assert unit_sets == {tuple(sorted(locations.all_units(lat, lng))) for lat, lng in places}
+
+    seen_waiting = set()
+
+    def all_fresh() -> bool:
+        page = client.get("/api/v1/plans/", {"page_size": 200}).json()["results"]
+        assert len(page) == 100
+        for plan in page:
+            for kind, status in plan["data_status"].items():
+                # Never "missing" with no job: fetching (with its job) until fresh.
+                assert status["state"] in ("fresh", "fetching"), (plan["name"], kind, status)
+                assert (status["state"] == "fetching") == bool(status["job_id"])
+        seen_waiting.update(job.id for job in prefetches if jobs.job_get(job.id).waiting_for == "budget")
+        return all(s["state"] == "fresh" for plan in page for s in plan["data_status"].values())
+
+    wait_until(all_fresh, "every plan's data is fresh", timeout=150, step=0.5)
+    assert seen_waiting, "the prefetches waited for budget"
+    assert all(jobs.job_get(job.id).status == jobs.SUCCEEDED for job in prefetches)
+    assert simulator.stats()["open_meteo"]["requests"] == len(places)

@@ -1,7 +1,9 @@
 -- A task starts running its job, unless someone alive runs it already.
---   KEYS[1] the job record, KEYS[2] the running jobs (sorted set), KEYS[3..] the job's unit locks
+--   KEYS[1] the job record, KEYS[2] the running jobs (sorted set), KEYS[3] its single-flight
+--   claim, KEYS[4 .. 3+n] its units' pending marks, KEYS[4+n ..] its units' locks
 --   ARGV[1] job id, ARGV[2] this delivery's task id, ARGV[3] this run's lock token,
---   ARGV[4] seconds after which a heartbeat is stale, ARGV[5] record TTL, ARGV[6] now (text)
+--   ARGV[4] seconds after which a heartbeat is stale, ARGV[5] record TTL, ARGV[6] now (text),
+--   ARGV[7] n (units), ARGV[8] claim / pending mark TTL
 -- Returns "run", "duplicate" (another live run has it), or the status of a
 -- job that ended ("succeeded", "failed"; "gone" when there is no record).
 -- A job still "running" under the same task id is that task's earlier
@@ -24,12 +26,20 @@ if status == 'running' then
         return 'duplicate'
     end
 end
+local n = tonumber(ARGV[7])
 local old_token = redis.call('HGET', KEYS[1], 'lock_token')
 if old_token then
-    for i = 3, #KEYS do
+    for i = 4 + n, #KEYS do
         if redis.call('GET', KEYS[i]) == old_token then
             redis.call('DEL', KEYS[i])
         end
+    end
+end
+-- A job that waited long in the queue keeps its claim and shows in data status while it runs.
+for i = 3, 3 + n do
+    local holder = redis.call('GET', KEYS[i])
+    if not holder or holder == ARGV[1] then
+        redis.call('SET', KEYS[i], ARGV[1], 'EX', tonumber(ARGV[8]))
     end
 end
 redis.call('HSET', KEYS[1], 'status', 'running', 'owner', ARGV[2], 'lock_token', ARGV[3],

@@ -45,18 +45,29 @@ def test_transient_failures_back_off_with_jitter_then_give_up():
 def test_retry_after_is_honoured_and_a_long_one_is_a_spent_budget():
     assert retry_policy.decide(transient(retry_after=3.5), Attempt()) == Sleep(3.5)
     assert retry_policy.decide(transient(retry_after=120), Attempt()) == Requeue(120)
-    failed = retry_policy.decide(transient(retry_after=120), Attempt(pool="warm"))
-    assert isinstance(failed, Fail) and failed.code == "budget_exhausted"
+    # Warming waits in the queue for as long as asked, uncounted.
+    assert retry_policy.decide(transient(retry_after=120), Attempt(pool="warm")) == Requeue(
+        120, counted=False
+    )
 
 
 def test_a_spent_budget_sleeps_briefly_requeues_longer_and_fails_for_hours():
     assert retry_policy.decide(BudgetWait("open_meteo", 2), Attempt()) == Sleep(2)
     assert retry_policy.decide(BudgetWait("open_meteo", 40), Attempt()) == Requeue(40)
-    for attempt in (Attempt(pool="warm"), Attempt(requeues=retry_policy.MAX_REQUEUES)):
-        decision = retry_policy.decide(BudgetWait("open_meteo", 40), attempt)
-        assert decision == Fail("budget_exhausted", "open_meteo budget spent; retry in 40 s")
+    decision = retry_policy.decide(BudgetWait("open_meteo", 40), Attempt(requeues=retry_policy.MAX_REQUEUES))
+    assert decision == Fail("budget_exhausted", "open_meteo budget spent; retry in 40 s")
     hours = retry_policy.decide(BudgetWait("open_meteo", 3108), Attempt())
     assert hours == Fail("budget_exhausted", "open_meteo budget spent; retry in 3108 s")
+
+
+def test_a_warm_job_waits_in_the_queue_for_its_budget_however_long():
+    assert retry_policy.decide(BudgetWait("open_meteo", 40), Attempt(pool="warm")) == Requeue(
+        40, counted=False
+    )
+    # Hours away: it looks again after MAX_COUNTDOWN (within the broker's visibility timeout).
+    for attempt in (Attempt(pool="warm"), Attempt(pool="warm", requeues=retry_policy.MAX_REQUEUES)):
+        decision = retry_policy.decide(BudgetWait("open_meteo", 3108), attempt)
+        assert decision == Requeue(retry_policy.MAX_COUNTDOWN, counted=False)
 
 
 def test_a_run_sleeps_at_most_the_inline_allowance_in_all():
