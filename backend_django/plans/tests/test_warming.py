@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
@@ -233,9 +234,55 @@ def test_warm_cache_command_waits_with_progress(simulator, celery_worker_process
     call_command("warm_cache", "--all", "--wait", stdout=out, stderr=err)
     text = out.getvalue()
     assert "Queued" in text and "cached" in text
+    units = {name: len(units) for name, units in locations.units_for(50.0, 5.0).items()}
+    for name, count in units.items():
+        assert f"{name}: {2 * count} done, 0 waiting for budget, 0 failed, 0 still running" in text
     for plan in plans:
         states = locations.data_status_many([(plan.latitude, plan.longitude)])[0]
         assert all(kind["state"] == "fresh" for kind in states.values())
+
+
+def _warm_cache_exit(*args) -> tuple[int, str, str]:
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("warm_cache", *args, stdout=out, stderr=err)
+    except CommandError as error:
+        return error.returncode, out.getvalue(), err.getvalue() + str(error)
+    return 0, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_warm_cache_says_which_units_failed_in_its_report_and_exit_code(simulator, celery_worker_process):
+    PlanFactory(latitude=51.5, longitude=6.0)
+    simulator.fail("open_meteo", "400")  # a definite refusal: the job fails at once
+    code, out, err = _warm_cache_exit("--all", "--wait", "--timeout", "60")
+    assert code == 1
+    assert "climate: 0 done, 0 waiting for budget, 1 failed, 0 still running" in out
+    assert "failed" in err and "100%" not in out
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_warm_cache_reports_units_waiting_for_budget_and_stops_waiting(
+    simulator, celery_worker_process, settings
+):
+    PlanFactory(latitude=52.5, longitude=7.0)
+    valkey = get_valkey()
+    now = int(valkey.time()[0])
+    if now % 86400 > 86400 - 180:
+        time.sleep(86400 - now % 86400 + 1)  # the day would turn while it waits
+        now = int(valkey.time()[0])
+    # Warming spent its share of today's Open-Meteo budget: nothing can run before tomorrow.
+    valkey.set(
+        f"ss:lim:om:warm:86400:{now // 86400}", settings.OPEN_METEO_CALLS_PER_DAY * settings.WARM_BUDGET_SHARE
+    )
+    started = time.monotonic()
+    code, out, _err = _warm_cache_exit("--all", "--wait", "--timeout", "120")
+    assert code == 3
+    assert time.monotonic() - started < 60, "it does not wait for a budget that cannot come back in time"
+    assert "climate: 0 done, 1 waiting for budget, 0 failed, 0 still running" in out
+    assert simulator.stats()["open_meteo"]["requests"] == 0
 
 
 @pytest.mark.django_db
