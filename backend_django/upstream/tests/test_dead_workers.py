@@ -38,6 +38,7 @@ def _empty_test_queue():
     yield
     get_valkey().delete(NO_WORKER)
     heartbeat._running.clear()
+    heartbeat._current.job_id = heartbeat._current.task_id = heartbeat._current.token = None
 
 
 def test_a_running_job_beats_and_a_stale_one_is_taken_back_by_its_next_poll(settings):
