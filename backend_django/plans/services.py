@@ -67,19 +67,21 @@ class PlanIdConflict(ApplicationError):
 PREFETCH_RESULT_URL = "/api/v1/plans/"
 
 
-def plan_prefetch(*, plan: Plan) -> StartedJob:
+def plan_prefetch(*, plan: Plan, by_operator: bool = False) -> StartedJob:
     """Queue (or join) the warm job that caches everything the plan page needs.
 
     One job per place (its set of units), however many plans point there; it
-    is charged to the owner's share of the upstream budgets, and when that
-    share or a budget is spent it waits in the queue ("budget") until there
-    is room again (upstream/retry_policy.py), so the plans show it meanwhile.
+    is charged to the owner's share of the upstream budgets (``by_operator``:
+    to nobody, like scheduled warming: the admin's action and ``warm_cache``),
+    and when that share or a budget is spent it waits in the queue
+    ("budget") until there is room again (upstream/retry_policy.py), so the
+    plans show it meanwhile.
     """
     return prefetch_location(
         lat=plan.latitude,
         lng=plan.longitude,
         result_url=PREFETCH_RESULT_URL,
-        client=shares.for_user(plan.owner_id),
+        client="" if by_operator else shares.for_user(plan.owner_id),
     )
 
 

@@ -176,3 +176,29 @@ def test_the_database_refuses_out_of_range_locations(user, latitude, longitude):
     with pytest.raises(IntegrityError), transaction.atomic():
         Plan.objects.bulk_create([Plan(owner=user, name="x", latitude=latitude, longitude=longitude)])
     assert not Plan.objects.exists()
+
+
+def test_a_prefetch_is_charged_to_the_owner_and_an_operators_to_no_one(
+    user, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from backend_django.plans.services import plan_prefetch
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = plan_create(owner=user, name="A", latitude=5, longitude=6)
+    started = plan_prefetch(plan=plan)
+    assert not started.created and started.job.client == f"user:{user.pk}"
+    assert started.job.result_url == "/api/v1/plans/"  # not the plan's own URL: the job is the place's
+
+    other = PlanFactory(latitude=7, longitude=8)
+    call_command("warm_cache", "--plan", str(other.pk), stdout=StringIO())
+    operators = [
+        job
+        for key in get_valkey().scan_iter(match="ss:job:*")
+        if (job := jobs.job_get(key.decode().removeprefix(jobs.JOB_PREFIX)))
+        and tuple(sorted(job.units)) == place(other)
+    ]
+    assert [job.client for job in operators] == [""]

@@ -64,7 +64,8 @@ class Command(BaseCommand):
             missing = set(plan) - {str(p.pk) for p in plans}
             if missing:
                 raise CommandError(f"no plan with id: {', '.join(sorted(missing))}")
-        job_ids = sorted({plan_prefetch(plan=p).job.id for p in plans})
+        # The operator's warming, charged to no one's share (like the schedules).
+        job_ids = sorted({plan_prefetch(plan=p, by_operator=True).job.id for p in plans})
         self.stdout.write(f"Queued {len(job_ids)} prefetch job(s) for {len(plans)} plan(s).")
         if not wait or not job_ids:
             return
