@@ -16,6 +16,12 @@ and its task is sent again. Three places reclaim: a poll of the job
 (``GET jobs/<id>/``), a miss that joins it (``jobs.job_start``) and the
 periodic ``upstream.sweep_stale_jobs`` (every minute, django-celery-beat).
 
+A job that went back to the queue (a requeue with a countdown) is noted in
+``ss:due`` at its retry time when its run ends. A worker holds such a
+countdown's message until it is due, so a killed worker loses it until the
+visibility timeout; a queued job still waiting QUEUED_GRACE_SECONDS after
+its retry time is sent again by the sweep or its next poll.
+
 Deliveries stay harmless however late they come (lua/run_start.lua): a task
 for a job that ended returns at once; one for a job another live run holds
 returns "duplicate"; a redelivery of the very task whose worker died (same
@@ -40,7 +46,14 @@ from .lua import script
 logger = logging.getLogger(__name__)
 
 RUNNING_KEY = "ss:running"
+DUE_KEY = "ss:due"
 SWEEP_TASK = "upstream.sweep_stale_jobs"
+# A queued job this long past its retry time has lost its task message (a
+# countdown held by a worker that died) or sits in a long queue; it is sent
+# again (a second message is harmless, see run_start.lua), at most this often.
+QUEUED_GRACE_SECONDS = 60.0
+# When a requeued job has no retry time: the longest countdown a requeue has.
+UNKNOWN_COUNTDOWN_SECONDS = 600
 
 # What this process is running: job id -> task id (one entry per pool child
 # with the prefork pool; several with a threads pool).
@@ -103,7 +116,7 @@ def start_run(job: jobs.Job, *, task_id: str) -> bool:
     for it; False when the delivery must not run it (see the module docstring)."""
     token = locks.new_token()
     outcome = script("run_start")(
-        keys=[jobs.job_key(job.id), RUNNING_KEY, *_claim_and_marks(job), *_unit_lock_keys(job)],
+        keys=[jobs.job_key(job.id), RUNNING_KEY, DUE_KEY, *_claim_and_marks(job), *_unit_lock_keys(job)],
         args=[
             job.id,
             task_id,
@@ -134,7 +147,11 @@ def end_run(job_id: str, task_id: str) -> None:
             del _running[job_id]
     if getattr(_current, "job_id", None) == job_id:
         _current.job_id = _current.task_id = _current.token = None
-    script("run_end")(keys=[jobs.job_key(job_id), RUNNING_KEY], args=[job_id, task_id], client=get_valkey())
+    script("run_end")(
+        keys=[jobs.job_key(job_id), RUNNING_KEY, DUE_KEY],
+        args=[job_id, task_id, UNKNOWN_COUNTDOWN_SECONDS],
+        client=get_valkey(),
+    )
 
 
 def lock_token() -> str | None:
@@ -156,10 +173,28 @@ def _end_after_task(sender=None, task_id=None, args=None, kwargs=None, **extra) 
 
 
 def reclaim_if_stale(job: jobs.Job) -> jobs.Job:
-    """Re-enqueue ``job`` when it is "running" without a live heartbeat; the job as it stands."""
+    """Re-enqueue ``job`` when it is "running" without a live heartbeat, or
+    queued long past its retry time; the job as it stands."""
+    if job.status == jobs.QUEUED and job.retry_at and time.time() > job.retry_at + QUEUED_GRACE_SECONDS:
+        _resend(job)
+        return job
     if job.status != jobs.RUNNING or not _reclaim(job):
         return job
     return jobs.job_get(job.id) or job
+
+
+def _resend(job: jobs.Job) -> bool:
+    """Send the task of a queued job past due again (once per grace period)."""
+    again = script("job_resend")(
+        keys=[jobs.job_key(job.id), DUE_KEY, *_claim_and_marks(job)],
+        args=[job.id, QUEUED_GRACE_SECONDS, settings.UPSTREAM_LOCK_TTL],
+        client=get_valkey(),
+    )
+    if not again:
+        return False
+    logger.warning("job %s (%s): queued past its retry time; its task is sent again", job.id, job.kind)
+    jobs.job_send(job.id, job.queue)
+    return True
 
 
 def _reclaim(job: jobs.Job) -> bool:
@@ -192,9 +227,24 @@ def stale_job_ids() -> list[str]:
     return [member.decode() for member in client.zrangebyscore(RUNNING_KEY, "-inf", horizon)]
 
 
+def overdue_job_ids() -> list[str]:
+    """Queued jobs past their retry time by more than the grace (Valkey's clock)."""
+    client = get_valkey()
+    horizon = int(client.time()[0]) - QUEUED_GRACE_SECONDS
+    return [member.decode() for member in client.zrangebyscore(DUE_KEY, "-inf", horizon)]
+
+
 @shared_task(name=SWEEP_TASK)
 def sweep_stale_jobs() -> dict:
-    """Reclaim every running job whose worker stopped beating (beat, every minute)."""
+    """Reclaim every running job whose worker stopped beating, and send again
+    the tasks of queued jobs long past due (beat, every minute)."""
+    resent = []
+    for job_id in overdue_job_ids():
+        job = jobs.job_get(job_id)
+        if job is None:
+            get_valkey().zrem(DUE_KEY, job_id)
+        elif _resend(job):
+            resent.append(job_id)
     reclaimed = []
     for job_id in stale_job_ids():
         job = jobs.job_get(job_id)
@@ -205,6 +255,6 @@ def sweep_stale_jobs() -> dict:
             reclaimed.append(job_id)
         elif job.status != jobs.RUNNING:
             get_valkey().zrem(RUNNING_KEY, job_id)
-    if reclaimed:
-        logger.warning("swept %d job(s) of dead workers: %s", len(reclaimed), reclaimed)
-    return {"reclaimed": reclaimed}
+    if reclaimed or resent:
+        logger.warning("swept jobs of dead workers: reclaimed %s, sent again %s", reclaimed, resent)
+    return {"reclaimed": reclaimed, "resent": resent}

@@ -188,7 +188,7 @@ def job_start(
         job_send(job_id, queue)
     job = job_get(job_id)
     assert job is not None
-    if not created and job.status == RUNNING:
+    if not created and not job.finished:
         from .heartbeat import reclaim_if_stale
 
         job = reclaim_if_stale(job)

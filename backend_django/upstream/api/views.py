@@ -391,7 +391,7 @@ class JobView(PublicDataView):
         job = jobs.job_get(job_id)
         if job is None:
             raise ApplicationError(f"No job with id '{job_id[:64]}'.", code="not_found", status_code=404)
-        if job.status == jobs.RUNNING:
+        if not job.finished:
             job = heartbeat.reclaim_if_stale(job)  # its worker may have died
         headers = {"Cache-Control": "no-store"}
         if not job.finished:

@@ -84,14 +84,49 @@ def test_the_sweep_takes_back_every_stale_job_and_leaves_live_ones():
         assert heartbeat.start_run(job, task_id=f"task-{job.id}")
     _make_stale(dead.id)
     heartbeat._beat_once()
-    assert heartbeat.sweep_stale_jobs() == {"reclaimed": [dead.id]}
+    assert heartbeat.sweep_stale_jobs() == {"reclaimed": [dead.id], "resent": []}
     assert jobs.job_get(dead.id).status == "queued"
     assert jobs.job_get(alive.id).status == "running"
     # A job that ended but was left in the set (its process died after finishing) is dropped.
     jobs.job_succeed(alive.id)
     _make_stale(alive.id)
-    assert heartbeat.sweep_stale_jobs() == {"reclaimed": []}
+    assert heartbeat.sweep_stale_jobs() == {"reclaimed": [], "resent": []}
     assert get_valkey().zcard(heartbeat.RUNNING_KEY) == 0
+
+
+def test_a_requeued_job_long_past_its_retry_time_is_sent_again_once_per_grace(monkeypatch):
+    monkeypatch.setattr(heartbeat, "QUEUED_GRACE_SECONDS", 5.0)
+    job = _started()
+    assert heartbeat.start_run(job, task_id="task-1")
+    # The run waits for budget: back to the queue with a countdown, whose
+    # message the worker holds until due.
+    jobs.job_requeued(job.id, countdown=30)
+    jobs.job_waiting(job.id, waiting_for="budget", retry_at=time.time() + 30)
+    heartbeat.end_run(job.id, "task-1")
+    due = get_valkey().zscore(heartbeat.DUE_KEY, job.id)
+    assert due == pytest.approx(time.time() + 30, abs=2)
+    messages = _queued_messages(NO_WORKER)
+    assert heartbeat.sweep_stale_jobs()["resent"] == []  # not due yet
+
+    # The worker died with the countdown: 10 s past due, nothing has run it.
+    get_valkey().zadd(heartbeat.DUE_KEY, {job.id: time.time() - 10})
+    assert heartbeat.sweep_stale_jobs()["resent"] == [job.id]
+    assert _queued_messages(NO_WORKER) == messages + 1
+    assert heartbeat.sweep_stale_jobs()["resent"] == []  # once per grace period
+    assert _queued_messages(NO_WORKER) == messages + 1
+    # Its run takes it out of the due jobs.
+    assert heartbeat.start_run(jobs.job_get(job.id), task_id="task-2")
+    assert get_valkey().zscore(heartbeat.DUE_KEY, job.id) is None
+
+
+def test_a_poll_of_a_queued_job_long_past_its_retry_time_sends_it_again(monkeypatch):
+    monkeypatch.setattr(heartbeat, "QUEUED_GRACE_SECONDS", 5.0)
+    job = _started()
+    jobs.job_waiting(job.id, waiting_for="budget", retry_at=time.time() - 10)
+    get_valkey().zadd(heartbeat.DUE_KEY, {job.id: time.time() - 10})
+    messages = _queued_messages(NO_WORKER)
+    assert APIClient().get(f"/api/v1/jobs/{job.id}/").json()["status"] == "queued"
+    assert _queued_messages(NO_WORKER) == messages + 1
 
 
 def test_late_and_repeated_deliveries_are_harmless():
@@ -169,6 +204,46 @@ def test_a_worker_killed_mid_fetch_costs_seconds_not_an_hour(simulator, django_d
         assert late.get(timeout=30) == "succeeded"
         assert simulator.stats()["open_meteo"]["requests"] == 2
         assert jobs.job_get(job_id).status == "succeeded"
+    finally:
+        worker.stop()
+
+
+@pytest.mark.faults
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_countdown_lost_with_a_killed_worker_is_sent_again(simulator, monkeypatch):
+    monkeypatch.setattr(heartbeat, "QUEUED_GRACE_SECONDS", 2.0)  # the sweep and polls run here
+    valkey = get_valkey()
+    now = int(valkey.time()[0])
+    if now % 60 > 45:  # so that the countdown below is long enough to kill the worker during it
+        time.sleep(61 - now % 60)
+        now = int(valkey.time()[0])
+    from django.conf import settings
+
+    # This minute's Open-Meteo budget is spent: the job goes back to the queue
+    # until the minute turns, and the worker holds that countdown's message.
+    valkey.set(f"ss:lim:om:all:60:{now // 60}", settings.OPEN_METEO_CALLS_PER_MINUTE, ex=120)
+    worker = WorkerProcess(queues=FAULTS_QUEUE, name="countdown", database_url=_database_url_for_worker())
+    worker.start()
+    try:
+        unit = climate.unit_for(14.25, 36.5)
+        job_id = jobs.job_start(kind="climate", units=[unit], result_url="/x", queue=FAULTS_QUEUE).job.id
+        waiting = wait_until(
+            lambda: (job := jobs.job_get(job_id)).waiting_for == "budget" and job, "it waits", timeout=30
+        )
+        time.sleep(1.5)  # the countdown's message reaches the worker
+        worker.kill()
+        worker.start()
+        client = APIClient()
+
+        def succeeded():
+            heartbeat.sweep_stale_jobs()
+            client.get(f"/api/v1/jobs/{job_id}/")
+            return jobs.job_get(job_id).status == "succeeded"
+
+        limit = waiting.retry_at - time.time() + heartbeat.QUEUED_GRACE_SECONDS + 30
+        wait_until(succeeded, "the job succeeded without its lost countdown", timeout=limit, step=0.5)
+        assert simulator.stats()["open_meteo"]["requests"] == 1
     finally:
         worker.stop()
 
