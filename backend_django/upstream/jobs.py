@@ -90,8 +90,11 @@ class Job:
     attempts: int = 0
     last_error_code: str = ""
     last_error_message: str = ""
+    # What a queued job waits for ("" | "upstream_down" | "budget" | "worker") and until when.
     retry_at: float | None = None
     waiting_for: str = ""
+    # Whose share of the upstream budgets its fetches spend ("" for the deployment's own warming).
+    client: str = ""
 
     @property
     def finished(self) -> bool:
@@ -166,6 +169,7 @@ def _parse(job_id: str, fields: dict[bytes, bytes]) -> Job | None:
         last_error_message=text.get("last_error_message", ""),
         retry_at=float(text["retry_at"]) if text.get("retry_at") else None,
         waiting_for=text.get("waiting_for", ""),
+        client=text.get("client", ""),
     )
 
 
@@ -182,14 +186,22 @@ class StartedJob:
 
 
 def job_start(
-    *, kind: str, units: list[str], result_url: str, queue: str = "interactive", refresh_within: float = 0
+    *,
+    kind: str,
+    units: list[str],
+    result_url: str,
+    queue: str = "interactive",
+    refresh_within: float = 0,
+    client: str = "",
 ) -> StartedJob:
     """Join or create the job that fills ``units``; enqueue its task if new.
 
     ``refresh_within``: also re-fetch units that stop being fresh within that
     many seconds (refresh-ahead); by default only units that are not fresh.
+    ``client``: whose share of the upstream budgets a new job spends (shares.py).
+    A joined job whose worker died is re-enqueued (heartbeat.py).
     """
-    client = get_valkey()
+    valkey = get_valkey()
     new_id = secrets.token_urlsafe(12)
     now = _now()
     fields = {
@@ -208,30 +220,38 @@ def job_start(
         "last_error_message": "",
         "retry_at": "",
         "waiting_for": "",
+        "client": client,
     }
     flat: list[Any] = [item for pair in fields.items() for item in pair]
     job_id, created = script("job_start")(
         keys=[claim_key(kind, units, result_url), job_key(new_id), JOB_PREFIX],
         args=[new_id, settings.UPSTREAM_LOCK_TTL, settings.UPSTREAM_JOB_TTL, *flat],
-        client=client,
+        client=valkey,
     )
     job_id = job_id.decode() if isinstance(job_id, bytes) else job_id
     if created:
-        pipe = client.pipeline(transaction=False)
+        pipe = valkey.pipeline(transaction=False)
         for unit in units:
             pipe.set(pending_key(unit), job_id, ex=settings.UPSTREAM_LOCK_TTL)
         pipe.execute()
-        try:
-            send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
-        except Exception:
-            logger.exception("could not queue job %s", job_id)
-            job_fail(
-                job_id, code="queue_unavailable", message="We could not start the fetch; try again shortly."
-            )
-            raise
+        job_send(job_id, queue)
     job = job_get(job_id)
     assert job is not None
+    if not created and not job.finished:
+        from .heartbeat import reclaim_if_stale
+
+        job = reclaim_if_stale(job)
     return StartedJob(job=job, created=bool(created))
+
+
+def job_send(job_id: str, queue: str) -> None:
+    """Send the job's task; a job that cannot be queued fails (and this raises)."""
+    try:
+        send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
+    except Exception:
+        logger.exception("could not queue job %s", job_id)
+        job_fail(job_id, code="queue_unavailable", message="We could not start the fetch; try again shortly.")
+        raise
 
 
 def _update(job: Job | str, *, finish: bool = False, hold: float = 0, **fields: Any) -> None:
@@ -269,15 +289,20 @@ def job_requeued(job_id: str, *, countdown: float = 0) -> None:
 
 
 def job_waiting(
-    job_id: str, *, waiting_for: str, retry_at: float, error: tuple[str, str] | None = None
+    job_id: str, *, waiting_for: str, retry_at: float | None, error: tuple[str, str] | None = None
 ) -> None:
-    """Back to queued until ``retry_at`` (epoch seconds), waiting for ``waiting_for``
-    ("upstream_down", "budget" or "worker"); ``error``: the (code, message) of the
-    latest transient failure, shown as ``last_error``."""
-    fields: dict[str, Any] = {"status": QUEUED, "waiting_for": waiting_for, "retry_at": f"{retry_at:.3f}"}
+    """Back to queued until ``retry_at`` (epoch seconds; None: not known), waiting
+    for ``waiting_for`` ("upstream_down", "budget" or "worker"); ``error``: the
+    (code, message) of the latest transient failure, shown as ``last_error``."""
+    fields: dict[str, Any] = {
+        "status": QUEUED,
+        "waiting_for": waiting_for,
+        "retry_at": "" if retry_at is None else f"{retry_at:.3f}",
+    }
     if error is not None:
         fields.update(last_error_code=error[0], last_error_message=error[1][:500])
-    _update(job_id, hold=max(0.0, retry_at - time.time()), **fields)
+    hold = 0.0 if retry_at is None else max(0.0, retry_at - time.time())
+    _update(job_id, hold=hold, **fields)
 
 
 def job_retrying(job_id: str, *, retry_at: float, error: tuple[str, str]) -> None:

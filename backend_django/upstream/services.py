@@ -26,7 +26,7 @@ from typing import Literal
 from backend_django.core.exceptions import ApplicationError
 from backend_django.core.valkey import get_valkey, retry_after_seconds
 
-from . import jobs, kinds, store
+from . import jobs, kinds, shares, store
 from .api.throttles import ProxyThrottle, daily_miss_throttle, fetch_throttle, read_throttle
 from .kinds import Kind
 
@@ -172,7 +172,9 @@ def start_fetch(
         if kind.daily_miss_limit:
             daily_miss_throttle(kind.name, kind.daily_miss_limit).consume(client)
     try:
-        started = jobs.job_start(kind=endpoint, units=units, result_url=result_url)
+        started = jobs.job_start(
+            kind=endpoint, units=units, result_url=result_url, client=shares.for_address(client)
+        )
     except Exception as exc:
         raise ApplicationError(
             "The data is not cached and no fetch could be queued; try again shortly.",

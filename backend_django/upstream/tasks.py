@@ -19,7 +19,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from . import health, jobs, kinds, locks, retry_policy, store
+from . import health, heartbeat, jobs, kinds, locks, retry_policy, shares, store
 from .clients.http import UpstreamError
 from .retry_policy import Attempt, Fail, Requeue, Sleep, UnitBusy, YieldToPeople
 from .warming import WARM_QUEUE
@@ -54,7 +54,8 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
     far); raises ``Deferred`` when the job must go back to the queue or fail.
     """
     kind = kinds.of_unit(unit)
-    token = locks.new_token()
+    # The run's token, so that a run taken over from a dead worker can release its locks.
+    token = heartbeat.lock_token() or locks.new_token()
     while True:
         if _up_to_date(kind, unit, refresh_within)[0]:
             return attempt
@@ -134,7 +135,9 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
     job = jobs.job_get(job_id)
     if job is None or job.finished:
         return "gone" if job is None else job.status
-    jobs.job_running(job_id)
+    if not heartbeat.start_run(job, task_id=self.request.id or ""):
+        return "duplicate"  # another live run has it (a late or repeated delivery)
+    shares.set_client(job.client)  # its fetches spend this client's share
     pool = "warm" if job.queue == WARM_QUEUE else "interactive"
     attempt = Attempt(
         pool=pool,

@@ -491,6 +491,16 @@ UPSTREAM_NEGATIVE_TTL = env.int("UPSTREAM_NEGATIVE_TTL", default=600)
 # if its worker died.
 UPSTREAM_JOB_TTL = env.int("UPSTREAM_JOB_TTL", default=2 * 86400)
 UPSTREAM_LOCK_TTL = env.int("UPSTREAM_LOCK_TTL", default=300)
+# Each worker process refreshes the heartbeat of the jobs it runs this often;
+# a running job whose heartbeat is older than the stale time is queued again
+# (its worker died: upstream/heartbeat.py, docs/upstream-proxy.md "Dead workers").
+UPSTREAM_HEARTBEAT_SECONDS = env.float("UPSTREAM_HEARTBEAT_SECONDS", default=3.0)
+UPSTREAM_HEARTBEAT_STALE_SECONDS = env.float("UPSTREAM_HEARTBEAT_STALE_SECONDS", default=15.0)
+# One client (a signed-in person by their id, anyone else by address) may
+# spend at most this share of each upstream's hourly and daily budget, with
+# its misses and its plans' prefetches together (upstream/shares.py); 1 turns
+# the shares off.
+UPSTREAM_CLIENT_BUDGET_SHARE = env.float("UPSTREAM_CLIENT_BUDGET_SHARE", default=0.2)
 # Each web process keeps up to this many bytes of recently served entries.
 # With UPSTREAM_TRACKED_COPIES, Valkey announces every change to an entry
 # (CLIENT TRACKING) and a hit on a copy needs no round trip; without it (or

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from backend_django.core.exceptions import ApplicationError, error_body
 from backend_django.core.parsers import BoundedJSONParser
 
-from .. import buildings, climate, jobs, places, services
+from .. import buildings, climate, heartbeat, jobs, places, services
 from ..canopy import grid, range_proxy
 from ..services import Answer, EntryTarget
 from . import http
@@ -391,6 +391,8 @@ class JobView(PublicDataView):
         job = jobs.job_get(job_id)
         if job is None:
             raise ApplicationError(f"No job with id '{job_id[:64]}'.", code="not_found", status_code=404)
+        if not job.finished:
+            job = heartbeat.reclaim_if_stale(job)  # its worker may have died
         headers = {"Cache-Control": "no-store"}
         if not job.finished:
             headers["Retry-After"] = str(job.poll_after())
