@@ -29,12 +29,13 @@ UPSTREAM_RETRY_BASE_DELAY = 0.02
 UPSTREAM_RETRY_MAX_DELAY = 0.1
 # Breakers that open after two failures and cool off in a second or two, and a
 # person's job that gives up after 25 s (twenty place searches a second apart
-# still fit): outages in tests stay short.
+# still fit): outages in tests stay short. A test's worker may be given a
+# longer wait through the environment.
 UPSTREAM_BREAKER_FAILURES = 2
 UPSTREAM_BREAKER_COOL_OFF = 1.0
 UPSTREAM_BREAKER_MAX_COOL_OFF = 2.0
 UPSTREAM_BREAKER_PROBE_SECONDS = 6.0
-UPSTREAM_PERSON_MAX_WAIT = 25.0
+UPSTREAM_PERSON_MAX_WAIT = env.float("UPSTREAM_PERSON_MAX_WAIT", default=25.0)
 UPSTREAM_WARM_MAX_WAIT = 60.0
 # Short enough that the tests see jobs go back to the queue.
 UPSTREAM_MAX_INLINE_WAIT = 1.0

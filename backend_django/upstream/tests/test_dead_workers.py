@@ -223,7 +223,13 @@ def test_a_countdown_lost_with_a_killed_worker_is_sent_again(simulator, monkeypa
     # This minute's Open-Meteo budget is spent: the job goes back to the queue
     # until the minute turns, and the worker holds that countdown's message.
     valkey.set(f"ss:lim:om:all:60:{now // 60}", settings.OPEN_METEO_CALLS_PER_MINUTE, ex=120)
-    worker = WorkerProcess(queues=FAULTS_QUEUE, name="countdown", database_url=_database_url_for_worker())
+    # A person's job would give up on a wait past the test settings' 25 s: this one may wait the minute out.
+    worker = WorkerProcess(
+        queues=FAULTS_QUEUE,
+        name="countdown",
+        database_url=_database_url_for_worker(),
+        env={"UPSTREAM_PERSON_MAX_WAIT": "120"},
+    )
     worker.start()
     try:
         unit = climate.unit_for(14.25, 36.5)
