@@ -74,8 +74,9 @@ class Kind:
     # What a list of plans shows of a place from this kind, at a glance: the
     # unit whose stored body holds it, and the facts read from that body
     # (called with None while it is not cached). The plans API returns each
-    # place kind's facts merged under ``facts``.
-    facts_unit_for_place: Callable[[float, float], str] | None = field(default=None, repr=False)
+    # place kind's facts merged under ``facts``. The unit may be None for a
+    # place the kind has nothing for (the sun beyond 85°).
+    facts_unit_for_place: Callable[[float, float], str | None] | None = field(default=None, repr=False)
     facts: Callable[[dict | None], dict] | None = field(default=None, repr=False)
     # Names of the endpoints answering from this kind (their request counters,
     # ``ss:stats:<name>``, and the kind of their jobs).
@@ -146,8 +147,9 @@ class Kind:
 def registered() -> tuple[Kind, ...]:
     """Every kind, in the order plans list them."""
     from . import buildings, canopy, climate, places
+    from .sun import kind as sun
 
-    return (climate.KIND, buildings.KIND, canopy.KIND, places.KIND)
+    return (climate.KIND, buildings.KIND, canopy.KIND, places.KIND, sun.KIND)
 
 
 @cache
