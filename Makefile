@@ -40,6 +40,6 @@ bench-faults: ## Upstream faults on a dev-like stack: what a job shows, recovery
 	scripts/bootstrap
 	.venv/bin/python bench/faults.py
 
-bench-sun:  ## Time one site's sun hours on one core (and the point reader); figures for docs/performance.md
+bench-sun:  ## Sun: miss to ready and hits of sun/ endpoints vs the floor (needs wrk), one site on one core, the point reader
 	scripts/bootstrap
 	.venv/bin/python bench/sun.py
