@@ -35,7 +35,3 @@ export function sunUrl(lat: number, lng: number): string {
 export function sunSummaryUrl(lat: number, lng: number): string {
 	return `${API_PREFIX}/sun/summary/?lat=${coord(lat)}&lng=${coord(lng)}`;
 }
-
-export function sunPointUrl(lat: number, lng: number): string {
-	return `${API_PREFIX}/sun/point/?lat=${coord(lat)}&lng=${coord(lng)}`;
-}
