@@ -46,6 +46,7 @@ class EntryTarget:
     read_unit: str  # the entry sent
     fill_unit: str  # the unit a miss fills (for the climate summary: the climate body)
     result_url: str  # the canonical URL of this answer
+    job_kind: str = ""  # the kind of its jobs when not ``endpoint`` (the sun endpoints' "sun")
 
 
 @dataclass(slots=True)
@@ -93,7 +94,9 @@ def cached_answer(target: EntryTarget, lookup: Lookup) -> Answer | None:
     if state == "stale":
         store.count(target.endpoint, "stale")
         refresh_in_background(
-            endpoint=target.endpoint, units=[target.fill_unit], result_url=target.result_url
+            endpoint=target.job_kind or target.endpoint,
+            units=[target.fill_unit],
+            result_url=target.result_url,
         )
     return Answer(state, entry=entry, etag=entry.etag, fresh_until=entry.fresh_until)
 
@@ -106,6 +109,7 @@ def entry_answer(target: EntryTarget, lookup: Lookup, *, client: str) -> Answer:
         result_url=target.result_url,
         missing=[target.fill_unit],
         client=client,
+        job_kind=target.job_kind,
     )
 
 
@@ -155,7 +159,7 @@ def cells_answer(*, endpoint: str, units: list[str], result_url: str, client: st
 
 
 def start_fetch(
-    *, endpoint: str, units: list[str], result_url: str, missing: list[str], client: str
+    *, endpoint: str, units: list[str], result_url: str, missing: list[str], client: str, job_kind: str = ""
 ) -> Answer:
     """The answer to a miss: a remembered refusal, or a job (new or joined).
 
@@ -172,7 +176,7 @@ def start_fetch(
         if kind.daily_miss_limit:
             daily_miss_throttle(kind.name, kind.daily_miss_limit).consume(client)
     try:
-        started = jobs.job_start(kind=endpoint, units=units, result_url=result_url)
+        started = jobs.job_start(kind=job_kind or endpoint, units=units, result_url=result_url)
     except Exception as exc:
         raise ApplicationError(
             "The data is not cached and no fetch could be queued; try again shortly.",

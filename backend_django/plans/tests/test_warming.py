@@ -17,7 +17,7 @@ from backend_django.core.valkey import get_valkey
 from backend_django.plans.tasks import BEAT_SCHEDULES, warm_ensure_cached, warm_refresh_ahead
 from backend_django.plans.tests.factories import PlanFactory
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import jobs, locations, store, warming
+from backend_django.upstream import jobs, locations, store, sun, warming
 from backend_django.users.tests.factories import UserFactory
 
 worker = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -53,7 +53,11 @@ def test_creating_a_plan_caches_its_data_without_any_request_for_it(
     assert all(kind["job_id"] is None for kind in final.values())
     stats = simulator.stats()
     assert stats["open_meteo"]["requests"] == 1
-    cells = locations.units_for(51.4545, -2.5879)["buildings"]
+    # The page's buildings cells, and those the sun reads around the site (each fetched once).
+    site = sun.site_from_unit(locations.units_for(51.4545, -2.5879)["sun"][0])
+    cells = set(locations.units_for(51.4545, -2.5879)["buildings"]) | set(
+        sun.site_input_units(site=site).buildings
+    )
     assert stats["overpass"]["requests"] == len(cells)
     # The plan page's data is now a hit for anyone.
     anonymous = APIClient()

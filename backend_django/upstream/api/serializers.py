@@ -111,6 +111,89 @@ class ClimateSummarySerializer(serializers.Serializer):
     monthly = MonthlySerializer(many=True)
 
 
+LIGHT_CATEGORIES = ["full_sun", "part_sun", "part_shade", "shade"]
+
+
+class SunSiteSerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    unit = serializers.CharField(help_text="The site's cache unit, e.g. `sun:45.5230:-122.6765`.")
+
+
+class SunRasterInfoSerializer(serializers.Serializer):
+    crs = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    cell_m = serializers.FloatField()
+    bounds = serializers.ListField(child=serializers.FloatField(), help_text="west, south, east, north.")
+    bands = serializers.CharField()
+    scale = serializers.FloatField()
+    nodata = serializers.IntegerField()
+
+
+class SunSurfaceSerializer(serializers.Serializer):
+    tallest_m = serializers.FloatField()
+    margin_m = serializers.FloatField()
+    roof_share = serializers.FloatField()
+    canopy_coverage = serializers.FloatField()
+
+
+class SunParametersSerializer(serializers.Serializer):
+    site_grid_degrees = serializers.FloatField()
+    size_m = serializers.FloatField()
+    cell_m = serializers.FloatField()
+    step_minutes = serializers.IntegerField()
+    min_altitude_degrees = serializers.FloatField()
+    margin_max_m = serializers.FloatField()
+    days = serializers.ListField(child=serializers.CharField(), help_text="MM-DD, January first.")
+
+
+class LightSharesSerializer(serializers.Serializer):
+    full_sun = serializers.FloatField(allow_null=True)
+    part_sun = serializers.FloatField(allow_null=True)
+    part_shade = serializers.FloatField(allow_null=True)
+    shade = serializers.FloatField(allow_null=True)
+
+
+class SunMonthSerializer(serializers.Serializer):
+    month = serializers.IntegerField(min_value=1, max_value=12)
+    day = serializers.DateField(help_text="The representative day (of the fixed year 2025).")
+    daylight_hours = serializers.FloatField(help_text="Hours an open spot gets that day.")
+    mean = serializers.FloatField(
+        allow_null=True, help_text="Hours per day, over the ground outside buildings."
+    )
+    min = serializers.FloatField(allow_null=True)
+    max = serializers.FloatField(allow_null=True)
+    light = LightSharesSerializer(help_text="Shares of the ground in each light category (they add up to 1).")
+
+
+class SunSummarySerializer(serializers.Serializer):
+    model = serializers.IntegerField()
+    site = SunSiteSerializer()
+    timezone = serializers.CharField(
+        allow_null=True, help_text="The climate's time zone, or null (the solar offset stood in)."
+    )
+    raster = SunRasterInfoSerializer()
+    surface = SunSurfaceSerializer()
+    parameters = SunParametersSerializer()
+    inputs = serializers.DictField(child=serializers.CharField(), help_text="ETag of each input, by unit.")
+    months = SunMonthSerializer(many=True)
+
+
+class SunPointMonthSerializer(serializers.Serializer):
+    month = serializers.IntegerField(min_value=1, max_value=12)
+    hours = serializers.FloatField(allow_null=True, help_text="Hours of direct sun per day at the spot.")
+    light = serializers.ChoiceField(choices=LIGHT_CATEGORIES, allow_null=True)
+
+
+class SunPointSerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    site = SunSiteSerializer()
+    months = SunPointMonthSerializer(many=True)
+    roof = serializers.BooleanField(help_text="The spot is under a building: its hours are the roof's.")
+
+
 class BuildingPropertiesSerializer(serializers.Serializer):
     osm_id = serializers.IntegerField()
     height_m = serializers.FloatField()

@@ -546,6 +546,66 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/sun/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Hours of direct sun around a site, month by month (GeoTIFF)
+		 * @description A 12-band GeoTIFF (January first) in EPSG:4326 over the site's square: uint8 tenths of an hour of direct sun per day on each month's representative day (scale 0.1, nodata 255), deflate, pixel-interleaved. The point is snapped to a site on the `SUN_SITE_GRID_DEGREES` grid (0.0005°), whose square of `SUN_SIZE_M` (100 m) in cells of `SUN_CELL_M` (1 m) holds every point that snaps to it; `result_url` names the site. Computed by a worker from the cached buildings and canopy around the site (fetched first when missing), fresh as long as they are and recomputed when they change (docs/sun.md).
+		 */
+		get: operations['sun_raster'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/sun/point/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Hours of direct sun at one spot, month by month
+		 * @description Read from the site's cached raster (`sun/`): the hours of direct sun per day at the spot for each month and their light category, and whether the spot is on a roof (its hours are then the roof's). The point is rounded to 6 decimals. The point is snapped to a site on the `SUN_SITE_GRID_DEGREES` grid (0.0005°), whose square of `SUN_SIZE_M` (100 m) in cells of `SUN_CELL_M` (1 m) holds every point that snaps to it; `result_url` names the site. Computed by a worker from the cached buildings and canopy around the site (fetched first when missing), fresh as long as they are and recomputed when they change (docs/sun.md).
+		 */
+		get: operations['sun_point'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/sun/summary/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Sun and shade of a site: hours per month and light categories
+		 * @description Per month the hours of direct sun over the ground of the site's square (outside building footprints): mean, least, most, and the shares in each light category (full sun 6 h or more, part sun 4-6, part shade 2-4, shade under 2); the parameters, the inputs' ETags and the time zone it was computed with. The point is snapped to a site on the `SUN_SITE_GRID_DEGREES` grid (0.0005°), whose square of `SUN_SIZE_M` (100 m) in cells of `SUN_CELL_M` (1 m) holds every point that snaps to it; `result_url` names the site. Computed by a worker from the cached buildings and canopy around the site (fetched first when missing), fresh as long as they are and recomputed when they change (docs/sun.md).
+		 */
+		get: operations['sun_summary'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/sync/jwks/': {
 		parameters: {
 			query?: never;
@@ -1020,6 +1080,24 @@ export interface components {
 			years_without_frost: number;
 		};
 		/**
+		 * @description * `full_sun` - full_sun
+		 *     * `part_sun` - part_sun
+		 *     * `part_shade` - part_shade
+		 *     * `shade` - shade
+		 * @enum {string}
+		 */
+		LightEnum: 'full_sun' | 'part_sun' | 'part_shade' | 'shade';
+		LightShares: {
+			/** Format: double */
+			full_sun: number | null;
+			/** Format: double */
+			part_shade: number | null;
+			/** Format: double */
+			part_sun: number | null;
+			/** Format: double */
+			shade: number | null;
+		};
+		/**
 		 * @description Email + password login that counts failures.
 		 *
 		 *     dj-rest-auth calls Django's ``authenticate()`` directly, which skips
@@ -1252,6 +1330,109 @@ export interface components {
 		 * @enum {string}
 		 */
 		StateEnum: 'fresh' | 'stale' | 'missing' | 'fetching' | 'unknown';
+		SunMonth: {
+			/**
+			 * Format: date
+			 * @description The representative day (of the fixed year 2025).
+			 */
+			day: string;
+			/**
+			 * Format: double
+			 * @description Hours an open spot gets that day.
+			 */
+			daylight_hours: number;
+			/** @description Shares of the ground in each light category (they add up to 1). */
+			light: components['schemas']['LightShares'];
+			/** Format: double */
+			max: number | null;
+			/**
+			 * Format: double
+			 * @description Hours per day, over the ground outside buildings.
+			 */
+			mean: number | null;
+			/** Format: double */
+			min: number | null;
+			month: number;
+		};
+		SunParameters: {
+			/** Format: double */
+			cell_m: number;
+			/** @description MM-DD, January first. */
+			days: string[];
+			/** Format: double */
+			margin_max_m: number;
+			/** Format: double */
+			min_altitude_degrees: number;
+			/** Format: double */
+			site_grid_degrees: number;
+			/** Format: double */
+			size_m: number;
+			step_minutes: number;
+		};
+		SunPoint: {
+			/** Format: double */
+			latitude: number;
+			/** Format: double */
+			longitude: number;
+			months: components['schemas']['SunPointMonth'][];
+			/** @description The spot is under a building: its hours are the roof's. */
+			roof: boolean;
+			site: components['schemas']['SunSite'];
+		};
+		SunPointMonth: {
+			/**
+			 * Format: double
+			 * @description Hours of direct sun per day at the spot.
+			 */
+			hours: number | null;
+			light: (components['schemas']['LightEnum'] | components['schemas']['NullEnum']) | null;
+			month: number;
+		};
+		SunRasterInfo: {
+			bands: string;
+			/** @description west, south, east, north. */
+			bounds: number[];
+			/** Format: double */
+			cell_m: number;
+			crs: string;
+			height: number;
+			nodata: number;
+			/** Format: double */
+			scale: number;
+			width: number;
+		};
+		SunSite: {
+			/** Format: double */
+			latitude: number;
+			/** Format: double */
+			longitude: number;
+			/** @description The site's cache unit, e.g. `sun:45.5230:-122.6765`. */
+			unit: string;
+		};
+		SunSummary: {
+			/** @description ETag of each input, by unit. */
+			inputs: {
+				[key: string]: string;
+			};
+			model: number;
+			months: components['schemas']['SunMonth'][];
+			parameters: components['schemas']['SunParameters'];
+			raster: components['schemas']['SunRasterInfo'];
+			site: components['schemas']['SunSite'];
+			surface: components['schemas']['SunSurface'];
+			/** @description The climate's time zone, or null (the solar offset stood in). */
+			timezone: string | null;
+		};
+		SunSurface: {
+			/** Format: double */
+			canopy_coverage: number;
+			/** Format: double */
+			margin_m: number;
+			/** Format: double */
+			roof_share: number;
+			/** Format: double */
+			tallest_m: number;
+		};
 		SyncOpError: {
 			/** @description As the REST API answers: invalid, not_found, conflict. */
 			code: string;
@@ -2938,6 +3119,238 @@ export interface operations {
 				};
 			};
 			429: components['responses']['TooManyRequests'];
+		};
+	};
+	sun_raster: {
+		parameters: {
+			query: {
+				/** @description Latitude, -85 to 85 (sun and shade stop there). */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description 12-band GeoTIFF. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'image/tiff': string;
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	sun_point: {
+		parameters: {
+			query: {
+				/** @description Latitude, -85 to 85 (sun and shade stop there). */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['SunPoint'];
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	sun_summary: {
+		parameters: {
+			query: {
+				/** @description Latitude, -85 to 85 (sun and shade stop there). */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['SunSummary'];
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
 		};
 	};
 	sync_jwks: {
