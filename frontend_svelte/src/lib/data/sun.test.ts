@@ -149,7 +149,7 @@ describe('sun raster', () => {
 					light: { full_sun: null, part_sun: null, part_shade: null, shade: null }
 				}
 			]
-		} as SunSummary;
+		} as unknown as SunSummary;
 		expect(sunSummaryText(summary, 6)).toBe(
 			'In June, 62 % of the ground gets full sun, 20 % part sun, 10 % part shade and 8 % shade; ' +
 				'6.1 hours of direct sun a day on average (open ground: 14.5 h).'

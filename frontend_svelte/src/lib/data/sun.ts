@@ -5,6 +5,7 @@
  * pixel-interleaved, so one spot's twelve months sit side by side.
  */
 import { fromArrayBuffer } from 'geotiff';
+import type { Model } from '$lib/api/client';
 import { lightCategory, LIGHT_COLOURS, type LightCategory } from './light';
 
 export const MONTHS = 12;
@@ -24,32 +25,9 @@ export interface SunRaster {
 	bbox: [number, number, number, number];
 }
 
-export interface SunSummaryMonth {
-	month: number;
-	day?: string;
-	daylight_hours: number | null;
-	mean: number | null;
-	min: number | null;
-	max: number | null;
-	light: Record<LightCategory, number | null>;
-}
-
-/** The JSON of `sun/summary/` (the parts the app reads). */
-export interface SunSummary {
-	site: { latitude: number; longitude: number; unit: string };
-	raster?: { bounds: [number, number, number, number]; width: number; height: number };
-	surface?: { canopy_coverage?: number; roof_share?: number };
-	months: SunSummaryMonth[];
-}
-
-/** The JSON of `sun/point/`. */
-export interface SunPoint {
-	latitude: number;
-	longitude: number;
-	site: { latitude: number; longitude: number; unit: string };
-	months: { month: number; hours: number | null; light: LightCategory | null }[];
-	roof: boolean;
-}
+/** The JSON of `sun/summary/` and of `sun/point/` (docs/sun.md). */
+export type SunSummary = Model<'SunSummary'>;
+export type SunPoint = Model<'SunPoint'>;
 
 export async function decodeSun(buffer: ArrayBuffer): Promise<SunRaster> {
 	const tiff = await fromArrayBuffer(buffer);
@@ -189,7 +167,8 @@ function percent(share: number | null): number {
 export function sunSummaryText(summary: SunSummary, month: number): string {
 	const name = fullMonthName(month);
 	const entry = summary.months.find((m) => m.month === month);
-	if (!entry || entry.mean === null || Object.values(entry.light).every((s) => s === null)) {
+	const shares = Object.values(entry?.light ?? {}) as (number | null)[];
+	if (!entry || entry.mean === null || shares.every((share) => share === null)) {
 		return `In ${name} there is no open ground in this square to measure.`;
 	}
 	const { full_sun, part_sun, part_shade, shade } = entry.light;
