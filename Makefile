@@ -36,6 +36,6 @@ bench-canopy: ## Benchmark the canopy window and Range proxy (needs wrk); figure
 	scripts/bootstrap
 	.venv/bin/python bench/canopy.py
 
-bench-sun:  ## Time one site's sun hours on one core (and the point reader); figures for docs/performance.md
+bench-sun:  ## Sun: miss to ready and hits of sun/ endpoints vs the floor (needs wrk), one site on one core, the point reader
 	scripts/bootstrap
 	.venv/bin/python bench/sun.py

@@ -27,6 +27,8 @@ from functools import cache
 
 from django.conf import settings
 
+from backend_django.core.valkey import get_valkey
+
 from . import store
 from .store import Entry, NewEntry
 
@@ -165,8 +167,7 @@ def of_unit(unit: str) -> Kind:
 def read_inputs(unit: str, units: list[str]) -> dict[str, Entry]:
     """The stored entries of a derived ``unit``'s inputs (one round trip); raises
     InputsMissing when any is missing or past its stale window."""
-    client = store.get_valkey()
-    pipe = client.pipeline(transaction=False)
+    pipe = get_valkey().pipeline(transaction=False)
     for input_unit in units:
         pipe.hgetall(store.entry_key(input_unit))
     now = time.time()
@@ -180,6 +181,16 @@ def read_inputs(unit: str, units: list[str]) -> dict[str, Entry]:
             found[input_unit] = entry
     if missing:
         raise InputsMissing(unit, missing)
+    return found
+
+
+def with_inputs(units: list[str]) -> list[str]:
+    """``units`` and, for those of derived kinds, their inputs (and theirs)."""
+    found = list(units)
+    for unit in units:
+        kind = of_unit(unit)
+        if kind.inputs is not None:
+            found += with_inputs(kind.inputs(unit))
     return found
 
 

@@ -167,7 +167,7 @@ def start_fetch(
     daily limit where it has one. Raises ApplicationError (503) when no job
     can be queued.
     """
-    for unit in missing:
+    for unit in kinds.with_inputs(missing):  # a derived unit's inputs too: filled by the same job
         remembered = store.remembered_error(unit)
         if remembered is not None:
             return Answer("refused", refusal=remembered)
@@ -190,8 +190,8 @@ def start_fetch(
 def refresh_in_background(*, endpoint: str, units: list[str], result_url: str) -> None:
     """Queue (or join) the refresh of stale units; a failure only logs (a stale answer is an answer)."""
     try:
-        if not store.refresh_allowed(units):
-            return  # the upstream refused or failed this a moment ago
+        if not store.refresh_allowed(kinds.with_inputs(units)):
+            return  # the upstream refused or failed this (or a derived unit's input) a moment ago
         jobs.job_start(kind=endpoint, units=units, result_url=result_url)
     except Exception:
         logger.warning("could not queue a refresh of %s", units, exc_info=True)

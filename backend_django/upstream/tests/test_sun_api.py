@@ -280,3 +280,34 @@ def test_bad_points_are_refused_with_400(client, simulator, path, params, field)
     error = response.json()["error"]
     assert error["code"] == "invalid" and error["message"].startswith(field)
     assert not list(get_valkey().scan_iter(match="ss:job:*"))
+
+
+def test_a_refused_input_is_remembered_for_the_site_too(client, simulator):
+    store.remember_error(INPUTS.buildings[0], "upstream_rejected", "Overpass refused the query", 400)
+    response = client.get("/api/v1/sun/", {"lat": LAT, "lng": LNG})
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "upstream_rejected"
+    assert not list(get_valkey().scan_iter(match="ss:job:*"))
+    assert simulator.stats()["overpass"]["requests"] == 0
+
+
+def test_no_refresh_storm_while_an_input_just_failed(client, simulator, celery_worker_process):
+    # A stale site whose buildings cell failed to refresh a moment ago.
+    store.write(
+        [
+            store.NewEntry(UNIT, b"II*\x00", "image/tiff", 0, 600, compress=False),
+            store.NewEntry(SUMMARY_UNIT, b"{}", "application/json", 0, 600),
+        ]
+    )
+    store.note_failure(INPUTS.buildings[-1])
+    for _ in range(3):
+        response = client.get("/api/v1/sun/summary/", {"lat": LAT, "lng": LNG})
+        assert response.status_code == 200 and response["X-Cache"] == "STALE"
+    assert not list(get_valkey().scan_iter(match="ss:job:*"))
+    # Once the cool-down is over, a stale answer queues the refresh.
+    get_valkey().delete(f"{store.FAILED_PREFIX}{INPUTS.buildings[-1]}")
+    assert client.get("/api/v1/sun/summary/", {"lat": LAT, "lng": LNG})["X-Cache"] == "STALE"
+    (key,) = get_valkey().scan_iter(match="ss:job:*")
+    job = wait_for_job(client, f"/api/v1/jobs/{key.decode().removeprefix('ss:job:')}/")
+    assert job["status"] == "succeeded" and job["kind"] == "sun"
+    assert wait_for_hit(client, "/api/v1/sun/summary/").json()["site"]["unit"] == UNIT  # recomputed
