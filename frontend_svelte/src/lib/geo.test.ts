@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
 	dayOfYearLabel,
 	fromWebMercator,
+	insidePolygon,
 	metresPerDegree,
 	ramp,
 	toWebMercator,
@@ -44,5 +45,27 @@ describe('geo helpers', () => {
 		const back = fromWebMercator(there.x, there.y);
 		expect(back.lng).toBeCloseTo(-122.6765, 10);
 		expect(back.lat).toBeCloseTo(45.523, 10);
+	});
+
+	it('tells whether a point is inside a footprint, holes left out', () => {
+		const outline = [
+			[0, 0],
+			[10, 0],
+			[10, 10],
+			[0, 10],
+			[0, 0]
+		];
+		const hole = [
+			[4, 4],
+			[6, 4],
+			[6, 6],
+			[4, 6],
+			[4, 4]
+		];
+		expect(insidePolygon(2, 2, [outline])).toBe(true);
+		expect(insidePolygon(11, 2, [outline])).toBe(false);
+		expect(insidePolygon(5, 5, [outline])).toBe(true);
+		expect(insidePolygon(5, 5, [outline, hole])).toBe(false);
+		expect(insidePolygon(3, 5, [outline, hole])).toBe(true);
 	});
 });

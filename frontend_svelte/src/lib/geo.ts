@@ -22,6 +22,22 @@ export function fromWebMercator(x: number, y: number): { lng: number; lat: numbe
 	};
 }
 
+/**
+ * Whether a point lies inside a polygon given as rings of [x, y] (the first
+ * the outline, the others holes): the even-odd rule over every ring.
+ */
+export function insidePolygon(x: number, y: number, rings: number[][][]): boolean {
+	let inside = false;
+	for (const ring of rings) {
+		for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+			const [xi, yi] = ring[i];
+			const [xj, yj] = ring[j];
+			if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+		}
+	}
+	return inside;
+}
+
 /** Web Mercator (EPSG:3857) metres of a WGS84 point. */
 export function toWebMercator(lng: number, lat: number): { x: number; y: number } {
 	const x = (EARTH_RADIUS * lng * Math.PI) / 180;

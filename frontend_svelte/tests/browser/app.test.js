@@ -721,6 +721,7 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 				hours: JSON.parse(el.dataset.hours),
 				lat: el.dataset.lat,
 				lng: el.dataset.lng,
+				roof: el.dataset.roof === 'true',
 				bars: el.querySelectorAll('rect.bar').length,
 				words: el.querySelector('[data-testid="sun-spot-words"]').textContent
 			}));
@@ -739,6 +740,7 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 				point.body.months.map((m) => m.hours),
 				`${what}: the inspector and sun/point/ at ${shown.lat}, ${shown.lng}`
 			);
+			assert.equal(shown.roof, point.body.roof, `${what}: on a roof or not`);
 			const june = point.body.months[5];
 			const words = {
 				full_sun: 'full sun',
@@ -772,6 +774,32 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 		});
 		await site.getByText(/^\d m south and \d m east of the plan point$/).waitFor();
 		await spotAgrees('a click south-east of the plan point');
+		// A tap on a roof near the plan point (within the site, so sun/point/ reads the same raster).
+		const roofAt = await site.getByTestId('site-map').evaluate((frame) => {
+			const box = frame.getBoundingClientRect();
+			const metres = box.width / 160;
+			for (const path of frame.querySelectorAll('path.building')) {
+				const r = path.getBoundingClientRect();
+				const x = r.left + r.width / 2 - box.left;
+				const y = r.top + r.height / 2 - box.top;
+				const east = x / metres - 80;
+				const north = 80 - y / metres;
+				if (
+					Math.abs(east) < 12 &&
+					Math.abs(north) < 20 &&
+					r.width > 3 * metres &&
+					r.height > 3 * metres
+				) {
+					return { x, y };
+				}
+			}
+			return null;
+		});
+		assert.ok(roofAt, 'a building close to the plan point');
+		await site.getByTestId('site-map').click({ position: roofAt });
+		await site.getByText(/, on a roof \(these are the roof’s hours\)$/).waitFor();
+		const roof = await spotAgrees('a roof next to the plan point');
+		assert.equal(roof.roof, true);
 
 		await site.getByLabel('Show tree canopy').check();
 		await checkAccessibility(page, 'plan page (site map, canopy on)');
