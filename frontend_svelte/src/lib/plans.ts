@@ -73,8 +73,9 @@ export interface Fact {
 
 /**
  * The facts a plan shows in the list, in order. Each comes from the plan's
- * `facts` (data the server has cached for its place); a new fact (the site's
- * light category, say) is one more entry here.
+ * `facts` (data the server has cached for its place): the last spring frost
+ * always (it says "not known yet" while missing), the site's light once the
+ * sun has been worked out (nothing before).
  */
 export function planFacts(plan: Plan): Fact[] {
 	const facts: Fact[] = [
