@@ -224,11 +224,8 @@ def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry
         try:
             stored = existing.json()
         except ValueError:
-            stored = None
-        if stored is not None and (stored.get("ways"), stored.get("nodes")) == (
-            payload["ways"],
-            payload["nodes"],
-        ):
+            stored = {}
+        if stored.get("ways") == payload["ways"] and stored.get("nodes") == payload["nodes"]:
             return [KIND.entry(unit, existing.raw())]
     return [KIND.entry(unit, encode(payload))]
 

@@ -6,7 +6,7 @@ import pytest
 
 from backend_django.plans.tests.factories import PlanFactory
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import climate, jobs, locations, store, sun
+from backend_django.upstream import climate, jobs, locations, store, sun, warming
 from backend_django.upstream.sun import kind as sun_kind
 
 LAT, LNG = 51.4545, -2.5879
@@ -94,3 +94,23 @@ def test_the_light_fact_follows_the_hemisphere_and_is_absent_until_cached(user_c
     # Beyond 85° there is no sun site: nothing to show, nothing to fetch.
     assert "light" not in results[str(polar.pk)]["facts"]
     assert locations.units_for(88.0, 10.0)["sun"] == []
+
+
+def test_the_warm_passes_include_the_site():
+    site_unit = sun.site_snap(lat=LAT, lng=LNG).unit
+    inputs = sun.site_input_units(site=sun.site_from_unit(site_unit))
+    # Nightly: everything missing, the site with it.
+    assert site_unit in warming.units_to_warm([(LAT, LNG)], within_seconds=None)
+    # Refresh-ahead: a site whose inputs stop being fresh within the horizon stops with them.
+    soon = [store.NewEntry(unit, b"{}", "application/json", 3600, 600) for unit in inputs.units]
+    store.write(soon)
+    store.write(
+        [
+            store.NewEntry(
+                site_unit, b"II*\x00", "image/tiff", 3600, 600, compress=False, inputs=tuple(inputs.units)
+            )
+        ]
+    )
+    assert site_unit not in warming.units_to_warm([(LAT, LNG)], within_seconds=None)
+    # (Its inputs it refreshes itself, first: test_derived_kinds.py::test_refresh_ahead_reaches_the_inputs.)
+    assert site_unit in warming.units_to_warm([(LAT, LNG)], within_seconds=7200)

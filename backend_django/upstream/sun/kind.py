@@ -124,7 +124,8 @@ KIND = Kind(
     unit_prefix=UNIT_PREFIX,
     upstream=None,
     label="Sun and shade (derived)",
-    fresh_setting="BUILDINGS_FRESH_SECONDS",  # bounds only: a sun entry lives as long as its inputs
+    # Unused by its entries, which live as long as their inputs (Kind.derived_entry).
+    fresh_setting="BUILDINGS_FRESH_SECONDS",
     stale_setting="BUILDINGS_STALE_SECONDS",
     content_type="image/tiff",
     compress=False,  # deflate inside the TIFF already

@@ -163,3 +163,21 @@ def test_marking_follows_dependents_of_dependents_and_spares_other_entries():
     # Marking again (an already stale dependent) counts nothing.
     assert store.write([store.NewEntry("test:in", b"3", "text/plain", 600, 600)]) == 0
     assert all(get_valkey().ttl(key) > 0 for key in get_valkey().scan_iter(match="ss:*"))
+
+
+def test_a_buildings_refresh_that_finds_the_same_buildings_keeps_its_bytes(simulator):
+    unit = CELLS[0]
+    (first,) = buildings.fetch_entries(unit, None, "interactive")
+    payload = json.loads(first.raw)
+    # Stored a while ago: the same ways, an older osm_base (Overpass moves it every minute).
+    payload["osm_base"] = "2020-01-01T00:00:00Z"
+    older = buildings.encode(payload)
+    store.write([buildings.KIND.entry(unit, older)])
+    (again,) = buildings.fetch_entries(unit, store.read(unit), "interactive")
+    assert again.raw == older
+    # A building fewer in the stored copy: the refresh stores what the upstream has now.
+    payload["ways"] = payload["ways"][1:]
+    store.write([buildings.KIND.entry(unit, buildings.encode(payload))])
+    (changed,) = buildings.fetch_entries(unit, store.read(unit), "interactive")
+    assert json.loads(changed.raw)["ways"] == json.loads(first.raw)["ways"]
+    assert simulator.stats()["overpass"]["requests"] == 3
