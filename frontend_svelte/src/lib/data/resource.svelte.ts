@@ -54,7 +54,19 @@ export function describeError(err: unknown): ResourceError {
 	return { message: 'Something went wrong.', code: 'error' };
 }
 
-export class DataResource<T> {
+/** What a panel reads of a resource (DataResource, or a group of them). */
+export interface ResourceView<T> {
+	readonly status: ResourceStatus;
+	readonly data: T | null;
+	readonly stale: boolean;
+	readonly progress: { done: number; total: number } | null;
+	readonly error: ResourceError | null;
+	/** What its job waits for (a failing upstream, a spent budget), while polling. */
+	readonly waiting: ResourceWaiting | null;
+	retry(): Promise<void>;
+}
+
+export class DataResource<T> implements ResourceView<T> {
 	status = $state<ResourceStatus>('idle');
 	data = $state.raw<T | null>(null);
 	/** The cache answered with data past its freshness (a refresh runs in the background). */
@@ -121,5 +133,74 @@ export class DataResource<T> {
 		this.#controller?.abort();
 		this.#controller = null;
 		if (this.status === 'loading' || this.status === 'polling') this.status = 'idle';
+	}
+}
+
+/**
+ * Several resources shown as one (the site map's layers): its data is every
+ * layer's value so far (null while none has arrived), an error in any layer
+ * is the group's error (retry tries the failed layers again), it polls while
+ * any layer does (with that layer's progress, the first named layer first),
+ * and it is ready when all are.
+ */
+export class ResourceGroup<
+	R extends Record<string, DataResource<unknown>>
+> implements ResourceView<{
+	[K in keyof R]: R[K] extends DataResource<infer V> ? V | null : never;
+}> {
+	readonly resources: R;
+
+	constructor(resources: R) {
+		this.resources = resources;
+	}
+
+	#all(): DataResource<unknown>[] {
+		return Object.values(this.resources);
+	}
+
+	get status(): ResourceStatus {
+		const states = this.#all().map((r) => r.status);
+		if (states.includes('error')) return 'error';
+		if (states.includes('polling')) return 'polling';
+		if (states.includes('loading')) return 'loading';
+		if (states.every((s) => s === 'ready')) return 'ready';
+		return 'idle';
+	}
+
+	get data() {
+		const entries = Object.entries(this.resources).map(([key, r]) => [key, r.data]);
+		if (entries.every(([, value]) => value === null)) return null;
+		return Object.fromEntries(entries) as {
+			[K in keyof R]: R[K] extends DataResource<infer V> ? V | null : never;
+		};
+	}
+
+	get stale(): boolean {
+		return this.#all().some((r) => r.status === 'ready' && r.stale);
+	}
+
+	get progress() {
+		return this.#all().find((r) => r.status === 'polling')?.progress ?? null;
+	}
+
+	get error(): ResourceError | null {
+		return this.#all().find((r) => r.status === 'error')?.error ?? null;
+	}
+
+	/** The first polling layer's wait, as for its progress. */
+	get waiting(): ResourceWaiting | null {
+		return this.#all().find((r) => r.status === 'polling' && r.waiting)?.waiting ?? null;
+	}
+
+	async retry(): Promise<void> {
+		await Promise.all(
+			this.#all()
+				.filter((r) => r.status === 'error')
+				.map((r) => r.retry())
+		);
+	}
+
+	stop(): void {
+		for (const r of this.#all()) r.stop();
 	}
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DataResource, describeWaiting } from './resource.svelte';
+import { DataResource, ResourceGroup, describeWaiting } from './resource.svelte';
 import { countdown, waitingText } from './waiting';
 
 const URL_A = 'http://app.test/api/v1/climate/summary/?lat=1&lng=2';
@@ -184,5 +184,73 @@ describe('a job that waits', () => {
 		} finally {
 			vi.useRealTimers();
 		}
+	});
+});
+
+describe('ResourceGroup', () => {
+	beforeEach(() => vi.useFakeTimers());
+	afterEach(() => vi.useRealTimers());
+
+	it('shows layers as they arrive, polls while one does, is ready when all are', async () => {
+		const SLOW = 'http://app.test/api/v1/sun/?lat=1&lng=2';
+		const FAST = 'http://app.test/api/v1/buildings/?bbox=1,2,3,4';
+		let slowCalls = 0;
+		const fetchFn = vi.fn(async (input: RequestInfo | URL) => {
+			const url = String(input);
+			if (url === FAST) return json(200, { n: 3 }, { 'X-Cache': 'HIT' });
+			if (url === JOB) return json(200, job('succeeded', 2));
+			slowCalls++;
+			return slowCalls === 1
+				? json(202, job('running', 1), { Location: '/api/v1/jobs/j1/', 'Retry-After': '1' })
+				: json(200, { n: 9 }, { 'X-Cache': 'HIT' });
+		}) as unknown as typeof fetch;
+		const make = () =>
+			new DataResource<{ n: number }>({ parse: (r) => r.json(), poll: { fetch: fetchFn } });
+		const group = new ResourceGroup({ sun: make(), buildings: make() });
+		expect(group.data).toBeNull();
+		const loads = [group.resources.sun.load(SLOW), group.resources.buildings.load(FAST)];
+		expect(group.status).toBe('loading');
+		await vi.advanceTimersByTimeAsync(0);
+		expect(group.status).toBe('polling');
+		expect(group.progress).toEqual({ done: 1, total: 2 });
+		// The fast layer is there already; the slow one not yet.
+		expect(group.data).toEqual({ sun: null, buildings: { n: 3 } });
+		await vi.advanceTimersByTimeAsync(1000);
+		await Promise.all(loads);
+		expect(group.status).toBe('ready');
+		expect(group.data).toEqual({ sun: { n: 9 }, buildings: { n: 3 } });
+		expect(group.stale).toBe(false);
+	});
+
+	it('an error in one layer is the group’s; retry tries the failed one again', async () => {
+		const A = 'http://app.test/api/v1/sun/summary/?lat=1&lng=2';
+		const B = 'http://app.test/api/v1/canopy/?lat=1&lng=2';
+		let bCalls = 0;
+		const asked: string[] = [];
+		const fetchFn = vi.fn(async (input: RequestInfo | URL) => {
+			const url = String(input);
+			asked.push(url);
+			if (url === A) return json(200, { a: 1 });
+			bCalls++;
+			return bCalls === 1
+				? json(503, { error: { code: 'upstream_down', message: 'The tiles are not answering.' } })
+				: json(200, { b: 2 }, { 'X-Cache': 'STALE' });
+		}) as unknown as typeof fetch;
+		const make = () =>
+			new DataResource<Record<string, number>>({
+				parse: (r) => r.json(),
+				poll: { fetch: fetchFn }
+			});
+		const group = new ResourceGroup({ a: make(), b: make() });
+		await Promise.all([group.resources.a.load(A), group.resources.b.load(B)]);
+		expect(group.status).toBe('error');
+		expect(group.error).toEqual({ code: 'upstream_down', message: 'The tiles are not answering.' });
+		const callsBefore = asked.length;
+		await group.retry();
+		// Only the failed layer was asked again.
+		expect(asked.slice(callsBefore)).toEqual([B]);
+		expect(group.status).toBe('ready');
+		expect(group.stale).toBe(true);
+		expect(group.data).toEqual({ a: { a: 1 }, b: { b: 2 } });
 	});
 });
