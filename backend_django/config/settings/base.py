@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "UpstreamStateEnum": "backend_django.core.api.serializers.UPSTREAM_STATES",
+        "LightCategoryEnum": "backend_django.upstream.api.serializers.LIGHT_CATEGORIES",
     },
     # Swagger UI from this server's static files (drf-spectacular-sidecar).
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,7 +1,7 @@
 /** What the plans list says about each plan at a glance, in words for people. */
 import type { DataStatus, Model, Plan } from '$lib/api/client';
 import { dayOfYearLabel, formatLatLng, monthName } from '$lib/geo';
-import { LIGHT_LABELS, type LightCategory } from '$lib/data/light';
+import { LIGHT_LABELS } from '$lib/data/light';
 
 export type LastSpringFrost = Model<'LastSpringFrost'>;
 
@@ -45,11 +45,7 @@ export function placeText(plan: Pick<Plan, 'address' | 'latitude' | 'longitude'>
  * The site's light over the growing season (`plan.facts.light`): its
  * category, the mean hours of direct sun a day on the ground, and the months.
  */
-export interface LightFact {
-	category: LightCategory;
-	hours: number;
-	months: number[];
-}
+export type LightFact = Model<'LightFact'>;
 
 /** "Apr–Sep" for [4, 5, 6, 7, 8, 9], "Oct–Mar" for [10, 11, 12, 1, 2, 3]. */
 export function monthSpanText(months: readonly number[]): string {
@@ -81,7 +77,7 @@ export function planFacts(plan: Plan): Fact[] {
 	const facts: Fact[] = [
 		{ label: 'Last spring frost', value: lastSpringFrostText(plan.facts?.last_spring_frost) }
 	];
-	const light = lightText((plan.facts as { light?: LightFact | null } | undefined)?.light);
+	const light = lightText(plan.facts?.light);
 	if (light) facts.push({ label: 'Light', value: light });
 	return facts;
 }

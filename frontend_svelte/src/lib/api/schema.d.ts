@@ -892,6 +892,7 @@ export interface components {
 			buildings: components['schemas']['DataKindStatus'];
 			canopy?: components['schemas']['DataKindStatus'];
 			climate: components['schemas']['DataKindStatus'];
+			sun?: components['schemas']['DataKindStatus'];
 		};
 		Detail: {
 			detail: string;
@@ -1116,7 +1117,25 @@ export interface components {
 		 *     * `shade` - shade
 		 * @enum {string}
 		 */
-		LightEnum: 'full_sun' | 'part_sun' | 'part_shade' | 'shade';
+		LightCategoryEnum: 'full_sun' | 'part_sun' | 'part_shade' | 'shade';
+		LightFact: {
+			/**
+			 * @description The light category of the site's mean hours over the growing season.
+			 *
+			 *     * `full_sun` - full_sun
+			 *     * `part_sun` - part_sun
+			 *     * `part_shade` - part_shade
+			 *     * `shade` - shade
+			 */
+			category: components['schemas']['LightCategoryEnum'];
+			/**
+			 * Format: double
+			 * @description Mean hours of direct sun per day on the site's ground over the growing season.
+			 */
+			hours: number;
+			/** @description The growing season's months: April-September north of the equator, October-March south. */
+			months: number[];
+		};
 		LightShares: {
 			/** Format: double */
 			full_sun: number | null;
@@ -1308,6 +1327,8 @@ export interface components {
 		PlanFacts: {
 			/** @description From the cached climate summary; null until it is cached. */
 			last_spring_frost: components['schemas']['LastSpringFrost'] | null;
+			/** @description From the cached sun summary of the plan's site; absent until it is cached. */
+			light?: components['schemas']['LightFact'];
 		};
 		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		PlanRequest: {
@@ -1415,7 +1436,8 @@ export interface components {
 			 * @description Hours of direct sun per day at the spot.
 			 */
 			hours: number | null;
-			light: (components['schemas']['LightEnum'] | components['schemas']['NullEnum']) | null;
+			light:
+				(components['schemas']['LightCategoryEnum'] | components['schemas']['NullEnum']) | null;
 			month: number;
 		};
 		SunRasterInfo: {
