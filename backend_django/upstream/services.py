@@ -64,6 +64,7 @@ class Answer:
     entries: tuple[store.Entry, ...] = ()  # fresh/stale, several (a box of cells)
     etag: str = ""
     fresh_until: float = 0.0
+    stale_until: float = 0.0  # until then a cache may serve it stale while it refreshes
     job: jobs.Job | None = None  # accepted
     refusal: dict | None = None  # refused: {"code", "message", "status"}
 
@@ -95,7 +96,9 @@ def cached_answer(target: EntryTarget, lookup: Lookup) -> Answer | None:
         refresh_in_background(
             endpoint=target.endpoint, units=[target.fill_unit], result_url=target.result_url
         )
-    return Answer(state, entry=entry, etag=entry.etag, fresh_until=entry.fresh_until)
+    return Answer(
+        state, entry=entry, etag=entry.etag, fresh_until=entry.fresh_until, stale_until=entry.stale_until
+    )
 
 
 def entry_answer(target: EntryTarget, lookup: Lookup, *, client: str) -> Answer:
@@ -148,6 +151,7 @@ def cells_answer(*, endpoint: str, units: list[str], result_url: str, client: st
         entries=tuple(entries),
         etag=etag,
         fresh_until=min(entry.fresh_until for entry in entries),
+        stale_until=min(entry.stale_until for entry in entries),
     )
 
 
