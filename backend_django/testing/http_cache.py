@@ -8,7 +8,7 @@
 
 def cache_control(response) -> dict[str, int | bool]:
     """``{"public": True, "max-age": 123, ...}`` of a response (Django's or any mapping of headers)."""
-    header = response["Cache-Control"]
+    header = response.get("Cache-Control") or response["cache-control"]
     directives: dict[str, int | bool] = {}
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
