@@ -5,6 +5,10 @@ gets its task redelivered), so filling a unit is idempotent: a unit that is
 already fresh is skipped, and each unit is fetched under its own lock. What
 to do when a fetch does not work out (sleep, requeue, fail) is decided in
 retry_policy.py; how to fetch a unit, by its kind (kinds.py).
+
+A unit of a derived kind (``Kind.inputs``) has its inputs filled first, each
+the same way (its own lock, budget and retries, recursively), and is then
+computed by its kind's fetch from their stored entries.
 """
 
 import logging
@@ -25,14 +29,19 @@ from .warming import WARM_QUEUE
 logger = logging.getLogger(__name__)
 
 
+# How often a derived unit's inputs are filled again when one is gone by the time it is computed.
+MAX_INPUT_REFILLS = 3
+
+
 class Deferred(Exception):
     """Filling a unit stopped with a decision the task carries out (requeue or fail)."""
 
-    def __init__(self, decision: Requeue | Fail, error: Exception, attempt: Attempt):
+    def __init__(self, decision: Requeue | Fail, error: Exception, attempt: Attempt, unit: str = ""):
         super().__init__(str(error))
         self.decision = decision
         self.error = error
         self.attempt = attempt
+        self.unit = unit  # the unit whose fetch failed (a derived unit's input, say)
 
 
 def _up_to_date(kind: kinds.Kind, unit: str, refresh_within: float) -> tuple[bool, store.Entry | None]:
@@ -48,14 +57,23 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
     """Make ``unit`` fresh in the cache (and, with ``refresh_within``, fresh
     for that much longer): fetch it, or wait for whoever is fetching it.
 
+    A derived unit's inputs are filled first (outside its lock: an input may
+    take a while), then it is computed from them.
+
     Returns the attempt as it stands afterwards (what this run has slept so
     far); raises ``Deferred`` when the job must go back to the queue or fail.
     """
     kind = kinds.of_unit(unit)
     token = locks.new_token()
+    refills = 0
+    inputs_filled = kind.inputs is None
     while True:
         if _up_to_date(kind, unit, refresh_within)[0]:
             return attempt
+        if not inputs_filled:
+            for input_unit in kind.inputs(unit):
+                attempt = fill_unit(input_unit, attempt=attempt, refresh_within=refresh_within)
+            inputs_filled = True
         try:
             if not locks.unit_lock_acquire(unit, token):
                 raise UnitBusy(unit)
@@ -69,10 +87,17 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
                 return attempt
             finally:
                 locks.unit_lock_release(unit, token)
+        except kinds.InputsMissing as error:
+            # An input went (evicted) between filling it and reading it: fill it again.
+            refills += 1
+            if refills > MAX_INPUT_REFILLS:
+                raise
+            inputs_filled = False
+            logger.info("%s; filling its inputs again", error)
         except retry_policy.HANDLED as error:
             decision = retry_policy.decide(error, attempt)
             if not isinstance(decision, Sleep):
-                raise Deferred(decision, error, attempt) from error
+                raise Deferred(decision, error, attempt, unit) from error
             if not isinstance(error, UnitBusy):
                 logger.info("%s: %s; trying again in %.2f s", unit, error, decision.seconds)
             time.sleep(decision.seconds)
@@ -109,7 +134,7 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
             attempt = replace(attempt, failures=0)  # the next unit has its own attempts
             jobs.job_progress(job_id, done)
     except Deferred as deferred:
-        return _carry_out(self, job, unit, deferred)
+        return _carry_out(self, job, deferred.unit or unit, deferred)
     except SoftTimeLimitExceeded as error:
         return _carry_out(self, job, unit, Deferred(retry_policy.decide(error, attempt), error, attempt))
     except Exception as error:
