@@ -145,9 +145,9 @@ class Kind:
 @cache
 def registered() -> tuple[Kind, ...]:
     """Every kind, in the order plans list them."""
-    from . import buildings, canopy, climate, places
+    from . import boxes, buildings, canopy, climate, places
 
-    return (climate.KIND, buildings.KIND, canopy.KIND, places.KIND)
+    return (climate.KIND, buildings.KIND, boxes.KIND, canopy.KIND, places.KIND)
 
 
 @cache

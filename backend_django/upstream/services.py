@@ -20,6 +20,7 @@ in the request instead: canopy/range_proxy.py.
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -101,14 +102,29 @@ def cached_answer(target: EntryTarget, lookup: Lookup) -> Answer | None:
     )
 
 
-def entry_answer(target: EntryTarget, lookup: Lookup, *, client: str) -> Answer:
-    """The cached answer, or on a miss the job that fills the target."""
-    return cached_answer(target, lookup) or start_fetch(
-        endpoint=target.endpoint,
-        units=[target.fill_unit],
-        result_url=target.result_url,
-        missing=[target.fill_unit],
-        client=client,
+def entry_answer(
+    target: EntryTarget, lookup: Lookup, *, client: str, build: Callable[[str], list[str]] | None = None
+) -> Answer:
+    """The cached answer, or on a miss the job that fills the target.
+
+    ``build(unit)``, for a derived target, stores it from its inputs when they
+    are all cached and returns [] (the answer is then that entry), or returns
+    the inputs that are missing: the job fetches those, and the next request
+    builds the target."""
+    answer = cached_answer(target, lookup)
+    if answer is not None:
+        return answer
+    units = [target.fill_unit]
+    if build is not None:
+        missing = build(target.read_unit)
+        built = None if missing else store.read(target.read_unit)
+        if built is not None:
+            answer = cached_answer(target, Lookup(built, lookup.count, lookup.throttle))
+            if answer is not None:
+                return answer
+        units = missing or units
+    return start_fetch(
+        endpoint=target.endpoint, units=units, result_url=target.result_url, missing=units, client=client
     )
 
 
