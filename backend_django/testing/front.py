@@ -37,7 +37,7 @@ def render(text: str, *, workdir: Path, listen: str, upstream: str) -> str:
         "the user": lambda line: user,
         "the pid file": lambda line: f"pid {workdir}/nginx.pid;",
         "the error log": lambda line: f"error_log {workdir}/error.log warn;",
-        "the access log": lambda line: f"access_log {workdir}/access.log front;",
+        "the access log": lambda line: re.sub(r"access_log \S+", f"access_log {workdir}/access.log", line),
         "the cache path": lambda line: re.sub(r"\S+/api\b", f"{workdir}/cache", line, count=1),
         "the temp path": lambda line: f"proxy_temp_path {workdir}/temp;",
         "the upstream": lambda line: f"server {upstream};",
