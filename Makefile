@@ -28,7 +28,7 @@ lock:       ## Recompile requirements/*.txt from requirements/*.in
 bench-plans: ## Time GET /api/v1/plans/ over 10,000 plans on PostgreSQL (DATABASE_URL, default db bench_plans)
 	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_plans}" .venv/bin/python bench/plans_list.py
 
-bench:      ## Benchmark the data proxy (needs wrk); prints figures for docs/performance.md
+bench:      ## Benchmark the data proxy, the shared cache and nginx (needs wrk; nginx from scripts/nginx); figures for docs/performance.md
 	scripts/bootstrap
 	.venv/bin/python bench/proxy.py
 

@@ -175,3 +175,69 @@ def poll_job(base: str, response: requests.Response, session: requests.Session) 
         if time.monotonic() > deadline:
             raise SystemExit(f"bench: job not done after 60 s: {job}")
         time.sleep(0.005)
+
+
+def find_nginx() -> tuple[str, str]:
+    """nginx from scripts/nginx (found or installed), and how it was found (its report)."""
+    result = subprocess.run([str(ROOT / "scripts" / "nginx")], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"bench: no nginx:\n{result.stderr}")
+    return result.stdout.strip(), " ".join(result.stderr.split())
+
+
+STATIC_CONFIG = """
+{user}
+worker_processes auto;
+pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 10000;
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+        location = /body {{
+            root {work};
+            default_type {content_type};
+            add_header Content-Encoding gzip;
+            add_header Vary Accept-Encoding;
+        }}
+    }}
+}}
+"""
+
+
+@contextmanager
+def nginx_static(nginx: str, work: Path, port: int, body: bytes, content_type: str):
+    """nginx serving ``body`` (gzip bytes) from a file at http://127.0.0.1:<port>/body: the limit."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "body").write_bytes(body)
+    config = work / "static.conf"
+    user = "user root;" if os.geteuid() == 0 else ""  # as the shipped config runs here
+    config.write_text(STATIC_CONFIG.format(user=user, work=work, port=port, content_type=content_type))
+    process = subprocess.Popen(
+        [nginx, "-p", str(work), "-e", str(work / "error.log"), "-c", str(config), "-g", "daemon off;"]
+    )
+    url = f"http://127.0.0.1:{port}/body"
+    try:
+        wait_until(answers(lambda: requests.get(url, timeout=1).ok), "nginx (static)", timeout=15)
+        yield url
+    finally:
+        process.send_signal(signal.SIGQUIT)
+        process.wait(timeout=15)
+
+
+@contextmanager
+def shipped_front(nginx: str, work: Path, port: int, upstream: str):
+    """The production cache config (docker/cache/nginx.conf) in front of ``upstream``."""
+    from backend_django.testing.front import Front
+
+    front = Front(nginx, work, port=port, upstream=upstream).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(answers(lambda: requests.get(f"{base}/_cache/health", timeout=1).ok), "nginx", timeout=15)
+        yield base
+    finally:
+        front.stop()

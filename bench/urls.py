@@ -4,6 +4,9 @@
   what any view at that place must cost at least.
 - /api/v1/bench/naive/: what a plain implementation would do: a Django cache
   get of the decoded dict and a DRF Response that encodes it again.
+- /api/v1/bench/buildings-assembled/: buildings in a box assembled per request
+  from its cells (read every cell, decode, clip, encode): the "before" of the
+  buildings hit.
 
 Both sit right after the data endpoints in the URL list, so they pay the same
 URL resolution as a climate request.
@@ -19,7 +22,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from backend_django.config import api_router
-from backend_django.upstream import store
+from backend_django.upstream import buildings, store
+from backend_django.upstream.api.views import CellsView
 
 _FLOOR: dict[str, object] = {}
 
@@ -44,10 +48,20 @@ def naive(request):
     return Response(data)
 
 
+class AssembledBuildingsView(CellsView):
+    def get(self, request, *args, **kwargs):
+        bbox = buildings.parse_bbox(request.query_params.get("bbox"))
+        result_url = f"/api/v1/bench/buildings-assembled/?bbox={request.query_params['bbox']}"
+        return self.cells_response(
+            request, bbox, result_url, lambda payloads: buildings.feature_collection(payloads, bbox)
+        )
+
+
 api_patterns = [
     api_router.urlpatterns[0],  # the data endpoints
     path("bench/floor/", floor),
     path("bench/naive/", naive),
+    path("bench/buildings-assembled/", AssembledBuildingsView.as_view()),
     *api_router.urlpatterns[1:],
 ]
 urlpatterns = [

@@ -242,7 +242,11 @@ def plan_bbox(lat: float, lng: float) -> tuple[float, float, float, float]:
 
 
 def units_for_place(lat: float, lng: float) -> list[str]:
-    return [cell_unit(*cell) for cell in cells_for_bbox(*plan_bbox(lat, lng))]
+    """The cells of the box the plan page asks for (its canonical box, which covers
+    ``plan_bbox``: canonical.py), so that warming fills what the page reads."""
+    from .canonical import buildings_bbox
+
+    return [cell_unit(*cell) for cell in cells_for_bbox(*buildings_bbox(lat, lng))]
 
 
 # --- answers for a box, from cell payloads -------------------------------------

@@ -148,10 +148,10 @@ class Kind:
 @cache
 def registered() -> tuple[Kind, ...]:
     """Every kind, in the order plans list them."""
-    from . import buildings, canopy, climate, places
+    from . import boxes, buildings, canopy, climate, places
     from .sun import kind as sun
 
-    return (climate.KIND, buildings.KIND, canopy.KIND, places.KIND, sun.KIND)
+    return (climate.KIND, buildings.KIND, boxes.KIND, canopy.KIND, places.KIND, sun.KIND)
 
 
 @cache

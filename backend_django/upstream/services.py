@@ -20,6 +20,7 @@ in the request instead: canopy/range_proxy.py.
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -65,6 +66,7 @@ class Answer:
     entries: tuple[store.Entry, ...] = ()  # fresh/stale, several (a box of cells)
     etag: str = ""
     fresh_until: float = 0.0
+    stale_until: float = 0.0  # until then a cache may serve it stale while it refreshes
     job: jobs.Job | None = None  # accepted
     refusal: dict | None = None  # refused: {"code", "message", "status"}
 
@@ -98,16 +100,37 @@ def cached_answer(target: EntryTarget, lookup: Lookup) -> Answer | None:
             units=[target.fill_unit],
             result_url=target.result_url,
         )
-    return Answer(state, entry=entry, etag=entry.etag, fresh_until=entry.fresh_until)
+    return Answer(
+        state, entry=entry, etag=entry.etag, fresh_until=entry.fresh_until, stale_until=entry.stale_until
+    )
 
 
-def entry_answer(target: EntryTarget, lookup: Lookup, *, client: str) -> Answer:
-    """The cached answer, or on a miss the job that fills the target."""
-    return cached_answer(target, lookup) or start_fetch(
+def entry_answer(
+    target: EntryTarget, lookup: Lookup, *, client: str, build: Callable[[str], list[str]] | None = None
+) -> Answer:
+    """The cached answer, or on a miss the job that fills the target.
+
+    ``build(unit)``, for a derived target, stores it from its inputs when they
+    are all cached and returns [] (the answer is then that entry), or returns
+    the inputs that are missing: the job fetches those, and the next request
+    builds the target."""
+    answer = cached_answer(target, lookup)
+    if answer is not None:
+        return answer
+    units = [target.fill_unit]
+    if build is not None:
+        missing = build(target.read_unit)
+        built = None if missing else store.read(target.read_unit)
+        if built is not None:
+            answer = cached_answer(target, Lookup(built, lookup.count, lookup.throttle))
+            if answer is not None:
+                return answer
+        units = missing or units
+    return start_fetch(
         endpoint=target.endpoint,
-        units=[target.fill_unit],
+        units=units,
         result_url=target.result_url,
-        missing=[target.fill_unit],
+        missing=units,
         client=client,
         job_kind=target.job_kind,
     )
@@ -152,6 +175,7 @@ def cells_answer(*, endpoint: str, units: list[str], result_url: str, client: st
         entries=tuple(entries),
         etag=etag,
         fresh_until=min(entry.fresh_until for entry in entries),
+        stale_until=min(entry.stale_until for entry in entries),
     )
 
 

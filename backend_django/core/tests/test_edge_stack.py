@@ -3,7 +3,9 @@
 Clients are distinct loopback addresses (127.0.0.2, 127.0.0.3, ...); each
 may forge X-Forwarded-For. Caddy replaces the header with the address it
 sees, gunicorn runs with start-web.sh's access logger, and Django trusts one
-proxy (TRUSTED_PROXY_COUNT=1), as in docker-compose.yml.
+proxy (TRUSTED_PROXY_COUNT=1): Caddy straight to gunicorn. The stack as
+composed, with the shared cache between them and TRUSTED_PROXY_COUNT=2, is
+tested in test_shared_cache.py.
 """
 
 import http.client

@@ -7,6 +7,7 @@ from backend_django.core.api.schema import ErrorDetailSerializer
 from backend_django.plans.models import Plan
 from backend_django.plans.selectors import plan_glance_many
 from backend_django.plans.validators import validate_plan_data
+from backend_django.upstream import canonical
 from backend_django.upstream.api.serializers import LIGHT_CATEGORIES
 
 
@@ -64,6 +65,22 @@ class PlanFactsSerializer(serializers.Serializer):
     )
 
 
+class DataUrlsSerializer(serializers.Serializer):
+    climate = serializers.CharField(help_text="Climate of the point's 0.1° grid cell.")
+    climate_summary = serializers.CharField(help_text="Its summary (frost dates, normals).")
+    buildings = serializers.CharField(
+        help_text="Buildings in a box around the point, snapped to a 0.001° grid (covers the plan's "
+        "PLAN_BUILDINGS_RADIUS_DEGREES box)."
+    )
+    canopy = serializers.CharField(help_text="The canopy window of the point's block.")
+    sun = serializers.CharField(
+        required=False, help_text="Sun hours of the point's sun site (absent beyond 85° north or south)."
+    )
+    sun_summary = serializers.CharField(
+        required=False, help_text="Its summary (hours per month, light shares)."
+    )
+
+
 class PlanListSerializer(serializers.ListSerializer):
     """Computes the data status and facts of a whole page of plans in one Valkey round trip."""
 
@@ -94,6 +111,11 @@ class PlanSerializer(StrictModelSerializer):
         help_text="The plan's place at a glance, from the cached data (the last spring frost, ...)."
     )
 
+    data_urls = serializers.SerializerMethodField(
+        help_text="The canonical URL of each piece of data the plan page shows (shared by nearby "
+        "plans, so the shared cache answers them; other URLs of the same data work too)."
+    )
+
     class Meta:
         model = Plan
         list_serializer_class = PlanListSerializer
@@ -110,8 +132,9 @@ class PlanSerializer(StrictModelSerializer):
             "updated_at",
             "data_status",
             "facts",
+            "data_urls",
         ]
-        read_only_fields = ["created_at", "updated_at", "data_status", "facts"]
+        read_only_fields = ["created_at", "updated_at", "data_status", "facts", "data_urls"]
 
     def _glance(self, plan: Plan) -> tuple[dict, dict]:
         """(data status, facts) of the plan: from the list's one round trip, or asked now."""
@@ -127,6 +150,10 @@ class PlanSerializer(StrictModelSerializer):
     @extend_schema_field(PlanFactsSerializer)
     def get_facts(self, plan: Plan) -> dict:
         return self._glance(plan)[1]
+
+    @extend_schema_field(DataUrlsSerializer)
+    def get_data_urls(self, plan: Plan) -> dict:
+        return canonical.data_urls(plan.latitude, plan.longitude)
 
 
 class BatchOpSerializer(serializers.Serializer):

@@ -75,14 +75,25 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return any(candidate.strip().removeprefix("W/") == etag for candidate in header.split(","))
 
 
+def cache_control(answer: Answer, now: float | None = None) -> str:
+    """``Cache-Control`` of a cached answer: fresh for what is left of its freshness, then
+    servable stale (by the shared cache in front, or a browser) while one request refreshes
+    it, until the end of its stale window. A stale answer is ``max-age=0`` with what is left
+    of that window."""
+    now = time.time() if now is None else now
+    fresh_left = max(0, int(answer.fresh_until - now)) if answer.state == "fresh" else 0
+    stale_left = max(0, int(answer.stale_until - max(now, answer.fresh_until)))
+    if stale_left:
+        return f"public, max-age={fresh_left}, stale-while-revalidate={stale_left}"
+    return f"public, max-age={fresh_left}"
+
+
 def cache_headers(answer: Answer) -> dict[str, str]:
     """The headers of a cached answer (fresh or stale)."""
-    fresh = answer.state == "fresh"
-    seconds_left = max(0, int(answer.fresh_until - time.time())) if fresh else 0
     return {
         "ETag": answer.etag,
-        "Cache-Control": f"public, max-age={seconds_left}",
-        "X-Cache": "HIT" if fresh else "STALE",
+        "Cache-Control": cache_control(answer),
+        "X-Cache": "HIT" if answer.state == "fresh" else "STALE",
         "Vary": "Accept-Encoding",
     }
 

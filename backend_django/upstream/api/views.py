@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from backend_django.core.exceptions import ApplicationError, error_body
 from backend_django.core.parsers import BoundedJSONParser
 
-from .. import buildings, climate, heartbeat, jobs, places, services, sun
+from .. import boxes, buildings, climate, heartbeat, jobs, places, services, sun
 from ..canopy import grid, range_proxy
 from ..services import Answer, EntryTarget
 from ..sun import kind as sun_kind
@@ -98,11 +98,14 @@ class SingleEntryView(PublicDataView):
         """A cached answer: the stored bytes as stored (a view may answer from them instead)."""
         return http.entry_response(request, answer)
 
+    # For a derived target: builds it from inputs already cached (services.entry_answer).
+    build = None
+
     def get(self, request: Request, *args, **kwargs) -> HttpResponse:
         client = client_of(request)
         target = getattr(request, "_data_target", None) or self.target(request)
         lookup = getattr(request, "_data_lookup", None) or services.entry_lookup(target, client=client)
-        answer = services.entry_answer(target, lookup, client=client)
+        answer = services.entry_answer(target, lookup, client=client, build=self.build)
         if answer.state in ("fresh", "stale"):
             return self.render_entry(request, answer)
         return self.render_uncached(answer)
@@ -435,10 +438,6 @@ class CellsView(PublicDataView):
         return Response(render([entry.json() for entry in answer.entries]), headers=headers)
 
 
-def _bbox_text(bbox) -> str:
-    return ",".join(f"{value:.6f}".rstrip("0").rstrip(".") for value in bbox)
-
-
 @extend_schema_view(
     get=extend_schema(
         summary="Building footprints with heights in a box (GeoJSON)",
@@ -457,12 +456,16 @@ def _bbox_text(bbox) -> str:
         responses={200: BuildingsSerializer, **DATA_RESPONSES},
     )
 )
-class BuildingsView(CellsView):
-    def get(self, request: Request, *args, **kwargs) -> HttpResponse:
-        bbox = buildings.parse_bbox(request.query_params.get("bbox"))
-        result_url = f"/api/v1/buildings/?{urlencode({'bbox': _bbox_text(bbox)})}"
-        return self.cells_response(
-            request, bbox, result_url, lambda payloads: buildings.feature_collection(payloads, bbox)
+class BuildingsView(SingleEntryView):
+    """A box's GeoJSON, stored once as its own entry (boxes.py) and sent as stored."""
+
+    build = staticmethod(boxes.build_now)
+
+    def target(self, request) -> EntryTarget:
+        bbox = buildings.parse_bbox(http.query_values(request, ("bbox",)).get("bbox"))
+        unit = boxes.box_unit(bbox)
+        return EntryTarget(
+            "buildings", unit, unit, f"/api/v1/buildings/?{urlencode({'bbox': boxes.bbox_text(bbox)})}"
         )
 
 

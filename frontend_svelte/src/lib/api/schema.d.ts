@@ -894,6 +894,20 @@ export interface components {
 			climate: components['schemas']['DataKindStatus'];
 			sun?: components['schemas']['DataKindStatus'];
 		};
+		DataUrls: {
+			/** @description Buildings in a box around the point, snapped to a 0.001° grid (covers the plan's PLAN_BUILDINGS_RADIUS_DEGREES box). */
+			buildings: string;
+			/** @description The canopy window of the point's block. */
+			canopy: string;
+			/** @description Climate of the point's 0.1° grid cell. */
+			climate: string;
+			/** @description Its summary (frost dates, normals). */
+			climate_summary: string;
+			/** @description Sun hours of the point's sun site (absent beyond 85° north or south). */
+			sun?: string;
+			/** @description Its summary (hours per month, light shares). */
+			sun_summary?: string;
+		};
 		Detail: {
 			detail: string;
 		};
@@ -1307,6 +1321,8 @@ export interface components {
 			};
 			/** @description Per data kind: whether the plan's data is cached (fresh, stale), missing, or being fetched (with the job id). */
 			readonly data_status: components['schemas']['DataStatus'];
+			/** @description The canonical URL of each piece of data the plan page shows (shared by nearby plans, so the shared cache answers them; other URLs of the same data work too). */
+			readonly data_urls: components['schemas']['DataUrls'];
 			/** @description The plan's place at a glance, from the cached data (the last spring frost, ...). */
 			readonly facts: components['schemas']['PlanFacts'];
 			/**
