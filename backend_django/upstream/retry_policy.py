@@ -21,7 +21,8 @@ in place. Nothing gives up on a number of attempts: a person's job
 ("interactive") keeps trying until UPSTREAM_PERSON_MAX_WAIT seconds after it
 was created, then fails, and fails at once when the wait would end later
 than that; a warm job (prefetch, refresh) waits quietly up to
-UPSTREAM_WARM_MAX_WAIT, through spent budgets and outages alike.
+UPSTREAM_WARM_MAX_WAIT through outages, and for a spent budget as long as it
+takes to return (at most a day: the longest budget window).
 """
 
 import random
@@ -179,8 +180,13 @@ def _wait(
     seconds: float, attempt: Attempt, *, waiting_for: str, code: str, message: str, inline: bool = True
 ) -> Decision:
     """Sleep when the wait fits in this run's inline allowance, else requeue; give up
-    when the wait would end past the job's deadline."""
-    if time.time() + seconds > attempt.deadline():
+    when the wait would end past the job's deadline.
+
+    A warm job waiting for budget has no deadline: every budget window is at
+    most a day, so the budget always returns, and the prefetch then runs
+    (rather than fail and leave its plans without data until the nightly pass)."""
+    warm_budget_wait = attempt.pool == "warm" and waiting_for == BUDGET
+    if not warm_budget_wait and time.time() + seconds > attempt.deadline():
         return Fail(code, message)
     if inline and attempt.slept + seconds <= settings.UPSTREAM_MAX_INLINE_WAIT:
         return Sleep(seconds)
