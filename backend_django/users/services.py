@@ -9,7 +9,6 @@ after the answer's work (decisions/0018).
 
 import logging
 import threading
-
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,8 +23,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 from knox.models import AuthToken
+from kombu.exceptions import OperationalError
 from redis import RedisError
 from rest_framework.exceptions import Throttled
 
