@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun
+.PHONY: dev test lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -36,6 +36,10 @@ bench-canopy: ## Benchmark the canopy window and Range proxy (needs wrk); figure
 	scripts/bootstrap
 	.venv/bin/python bench/canopy.py
 
-bench-sun:  ## Time one site's sun hours on one core (and the point reader); figures for docs/performance.md
+bench-faults: ## Upstream faults on a dev-like stack: what a job shows, recovery, budget; figures for docs/performance.md
+	scripts/bootstrap
+	.venv/bin/python bench/faults.py
+
+bench-sun:  ## Sun: miss to ready and hits of sun/ endpoints vs the floor (needs wrk), one site on one core, the point reader
 	scripts/bootstrap
 	.venv/bin/python bench/sun.py

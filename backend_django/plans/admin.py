@@ -45,7 +45,7 @@ class PlanAdmin(admin.ModelAdmin):
 
     @admin.action(description="Prefetch data (climate, buildings, canopy) into the cache")
     def prefetch_data(self, request, queryset) -> None:
-        job_ids = {plan_prefetch(plan=plan).job.id for plan in queryset}
+        job_ids = {plan_prefetch(plan=plan, by_operator=True).job.id for plan in queryset}
         self.message_user(
             request,
             f"Queued {len(job_ids)} prefetch job(s) on the warm queue for {queryset.count()} plan(s).",

@@ -10,6 +10,7 @@ A deleted plan can be put back for PLAN_RESTORE_SECONDS (``plan_restore``):
 periodic ``plans_deleted_purge`` removes afterwards (decisions/0014).
 """
 
+import contextvars
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend_django.core.exceptions import ApplicationError
+from backend_django.upstream import locations, shares
 from backend_django.upstream.jobs import StartedJob
 from backend_django.upstream.warming import prefetch_location
 from backend_django.users.models import User
@@ -59,22 +61,55 @@ class PlanIdConflict(ApplicationError):
         super().__init__("A plan with this id already exists; use PUT to replace it.")
 
 
-def plan_prefetch(*, plan: Plan) -> StartedJob:
-    """Queue (or join) the warm job that caches everything the plan page needs."""
-    return prefetch_location(lat=plan.latitude, lng=plan.longitude, result_url=f"/api/v1/plans/{plan.pk}/")
+# Where a plan's prefetch job sends its poller when done: the plans list
+# shows every plan's data status. Not the plan's own URL, because one job
+# fills a place for every plan there, whoever owns them.
+PREFETCH_RESULT_URL = "/api/v1/plans/"
 
 
-def _on_location_changed(plan: Plan) -> None:
-    """Runs after commit when a plan is created or its location changes."""
-    try:
-        plan_prefetch(plan=plan)
-    except Exception:
-        # The plan is saved; warming catches up on its next scheduled run.
-        logger.warning("could not queue the prefetch of plan %s", plan.pk, exc_info=True)
+def plan_prefetch(*, plan: Plan, by_operator: bool = False) -> StartedJob:
+    """Queue (or join) the warm job that caches everything the plan page needs.
+
+    One job per place (its set of units), however many plans point there; it
+    is charged to the owner's share of the upstream budgets (``by_operator``:
+    to nobody, like scheduled warming: the admin's action and ``warm_cache``),
+    and when that share or a budget is spent it waits in the queue
+    ("budget") until there is room again (upstream/retry_policy.py), so the
+    plans show it meanwhile.
+    """
+    return prefetch_location(
+        lat=plan.latitude,
+        lng=plan.longitude,
+        result_url=PREFETCH_RESULT_URL,
+        client="" if by_operator else shares.for_user(plan.owner_id),
+    )
+
+
+def _on_location_changed(plans: Sequence[Plan]) -> None:
+    """Runs after commit when plans are created or their locations change:
+    one prefetch per distinct place among them."""
+    by_units: dict[tuple[str, ...], Plan] = {}
+    for plan in plans:
+        by_units.setdefault(tuple(sorted(locations.all_units(plan.latitude, plan.longitude))), plan)
+    for plan in by_units.values():
+        try:
+            plan_prefetch(plan=plan)
+        except Exception:
+            # The plan is saved; warming catches up on its next scheduled run.
+            logger.warning("could not queue the prefetch of plan %s", plan.pk, exc_info=True)
+
+
+# Inside plans_batch_apply: the plans whose location changed, prefetched once
+# after its commit rather than one by one.
+_batch_moved: contextvars.ContextVar[list[Plan] | None] = contextvars.ContextVar("batch_moved", default=None)
 
 
 def _schedule_location_changed(plan: Plan) -> None:
-    transaction.on_commit(partial(_on_location_changed, plan))
+    moved = _batch_moved.get()
+    if moved is not None:
+        moved.append(plan)
+        return
+    transaction.on_commit(partial(_on_location_changed, [plan]))
 
 
 def _clean(plan: Plan) -> None:
@@ -266,13 +301,31 @@ def _apply_op(*, owner: User, op: BatchOp) -> Plan | None:
     raise ValueError(f"unknown batch op {op.op!r}")
 
 
-@transaction.atomic
 def plans_batch_apply(*, owner: User, ops: Sequence[BatchOp]) -> list[Plan | None]:
     """Apply ``ops`` in order, all or nothing, in one transaction.
 
     Returns the resulting plan of each op (None for a DELETE). The first op
     that fails raises ``BatchOpError`` naming it, and nothing is applied.
+    After the commit, the places of created or moved plans are prefetched,
+    one job per distinct place.
     """
+    moved: list[Plan] = []
+    token = _batch_moved.set(moved)
+    try:
+        with transaction.atomic():
+            results = _batch_apply(owner=owner, ops=ops)
+            # A plan moved twice is prefetched at its last place; one deleted
+            # by a later op of the batch, not at all.
+            last_op = {op.id: op.op for op in ops}
+            latest = {plan.pk: plan for plan in results if plan is not None}
+            places = [latest[pk] for pk in dict.fromkeys(p.pk for p in moved) if last_op.get(pk) != "DELETE"]
+            transaction.on_commit(partial(_on_location_changed, places))
+    finally:
+        _batch_moved.reset(token)
+    return results
+
+
+def _batch_apply(*, owner: User, ops: Sequence[BatchOp]) -> list[Plan | None]:
     results: list[Plan | None] = []
     for index, op in enumerate(ops):
         try:

@@ -8,6 +8,8 @@ warm job like these, started by ``plan_prefetch``.)
 - ``warm_ensure_cached`` (nightly): make sure every active plan's data is cached.
 - ``purge_deleted`` (every 10 minutes): forget deleted plans past their
   restore window (PLAN_RESTORE_SECONDS).
+- ``upstream.sweep_stale_jobs`` (every minute, on the interactive queue):
+  re-enqueue jobs whose worker stopped beating (upstream/heartbeat.py).
 
 The schedules are defined here and written into django-celery-beat's tables
 after `migrate`, so admins can change their times in the admin.
@@ -60,6 +62,12 @@ BEAT_SCHEDULES = {
         "task": "plans.purge_deleted",
         "crontab": {"minute": "*/10", "hour": "*"},
     },
+    # On the people's queue: a backlog of warm jobs must not delay it.
+    "Jobs: queue again the jobs of workers that stopped beating": {
+        "task": "upstream.sweep_stale_jobs",
+        "crontab": {"minute": "*", "hour": "*"},
+        "queue": "interactive",
+    },
 }
 
 
@@ -78,5 +86,7 @@ def sync_beat_schedules(**kwargs) -> None:
             month_of_year="*",
             timezone="UTC",
         )
-        PeriodicTask.objects.create(name=name, task=spec["task"], crontab=crontab, queue=warming.WARM_QUEUE)
+        PeriodicTask.objects.create(
+            name=name, task=spec["task"], crontab=crontab, queue=spec.get("queue", warming.WARM_QUEUE)
+        )
         logger.info("created periodic task %r", name)

@@ -210,10 +210,23 @@ def fetch_cell(unit: str) -> dict:
 
 
 def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry]:
-    """One cell's buildings, asked with the server-built query under an Overpass slot."""
+    """One cell's buildings, asked with the server-built query under an Overpass slot.
+
+    A refresh that finds the same ways and nodes keeps the stored bytes (with
+    their older ``osm_base``, still true of the data), so the entry's ETag,
+    clients' caches and the entries derived from the cell (the sun) stay as
+    they are: only the freshness is renewed.
+    """
     with overpass_slot(pool):
         payload = fetch_cell(unit)
     logger.info("buildings %s fetched (%d ways)", unit, len(payload["ways"]))
+    if existing is not None:
+        try:
+            stored = existing.json()
+        except ValueError:
+            stored = {}
+        if stored.get("ways") == payload["ways"] and stored.get("nodes") == payload["nodes"]:
+            return [KIND.entry(unit, existing.raw())]
     return [KIND.entry(unit, encode(payload))]
 
 

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from .clients import open_meteo
 from .kinds import Kind
-from .limits import open_meteo_reserve
+from .limits import open_meteo_call
 from .store import Entry, NewEntry
 
 logger = logging.getLogger(__name__)
@@ -322,8 +322,8 @@ def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry
     """The climate body (a tail refresh merged into ``existing`` when there is one) and its summary."""
     today = date.today()
     existing_body = existing.json() if existing is not None else None
-    open_meteo_reserve(weight_of(unit, existing_body, today), pool)
-    body, weight = fetch_unit(unit, existing_body, today)
+    with open_meteo_call(weight_of(unit, existing_body, today), pool):
+        body, weight = fetch_unit(unit, existing_body, today)
     logger.info("climate %s fetched (%d days, %.1f weighted calls)", unit, len(body["daily"]["time"]), weight)
     return [KIND.entry(unit, encode(body)), KIND.entry(summary_unit(unit), encode(summarize(body, today)))]
 

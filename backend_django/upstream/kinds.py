@@ -9,22 +9,44 @@ how it shows in the admin. Jobs, the store, data status, warming, the admin
 overview and the API read these declarations; nothing else knows a kind by
 its name.
 
+A *derived* kind (``inputs`` set, ``upstream`` None) is computed from other
+kinds' entries instead of fetched from an upstream: ``tasks.fill_unit``
+fills its inputs first (each through its own lock and budget), then calls
+its fetch, which reads them from the store (``read_inputs``) and stores its
+entries with ``derived_entry``: fresh as long as every input is, and
+registered as a dependent of each input, so that an input rewritten with a
+new ETag marks it stale (store.py, decision 0019).
+
 Adding a kind: write its module with ``KIND``, and add it to ``registered()``.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
 from django.conf import settings
 
+from backend_django.core.valkey import get_valkey
+
+from . import store
 from .store import Entry, NewEntry
 
 # fetch(unit, existing entry or None, pool) -> the entries to store. It takes
 # its upstream's budget itself (limits.py) and raises UpstreamError or
 # BudgetWait; tasks.fill_unit holds the unit's lock and retries
-# (retry_policy.py).
+# (retry_policy.py). A derived kind's fetch reads its inputs from the store
+# (``read_inputs``) and raises InputsMissing when one has gone meanwhile.
 Fetch = Callable[[str, Entry | None, str], list[NewEntry]]
+
+
+class InputsMissing(Exception):
+    """A derived unit's input is not in the store (evicted since it was filled)."""
+
+    def __init__(self, unit: str, missing: list[str]):
+        super().__init__(f"{unit}: inputs not cached: {', '.join(missing[:5])}")
+        self.unit = unit
+        self.missing = missing
 
 
 def _no_companions(unit: str) -> list[str]:
@@ -35,7 +57,9 @@ def _no_companions(unit: str) -> list[str]:
 class Kind:
     name: str  # as shown in plans' data status and the admin
     unit_prefix: str  # its units are "<prefix><rest>", e.g. "climate:45.5:-122.7"
-    upstream: str  # the upstream it is fetched from: "open_meteo", "overpass", "s3", "geocoder"
+    # The upstream it is fetched from: "open_meteo", "overpass", "s3", "geocoder";
+    # None for a derived kind (computed from its inputs: no upstream health or budget of its own).
+    upstream: str | None
     label: str  # its row in the admin's cache overview
     fresh_setting: str  # setting name: seconds an entry stays fresh...
     stale_setting: str  # ...and is then served stale while it is refreshed
@@ -52,8 +76,9 @@ class Kind:
     # What a list of plans shows of a place from this kind, at a glance: the
     # unit whose stored body holds it, and the facts read from that body
     # (called with None while it is not cached). The plans API returns each
-    # place kind's facts merged under ``facts``.
-    facts_unit_for_place: Callable[[float, float], str] | None = field(default=None, repr=False)
+    # place kind's facts merged under ``facts``. The unit may be None for a
+    # place the kind has nothing for (the sun beyond 85°).
+    facts_unit_for_place: Callable[[float, float], str | None] | None = field(default=None, repr=False)
     facts: Callable[[dict | None], dict] | None = field(default=None, repr=False)
     # Names of the endpoints answering from this kind (their request counters,
     # ``ss:stats:<name>``, and the kind of their jobs).
@@ -63,6 +88,13 @@ class Kind:
     # Setting name of a per-client daily limit on misses of this kind (each
     # costs much of the deployment's upstream budget), or None.
     daily_miss_limit: str | None = None
+    # A derived kind: the units of other kinds a unit of it is computed from
+    # (filled before its fetch runs; their freshness bounds its own).
+    inputs: Callable[[str], list[str]] | None = field(default=None, repr=False)
+
+    @property
+    def derived(self) -> bool:
+        return self.inputs is not None
 
     def fresh_seconds(self) -> int:
         return getattr(settings, self.fresh_setting)
@@ -74,6 +106,34 @@ class Kind:
         """``raw`` stored as an entry of this kind (its content type and freshness)."""
         return NewEntry(
             unit, raw, self.content_type, self.fresh_seconds(), self.stale_seconds(), compress=self.compress
+        )
+
+    def derived_entry(
+        self,
+        unit: str,
+        raw: bytes,
+        inputs: dict[str, Entry],
+        *,
+        content_type: str | None = None,
+        compress: bool | None = None,
+    ) -> NewEntry:
+        """``raw`` stored as an entry derived from ``inputs`` (their entries as read):
+        fresh and kept exactly as long as all of them (the earliest fresh-until and
+        stale-until), and marked stale when one of them is rewritten with a new ETag.
+        ``content_type``/``compress`` default to the kind's (for a companion in
+        another format)."""
+        now = time.time()
+        fresh_until = min((entry.fresh_until for entry in inputs.values()), default=now)
+        stale_until = min((entry.stale_until for entry in inputs.values()), default=now)
+        fresh = max(0.0, fresh_until - now)
+        return NewEntry(
+            unit,
+            raw,
+            content_type or self.content_type,
+            fresh,
+            max(0.0, stale_until - now - fresh),
+            compress=self.compress if compress is None else compress,
+            inputs=tuple(sorted(inputs)),
         )
 
     def written_units(self, unit: str) -> list[str]:
@@ -89,8 +149,9 @@ class Kind:
 def registered() -> tuple[Kind, ...]:
     """Every kind, in the order plans list them."""
     from . import buildings, canopy, climate, places
+    from .sun import kind as sun
 
-    return (climate.KIND, buildings.KIND, canopy.KIND, places.KIND)
+    return (climate.KIND, buildings.KIND, canopy.KIND, places.KIND, sun.KIND)
 
 
 @cache
@@ -101,6 +162,36 @@ def _by_prefix() -> dict[str, Kind]:
 def of_unit(unit: str) -> Kind:
     """The kind a unit belongs to (by its prefix); KeyError for none."""
     return _by_prefix()[unit[: unit.index(":") + 1]]
+
+
+def read_inputs(unit: str, units: list[str]) -> dict[str, Entry]:
+    """The stored entries of a derived ``unit``'s inputs (one round trip); raises
+    InputsMissing when any is missing or past its stale window."""
+    pipe = get_valkey().pipeline(transaction=False)
+    for input_unit in units:
+        pipe.hgetall(store.entry_key(input_unit))
+    now = time.time()
+    found: dict[str, Entry] = {}
+    missing = []
+    for input_unit, fields in zip(units, pipe.execute(), strict=True):
+        entry = store.parse_entry(fields)
+        if entry is None or entry.state(now) == "missing":
+            missing.append(input_unit)
+        else:
+            found[input_unit] = entry
+    if missing:
+        raise InputsMissing(unit, missing)
+    return found
+
+
+def with_inputs(units: list[str]) -> list[str]:
+    """``units`` and, for those of derived kinds, their inputs (and theirs)."""
+    found = list(units)
+    for unit in units:
+        kind = of_unit(unit)
+        if kind.inputs is not None:
+            found += with_inputs(kind.inputs(unit))
+    return found
 
 
 @cache

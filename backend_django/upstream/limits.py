@@ -11,7 +11,9 @@
   the same lease semaphore without a daily cap.
 
 Both take a ``pool``: warming ("warm") may use only WARM_BUDGET_SHARE of each
-budget, so that people's own requests ("interactive") always find room.
+budget, so that people's own requests ("interactive") always find room. And
+one client may use only UPSTREAM_CLIENT_BUDGET_SHARE of the hourly and daily
+budgets (shares.py), charged before the budget itself.
 Counters use Valkey's clock (TIME), so workers on several hosts agree
 (lua/budget_reserve.lua, lua/slot_acquire.lua).
 
@@ -23,12 +25,13 @@ proxy waits up to a second in the request).
 import math
 import secrets
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
 
+from . import shares
 from .clients.http import UpstreamError
 from .lua import script
 
@@ -59,6 +62,12 @@ class OpenMeteoBudget:
             client=get_valkey(),
         )
         return float(wait)
+
+    @staticmethod
+    def refund(amount: float, pool: str = "interactive") -> None:
+        """Give back ``amount`` of a reservation (a failed call cost less than its weight)."""
+        if amount > 0:
+            script("budget_refund")(args=[round(amount, 2), OPEN_METEO_PREFIX, pool], client=get_valkey())
 
     @staticmethod
     def used(window_seconds: int, pool: str = "all") -> float:
@@ -178,8 +187,19 @@ def lease_slot(slots: LeaseSlots, upstream: str, pool: str, max_wait: float = 0.
         slots.release(token)
 
 
+@contextmanager
 def overpass_slot(pool: str, max_wait: float = 0.0):
-    return lease_slot(OverpassSlots, "overpass", pool, max_wait)
+    """An Overpass slot, one request charged to the client's share first (shares.py)."""
+    wait = shares.reserve("overpass", 1)
+    if wait:
+        raise BudgetWait("overpass", wait)
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(lease_slot(OverpassSlots, "overpass", pool, max_wait))
+        except BudgetWait:
+            shares.refund("overpass", 1)
+            raise
+        yield
 
 
 def canopy_slot(pool: str, max_wait: float = 0.0):
@@ -187,7 +207,30 @@ def canopy_slot(pool: str, max_wait: float = 0.0):
 
 
 def open_meteo_reserve(weight: float, pool: str) -> None:
-    """Reserve Open-Meteo budget now, or raise BudgetWait with the seconds to wait."""
-    wait = OpenMeteoBudget.reserve(weight, pool)
+    """Reserve Open-Meteo budget now (the client's share of it first, shares.py),
+    or raise BudgetWait with the seconds to wait."""
+    wait = shares.reserve("open_meteo", weight)
     if wait:
         raise BudgetWait("open_meteo", wait)
+    wait = OpenMeteoBudget.reserve(weight, pool)
+    if wait:
+        shares.refund("open_meteo", weight)
+        raise BudgetWait("open_meteo", wait)
+
+
+@contextmanager
+def open_meteo_call(weight: float, pool: str):
+    """Reserve ``weight`` for the call in the block; when it fails, keep only
+    OPEN_METEO_FAILED_CALL_CHARGE of it (what Open-Meteo counts for a call
+    that gave no data, by our assumption; docs/decisions/0016) and give the
+    rest back, of the budget and of the client's share alike, so that a
+    failing upstream does not drain the day's budget."""
+    reserved = math.ceil(weight * 100) / 100  # as reserve() counts it
+    open_meteo_reserve(reserved, pool)
+    try:
+        yield
+    except UpstreamError:
+        returned = reserved - min(reserved, settings.OPEN_METEO_FAILED_CALL_CHARGE)
+        OpenMeteoBudget.refund(returned, pool)
+        shares.refund("open_meteo", returned)
+        raise

@@ -1,8 +1,9 @@
 """What a place needs from the upstreams, and how much of it is cached.
 
 A plan page shows, for its point, every kind that declares
-``units_for_place`` (kinds.py): today its climate, the buildings around it
-and the canopy window around it. This module names those units and answers
+``units_for_place`` (kinds.py): today its climate, the buildings around it,
+the canopy window around it and its sun and shade (derived from those two).
+This module names those units and answers
 "fresh, stale, missing or being fetched" for many places with one Valkey
 command (lua/data_status.lua), together with the facts a list of plans
 shows of each place (``Kind.facts``: the last spring frost, ...).
@@ -52,7 +53,7 @@ def place_overview_many(
     unique = sorted({unit for by_kind in per_location for units in by_kind.values() for unit in units})
     fact_kinds = kinds.fact_kinds() if facts else ()
     wanted = [[kind.facts_unit_for_place(lat, lng) for kind in fact_kinds] for lat, lng in locations]
-    bodies_wanted = sorted({unit for units in wanted for unit in units})
+    bodies_wanted = sorted({unit for units in wanted for unit in units if unit is not None})
     if not unique and not bodies_wanted:
         return [{} for _ in locations], [{} for _ in locations]
     status_keys = [key for unit in unique for key in (store.entry_key(unit), jobs.pending_key(unit))]
@@ -92,7 +93,7 @@ def place_overview_many(
         statuses.append(status)
 
     offset = 3 * len(unique)
-    bodies: dict[str, dict | None] = {}
+    bodies: dict[str | None, dict | None] = {None: None}
     for index, unit in enumerate(bodies_wanted):
         body, encoding, stale_until = flat[offset + 3 * index : offset + 3 * index + 3]
         usable = body and stale_until and now < float(stale_until)

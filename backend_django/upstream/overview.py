@@ -4,7 +4,7 @@ from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
 
-from . import jobs, kinds, limits, store
+from . import health, jobs, kinds, limits, store
 
 MAX_KEYS_SCANNED = 50_000
 
@@ -72,4 +72,5 @@ def cache_overview() -> dict:
         "maxmemory": memory.get("maxmemory_human"),
         "maxmemory_policy": memory.get("maxmemory_policy"),
         "flower_url": settings.FLOWER_URL,
+        "health": health.states(),
     }

@@ -26,7 +26,7 @@ from typing import Literal
 from backend_django.core.exceptions import ApplicationError
 from backend_django.core.valkey import get_valkey, retry_after_seconds
 
-from . import jobs, kinds, store
+from . import jobs, kinds, shares, store
 from .api.throttles import ProxyThrottle, daily_miss_throttle, fetch_throttle, read_throttle
 from .kinds import Kind
 
@@ -46,6 +46,7 @@ class EntryTarget:
     read_unit: str  # the entry sent
     fill_unit: str  # the unit a miss fills (for the climate summary: the climate body)
     result_url: str  # the canonical URL of this answer
+    job_kind: str = ""  # the kind of its jobs when not ``endpoint`` (the sun endpoints' "sun")
 
 
 @dataclass(slots=True)
@@ -93,7 +94,9 @@ def cached_answer(target: EntryTarget, lookup: Lookup) -> Answer | None:
     if state == "stale":
         store.count(target.endpoint, "stale")
         refresh_in_background(
-            endpoint=target.endpoint, units=[target.fill_unit], result_url=target.result_url
+            endpoint=target.job_kind or target.endpoint,
+            units=[target.fill_unit],
+            result_url=target.result_url,
         )
     return Answer(state, entry=entry, etag=entry.etag, fresh_until=entry.fresh_until)
 
@@ -106,6 +109,7 @@ def entry_answer(target: EntryTarget, lookup: Lookup, *, client: str) -> Answer:
         result_url=target.result_url,
         missing=[target.fill_unit],
         client=client,
+        job_kind=target.job_kind,
     )
 
 
@@ -155,7 +159,7 @@ def cells_answer(*, endpoint: str, units: list[str], result_url: str, client: st
 
 
 def start_fetch(
-    *, endpoint: str, units: list[str], result_url: str, missing: list[str], client: str
+    *, endpoint: str, units: list[str], result_url: str, missing: list[str], client: str, job_kind: str = ""
 ) -> Answer:
     """The answer to a miss: a remembered refusal, or a job (new or joined).
 
@@ -163,7 +167,7 @@ def start_fetch(
     daily limit where it has one. Raises ApplicationError (503) when no job
     can be queued.
     """
-    for unit in missing:
+    for unit in kinds.with_inputs(missing):  # a derived unit's inputs too: filled by the same job
         remembered = store.remembered_error(unit)
         if remembered is not None:
             return Answer("refused", refusal=remembered)
@@ -172,7 +176,9 @@ def start_fetch(
         if kind.daily_miss_limit:
             daily_miss_throttle(kind.name, kind.daily_miss_limit).consume(client)
     try:
-        started = jobs.job_start(kind=endpoint, units=units, result_url=result_url)
+        started = jobs.job_start(
+            kind=job_kind or endpoint, units=units, result_url=result_url, client=shares.for_address(client)
+        )
     except Exception as exc:
         raise ApplicationError(
             "The data is not cached and no fetch could be queued; try again shortly.",
@@ -187,8 +193,8 @@ def start_fetch(
 def refresh_in_background(*, endpoint: str, units: list[str], result_url: str) -> None:
     """Queue (or join) the refresh of stale units; a failure only logs (a stale answer is an answer)."""
     try:
-        if not store.refresh_allowed(units):
-            return  # the upstream refused or failed this a moment ago
+        if not store.refresh_allowed(kinds.with_inputs(units)):
+            return  # the upstream refused or failed this (or a derived unit's input) a moment ago
         jobs.job_start(kind=endpoint, units=units, result_url=result_url)
     except Exception:
         logger.warning("could not queue a refresh of %s", units, exc_info=True)

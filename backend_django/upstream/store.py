@@ -17,6 +17,11 @@ that returns the body only when the process's copy is not current.
     fu  fresh until
     su  stale until (the key's TTL ends there too)
 
+An entry of a derived kind (kinds.py) is registered in the set
+``ss:dep:<input unit>`` of each unit it was computed from; when an input is
+rewritten with another ETag, its dependents' fresh-until drops to now in the
+same Lua call (lua/entry_write.lua), so they are served stale and recomputed.
+
 Definite upstream errors (4xx) are remembered under ``ss:neg:<unit>`` for
 UPSTREAM_NEGATIVE_TTL seconds; 5xx and timeouts never are.
 """
@@ -24,6 +29,7 @@ UPSTREAM_NEGATIVE_TTL seconds; 5xx and timeouts never are.
 import gzip
 import hashlib
 import json
+import math
 import os
 import threading
 import time
@@ -41,6 +47,7 @@ from .tracking import Tracker
 
 ENTRY_PREFIX = "ss:e:"
 NEGATIVE_PREFIX = "ss:neg:"
+DEPENDENTS_PREFIX = "ss:dep:"
 STATS_PREFIX = "ss:stats:"
 STATS_TTL = 30 * 86400  # counters of an endpoint nobody asked in 30 days go away
 
@@ -53,6 +60,11 @@ def entry_key(unit: str) -> str:
 
 def negative_key(unit: str) -> str:
     return f"{NEGATIVE_PREFIX}{unit}"
+
+
+def dependents_key(unit: str) -> str:
+    """The set of derived units computed from ``unit``."""
+    return f"{DEPENDENTS_PREFIX}{unit}"
 
 
 @dataclass(frozen=True)
@@ -107,10 +119,13 @@ class NewEntry:
     unit: str
     raw: bytes
     content_type: str
-    fresh_seconds: int
-    stale_seconds: int
+    fresh_seconds: float
+    stale_seconds: float
     # False for bodies that are compressed already (gzip would only cost time).
     compress: bool = True
+    # The units a derived entry was computed from (kinds.Kind.derived_entry): it
+    # is marked stale when one of them is rewritten with another ETag.
+    inputs: tuple[str, ...] = ()
 
 
 def etag_for(raw: bytes) -> str:
@@ -118,7 +133,8 @@ def etag_for(raw: bytes) -> str:
 
 
 def queue_write(pipe, entry: NewEntry, now: float | None = None) -> None:
-    """Add the commands that store ``entry`` to a (transactional) pipeline."""
+    """Add the commands that store ``entry`` to a (transactional) pipeline
+    (without following dependents: ``write`` does)."""
     now = time.time() if now is None else now
     key = entry_key(entry.unit)
     pipe.delete(key)
@@ -133,17 +149,34 @@ def queue_write(pipe, entry: NewEntry, now: float | None = None) -> None:
     if not entry.compress:
         mapping["z"] = "identity"
     pipe.hset(key, mapping=mapping)
-    pipe.expire(key, entry.fresh_seconds + entry.stale_seconds)
+    pipe.expire(key, max(1, math.ceil(entry.fresh_seconds + entry.stale_seconds)))
     pipe.delete(negative_key(entry.unit))
 
 
-def write(entries: list[NewEntry]) -> None:
-    """Store ``entries`` together, in one transaction."""
-    pipe = get_valkey().pipeline(transaction=True)
+def write(entries: list[NewEntry]) -> int:
+    """Store ``entries`` together, in one Lua call (lua/entry_write.lua), and
+    mark stale the entries derived from any of them whose ETag changed.
+    Returns how many dependents were marked."""
     now = time.time()
+    keys: list[str] = []
+    args: list = [f"{now:.3f}", ENTRY_PREFIX, DEPENDENTS_PREFIX, len(entries)]
     for entry in entries:
-        queue_write(pipe, entry, now)
-    pipe.execute()
+        keys += [entry_key(entry.unit), negative_key(entry.unit), dependents_key(entry.unit)]
+        lifetime = entry.fresh_seconds + entry.stale_seconds
+        args += [
+            entry.unit,
+            gzip.compress(entry.raw, compresslevel=6, mtime=0) if entry.compress else entry.raw,
+            entry.content_type,
+            etag_for(entry.raw),
+            f"{now:.3f}",
+            f"{now + entry.fresh_seconds:.3f}",
+            f"{now + lifetime:.3f}",
+            "" if entry.compress else "identity",
+            max(1, math.ceil(lifetime)),
+            len(entry.inputs),
+            *entry.inputs,
+        ]
+    return int(script("entry_write")(keys=keys, args=args, client=get_valkey()))
 
 
 @dataclass

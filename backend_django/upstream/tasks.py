@@ -4,7 +4,13 @@ Tasks are acknowledged late and may run twice (a worker that died mid-fetch
 gets its task redelivered), so filling a unit is idempotent: a unit that is
 already fresh is skipped, and each unit is fetched under its own lock. What
 to do when a fetch does not work out (sleep, requeue, fail) is decided in
-retry_policy.py; how to fetch a unit, by its kind (kinds.py).
+retry_policy.py; how to fetch a unit, by its kind (kinds.py). Every request
+to an upstream first asks its breaker (health.py), before any budget is
+reserved, and tells it how the request went.
+
+A unit of a derived kind (``Kind.inputs``) has its inputs filled first, each
+the same way (its own lock, budget and retries, recursively), and is then
+computed by its kind's fetch from their stored entries.
 """
 
 import logging
@@ -17,7 +23,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from . import jobs, kinds, locks, retry_policy, store
+from . import health, heartbeat, jobs, kinds, locks, retry_policy, shares, store
 from .clients.http import UpstreamError
 from .retry_policy import Attempt, Fail, Requeue, Sleep, UnitBusy, YieldToPeople
 from .warming import WARM_QUEUE
@@ -25,14 +31,19 @@ from .warming import WARM_QUEUE
 logger = logging.getLogger(__name__)
 
 
+# How often a derived unit's inputs are filled again when one is gone by the time it is computed.
+MAX_INPUT_REFILLS = 3
+
+
 class Deferred(Exception):
     """Filling a unit stopped with a decision the task carries out (requeue or fail)."""
 
-    def __init__(self, decision: Requeue | Fail, error: Exception, attempt: Attempt):
+    def __init__(self, decision: Requeue | Fail, error: Exception, attempt: Attempt, unit: str = ""):
         super().__init__(str(error))
         self.decision = decision
         self.error = error
         self.attempt = attempt
+        self.unit = unit  # the unit whose fetch failed (a derived unit's input, say)
 
 
 def _up_to_date(kind: kinds.Kind, unit: str, refresh_within: float) -> tuple[bool, store.Entry | None]:
@@ -48,14 +59,24 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
     """Make ``unit`` fresh in the cache (and, with ``refresh_within``, fresh
     for that much longer): fetch it, or wait for whoever is fetching it.
 
+    A derived unit's inputs are filled first (outside its lock: an input may
+    take a while), then it is computed from them.
+
     Returns the attempt as it stands afterwards (what this run has slept so
     far); raises ``Deferred`` when the job must go back to the queue or fail.
     """
     kind = kinds.of_unit(unit)
-    token = locks.new_token()
+    # The run's token, so that a run taken over from a dead worker can release its locks.
+    token = heartbeat.lock_token() or locks.new_token()
+    refills = 0
+    inputs_filled = kind.inputs is None
     while True:
         if _up_to_date(kind, unit, refresh_within)[0]:
             return attempt
+        if not inputs_filled:
+            for input_unit in kind.inputs(unit):
+                attempt = fill_unit(input_unit, attempt=attempt, refresh_within=refresh_within)
+            inputs_filled = True
         try:
             if not locks.unit_lock_acquire(unit, token):
                 raise UnitBusy(unit)
@@ -65,18 +86,61 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
                     return attempt
                 # An entry still within its stale window lets climate fetch only the tail.
                 usable = entry if entry is not None and entry.state() != "missing" else None
-                store.write(kind.fetch(unit, usable, attempt.pool))
+                store.write(_fetch_guarded(kind, unit, usable, attempt))
                 return attempt
             finally:
                 locks.unit_lock_release(unit, token)
+        except kinds.InputsMissing as error:
+            # An input went (evicted) between filling it and reading it: fill it again.
+            refills += 1
+            if refills > MAX_INPUT_REFILLS:
+                raise
+            inputs_filled = False
+            logger.info("%s; filling its inputs again", error)
         except retry_policy.HANDLED as error:
             decision = retry_policy.decide(error, attempt)
             if not isinstance(decision, Sleep):
-                raise Deferred(decision, error, attempt) from error
+                raise Deferred(decision, error, attempt, unit) from error
             if not isinstance(error, UnitBusy):
                 logger.info("%s: %s; trying again in %.2f s", unit, error, decision.seconds)
+            if isinstance(error, UpstreamError) and attempt.job_id:
+                jobs.job_retrying(
+                    attempt.job_id, retry_at=time.time() + decision.seconds, error=(error.code, error.message)
+                )
             time.sleep(decision.seconds)
             attempt = attempt.after(error, decision)
+
+
+def _fetch_guarded(kind: kinds.Kind, unit: str, usable: store.Entry | None, attempt: Attempt) -> list:
+    """``kind.fetch`` behind its upstream's breaker: raises UpstreamDown while it is
+    down (before any budget is reserved), and tells it how the request went."""
+    if kind.upstream not in health.UPSTREAMS:  # a kind that asks no upstream of its own
+        return kind.fetch(unit, usable, attempt.pool)
+    admission = health.admit(kind.upstream)
+    try:
+        entries = kind.fetch(unit, usable, attempt.pool)
+    except UpstreamError as error:
+        error.upstream = error.upstream or kind.upstream
+        _sent(attempt)
+        logger.info("%s: %s failed: %s", unit, kind.upstream, error)
+        if not error.transient:
+            health.succeeded(admission)  # a definite answer: the upstream is up
+            raise
+        down_for = health.failed(admission, error)
+        if down_for is None:
+            raise
+        raise health.UpstreamDown(kind.upstream, down_for, error.code, error.message) from error
+    except BaseException:
+        health.release(admission)  # no answer was had (a spent budget, a busy slot, the time limit)
+        raise
+    health.succeeded(admission)
+    _sent(attempt)
+    return entries
+
+
+def _sent(attempt: Attempt) -> None:
+    if attempt.job_id:
+        jobs.job_attempted(attempt.job_id)
 
 
 @cache
@@ -96,9 +160,17 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
     job = jobs.job_get(job_id)
     if job is None or job.finished:
         return "gone" if job is None else job.status
-    jobs.job_running(job_id)
+    if not heartbeat.start_run(job, task_id=self.request.id or ""):
+        return "duplicate"  # another live run has it (a late or repeated delivery)
+    shares.set_client(job.client)  # its fetches spend this client's share
     pool = "warm" if job.queue == WARM_QUEUE else "interactive"
-    attempt = Attempt(pool=pool, failures=failures, requeues=self.request.retries or 0)
+    attempt = Attempt(
+        pool=pool,
+        failures=failures,
+        requeues=self.request.retries or 0,
+        started_at=job.created_at,
+        job_id=job_id,
+    )
     unit = ""
     try:
         for done, unit in enumerate(job.units, start=1):
@@ -109,12 +181,14 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
             attempt = replace(attempt, failures=0)  # the next unit has its own attempts
             jobs.job_progress(job_id, done)
     except Deferred as deferred:
-        return _carry_out(self, job, unit, deferred)
+        return _carry_out(self, job, deferred.unit or unit, deferred)
     except SoftTimeLimitExceeded as error:
         return _carry_out(self, job, unit, Deferred(retry_policy.decide(error, attempt), error, attempt))
-    except Exception as error:
+    except Exception:
         logger.exception("job %s (%s) crashed on %s", job_id, job.kind, unit)
-        jobs.job_fail(job_id, code="internal_error", message=f"unexpected error: {type(error).__name__}")
+        jobs.job_fail(
+            job_id, code="internal_error", message="Something went wrong on our side; please try again later."
+        )
         raise
     jobs.job_succeed(job_id)
     return jobs.SUCCEEDED
@@ -123,13 +197,30 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
 def _carry_out(task, job: jobs.Job, unit: str, deferred: Deferred) -> str:
     decision, error = deferred.decision, deferred.error
     if isinstance(decision, Requeue):
-        failures = deferred.attempt.failures + (1 if isinstance(error, UpstreamError) else 0)
-        jobs.job_requeued(job.id, countdown=decision.countdown)
-        if not decision.counted:
+        failures = deferred.attempt.failures + (
+            1 if isinstance(error, UpstreamError | health.UpstreamDown) else 0
+        )
+        if isinstance(error, YieldToPeople | UnitBusy):
+            jobs.job_requeued(job.id, countdown=decision.countdown)
+        else:
+            cause = (
+                (error.code, error.message)
+                if isinstance(error, UpstreamError | health.UpstreamDown)
+                else None
+            )
+            jobs.job_waiting(
+                job.id,
+                waiting_for=decision.waiting_for,
+                retry_at=time.time() + decision.countdown,
+                error=cause,
+            )
+        if isinstance(error, YieldToPeople):
             run_job.apply_async(args=[job.id], queue=job.queue, countdown=decision.countdown)
             return "yielded"
         logger.info("job %s (%s) waits %.0f s: %s", job.id, job.kind, decision.countdown, error)
         raise task.retry(countdown=decision.countdown, kwargs={"failures": failures}) from error
+    if isinstance(error, health.UpstreamDown):
+        store.note_failure(unit)
     if isinstance(error, UpstreamError):
         if error.transient:
             store.note_failure(unit)

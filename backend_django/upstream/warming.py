@@ -26,10 +26,15 @@ logger = logging.getLogger(__name__)
 WARM_QUEUE = "warm"
 
 
-def prefetch_location(*, lat: float, lng: float, result_url: str) -> jobs.StartedJob:
-    """Queue (or join) the warm job that fills everything a place needs."""
+def prefetch_location(*, lat: float, lng: float, result_url: str, client: str = "") -> jobs.StartedJob:
+    """Queue (or join) the warm job that fills everything a place needs,
+    charged to ``client``'s share of the upstream budgets (shares.py)."""
     return jobs.job_start(
-        kind="prefetch", units=locations.all_units(lat, lng), result_url=result_url, queue=WARM_QUEUE
+        kind="prefetch",
+        units=locations.all_units(lat, lng),
+        result_url=result_url,
+        queue=WARM_QUEUE,
+        client=client,
     )
 
 

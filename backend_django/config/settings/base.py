@@ -336,7 +336,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "UpstreamStateEnum": "backend_django.core.api.serializers.UPSTREAM_STATES",
+        "LightCategoryEnum": "backend_django.upstream.api.serializers.LIGHT_CATEGORIES",
+    },
     # Swagger UI from this server's static files (drf-spectacular-sidecar).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -413,21 +416,38 @@ UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
 OPEN_METEO_READ_TIMEOUT = env.float("OPEN_METEO_READ_TIMEOUT", default=60.0)
 OVERPASS_READ_TIMEOUT = env.float("OVERPASS_READ_TIMEOUT", default=40.0)
 # Retries of 429 / 5xx / timeouts (upstream/retry_policy.py): exponential
-# back-off with jitter, capped; a Retry-After longer than the cap counts as a
-# spent budget.
-UPSTREAM_MAX_ATTEMPTS = env.int("UPSTREAM_MAX_ATTEMPTS", default=4)
+# back-off with jitter, capped; a Retry-After longer than the cap takes the
+# upstream down at once (upstream/health.py).
 UPSTREAM_RETRY_BASE_DELAY = env.float("UPSTREAM_RETRY_BASE_DELAY", default=1.0)
 UPSTREAM_RETRY_MAX_DELAY = env.float("UPSTREAM_RETRY_MAX_DELAY", default=30.0)
 # The longest a worker sleeps in place in one run (back-off, a budget window,
 # a busy slot, another worker's fetch of the same unit); a longer wait puts
 # the job back in the queue with a countdown, freeing the worker.
 UPSTREAM_MAX_INLINE_WAIT = env.float("UPSTREAM_MAX_INLINE_WAIT", default=5.0)
+# Each upstream's circuit breaker (upstream/health.py): this many transient
+# failures in a row (any workers) take it down for a cool-off that starts at
+# UPSTREAM_BREAKER_COOL_OFF seconds and doubles with each failed probe up to
+# UPSTREAM_BREAKER_MAX_COOL_OFF (never shorter than its Retry-After); one
+# probe at a time then, its turn lasting at most UPSTREAM_BREAKER_PROBE_SECONDS.
+UPSTREAM_BREAKER_FAILURES = env.int("UPSTREAM_BREAKER_FAILURES", default=3)
+UPSTREAM_BREAKER_COOL_OFF = env.float("UPSTREAM_BREAKER_COOL_OFF", default=30.0)
+UPSTREAM_BREAKER_MAX_COOL_OFF = env.float("UPSTREAM_BREAKER_MAX_COOL_OFF", default=300.0)
+UPSTREAM_BREAKER_PROBE_SECONDS = env.float("UPSTREAM_BREAKER_PROBE_SECONDS", default=90.0)
+# How long a person's fetch job keeps trying through failures, a down upstream
+# or a spent budget before it fails with a clear error; warm jobs (prefetch,
+# refresh) wait quietly for up to UPSTREAM_WARM_MAX_WAIT.
+UPSTREAM_PERSON_MAX_WAIT = env.float("UPSTREAM_PERSON_MAX_WAIT", default=120.0)
+UPSTREAM_WARM_MAX_WAIT = env.float("UPSTREAM_WARM_MAX_WAIT", default=6 * 3600.0)
 
 # Open-Meteo weighted-call budget of this deployment (the free tier allows
 # 600/minute, 5,000/hour, 10,000/day per IP; keep a margin).
 OPEN_METEO_CALLS_PER_MINUTE = env.float("OPEN_METEO_CALLS_PER_MINUTE", default=500)
 OPEN_METEO_CALLS_PER_HOUR = env.float("OPEN_METEO_CALLS_PER_HOUR", default=4500)
 OPEN_METEO_CALLS_PER_DAY = env.float("OPEN_METEO_CALLS_PER_DAY", default=9000)
+# What one failed Open-Meteo call (an error, a timeout, an unusable body) is
+# charged, in weighted calls, instead of its full weight: we assume Open-Meteo
+# counts a call that gave no data as at most one (decision 0016).
+OPEN_METEO_FAILED_CALL_CHARGE = env.float("OPEN_METEO_FAILED_CALL_CHARGE", default=1.0)
 # Overpass: concurrent requests of the whole deployment, and a daily cap.
 OVERPASS_MAX_CONCURRENT = env.int("OVERPASS_MAX_CONCURRENT", default=2)
 OVERPASS_REQUESTS_PER_DAY = env.int("OVERPASS_REQUESTS_PER_DAY", default=9000)
@@ -472,6 +492,16 @@ UPSTREAM_NEGATIVE_TTL = env.int("UPSTREAM_NEGATIVE_TTL", default=600)
 # if its worker died.
 UPSTREAM_JOB_TTL = env.int("UPSTREAM_JOB_TTL", default=2 * 86400)
 UPSTREAM_LOCK_TTL = env.int("UPSTREAM_LOCK_TTL", default=300)
+# Each worker process refreshes the heartbeat of the jobs it runs this often;
+# a running job whose heartbeat is older than the stale time is queued again
+# (its worker died: upstream/heartbeat.py, docs/upstream-proxy.md "Dead workers").
+UPSTREAM_HEARTBEAT_SECONDS = env.float("UPSTREAM_HEARTBEAT_SECONDS", default=3.0)
+UPSTREAM_HEARTBEAT_STALE_SECONDS = env.float("UPSTREAM_HEARTBEAT_STALE_SECONDS", default=15.0)
+# One client (a signed-in person by their id, anyone else by address) may
+# spend at most this share of each upstream's hourly and daily budget, with
+# its misses and its plans' prefetches together (upstream/shares.py); 1 turns
+# the shares off.
+UPSTREAM_CLIENT_BUDGET_SHARE = env.float("UPSTREAM_CLIENT_BUDGET_SHARE", default=0.2)
 # Each web process keeps up to this many bytes of recently served entries.
 # With UPSTREAM_TRACKED_COPIES, Valkey announces every change to an entry
 # (CLIENT TRACKING) and a hit on a copy needs no round trip; without it (or

@@ -27,10 +27,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Upstream retries and timeouts short enough for the failure tests.
 UPSTREAM_RETRY_BASE_DELAY = 0.02
 UPSTREAM_RETRY_MAX_DELAY = 0.1
-UPSTREAM_MAX_ATTEMPTS = 3
+# Breakers that open after two failures and cool off in a second or two, and a
+# person's job that gives up after 25 s (twenty place searches a second apart
+# still fit): outages in tests stay short. A test's worker may be given a
+# longer wait through the environment.
+UPSTREAM_BREAKER_FAILURES = 2
+UPSTREAM_BREAKER_COOL_OFF = 1.0
+UPSTREAM_BREAKER_MAX_COOL_OFF = 2.0
+UPSTREAM_BREAKER_PROBE_SECONDS = 6.0
+UPSTREAM_PERSON_MAX_WAIT = env.float("UPSTREAM_PERSON_MAX_WAIT", default=25.0)
+UPSTREAM_WARM_MAX_WAIT = 60.0
 # Short enough that the tests see jobs go back to the queue.
 UPSTREAM_MAX_INLINE_WAIT = 1.0
 OPEN_METEO_READ_TIMEOUT = 3.0
+# Dead workers are noticed within seconds.
+UPSTREAM_HEARTBEAT_SECONDS = 0.5
+UPSTREAM_HEARTBEAT_STALE_SECONDS = 3.0
 OVERPASS_READ_TIMEOUT = 3.0
 CANOPY_READ_TIMEOUT = 2.0
 GEOCODER_READ_TIMEOUT = 3.0

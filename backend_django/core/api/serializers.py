@@ -7,9 +7,26 @@ class HealthChecksSerializer(serializers.Serializer):
     broker = serializers.CharField()
 
 
+UPSTREAM_STATES = ["up", "failing", "down", "probing", "unknown"]
+
+
+class UpstreamStatesSerializer(serializers.Serializer):
+    open_meteo = serializers.ChoiceField(choices=UPSTREAM_STATES)
+    overpass = serializers.ChoiceField(choices=UPSTREAM_STATES)
+    s3 = serializers.ChoiceField(choices=UPSTREAM_STATES)
+    geocoder = serializers.ChoiceField(choices=UPSTREAM_STATES)
+
+
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "error"])
     checks = HealthChecksSerializer()
+    upstreams = UpstreamStatesSerializer(
+        help_text=(
+            "Each upstream's circuit breaker: `up`; `failing` (recent failures in a row); `down` (waiting "
+            "out a cool-off); `probing` (one request is testing it). An upstream that is down does not "
+            "make `status` an error."
+        )
+    )
 
 
 class VersionInfoSerializer(serializers.Serializer):

@@ -7,13 +7,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend_django.core.exceptions import error_body
-from backend_django.core.health import health_status, version_info
+from backend_django.core.health import health_status, upstream_states, version_info
 
 from .serializers import HealthSerializer, VersionInfoSerializer
 
 
 class HealthView(APIView):
-    """Database, cache and broker reachability, for load balancers and humans."""
+    """Database, cache and broker reachability, for load balancers and humans; and each
+    upstream's health, which names an outage without failing the check."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -22,7 +23,7 @@ class HealthView(APIView):
     def get(self, request: Request) -> Response:
         ok, checks = health_status()
         return Response(
-            {"status": "ok" if ok else "error", "checks": checks},
+            {"status": "ok" if ok else "error", "checks": checks, "upstreams": upstream_states()},
             status=200 if ok else 503,
             headers={"Cache-Control": "no-store"},
         )

@@ -29,12 +29,19 @@ from . import data, gazetteer
 from .tiles import TileStore
 
 UPSTREAMS = ("open_meteo", "overpass", "canopy", "geocoder")
+# Modes every upstream has: "trickle" sends the normal answer a few bytes at a
+# time (TRICKLE_BYTES every TRICKLE_INTERVAL seconds, each read well within a
+# read timeout, the whole far beyond it); "garbage" sends the normal status and
+# headers with a body of junk bytes of the same length.
+BODY_MODES = {"trickle", "garbage"}
 FAILURE_MODES = {
-    "open_meteo": {"429", "500", "400", "html", "hang"},
-    "overpass": {"429", "500", "504", "400", "remark", "html", "hang"},
-    "canopy": {"429", "500", "404", "hang"},
-    "geocoder": {"429", "500", "503", "403", "400", "html", "hang"},
+    "open_meteo": {"429", "500", "504", "400", "html", "hang", *BODY_MODES},
+    "overpass": {"429", "500", "504", "400", "remark", "html", "hang", *BODY_MODES},
+    "canopy": {"429", "500", "404", "hang", *BODY_MODES},
+    "geocoder": {"429", "500", "503", "403", "400", "html", "hang", *BODY_MODES},
 }
+TRICKLE_BYTES = 16
+TRICKLE_INTERVAL = 0.5
 GEOCODER_PATHS = {
     "/nominatim/search": ("nominatim", "search"),
     "/nominatim/reverse": ("nominatim", "reverse"),
@@ -97,6 +104,14 @@ CAPTIVE_PAGE = (
     "<p>Please accept the terms of use to access the Internet.</p>\n"
     '<form method="post" action="/login"><button>Accept and connect</button></form>\n'
     "</body></html>\n"
+)
+
+
+# What a reverse proxy in front of an API answers when the API behind it hangs.
+GATEWAY_TIMEOUT_PAGE = (
+    "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
+    "<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
 )
 
 
@@ -173,9 +188,10 @@ _REASONS = {
 
 
 class _Failure:
-    def __init__(self, mode: str, times: int | None) -> None:
+    def __init__(self, mode: str, times: int | None, retry_after: float | None = None) -> None:
         self.mode = mode
         self.remaining = times
+        self.retry_after = retry_after  # sent as Retry-After on a 429/503 of this failure
 
 
 class SimulatorApp:
@@ -209,6 +225,7 @@ class SimulatorApp:
         self._overpass_running: dict[int, float] = {}  # ticket -> expected end (epoch seconds)
         self._attempting = 0
         self._sequence = 0
+        self._local = threading.local()  # the failure taken by this request's thread
         self.reset()
 
     # --- control -------------------------------------------------------------
@@ -254,8 +271,11 @@ class SimulatorApp:
             for name in targets:
                 self._latency[name] = float(seconds)
 
-    def fail(self, upstream: str, mode: str, times: int | None = None) -> None:
-        """Make the next ``times`` requests (all until reset when None) of ``upstream`` fail as ``mode``."""
+    def fail(
+        self, upstream: str, mode: str, times: int | None = None, retry_after: float | None = None
+    ) -> None:
+        """Make the next ``times`` requests (all until reset when None) of ``upstream`` fail as
+        ``mode``; ``retry_after``: the seconds a 429 or 503 of this failure asks to wait."""
         self._check_upstream(upstream)
         mode = str(mode)
         if mode not in FAILURE_MODES[upstream]:
@@ -264,7 +284,11 @@ class SimulatorApp:
             if times is not None and int(times) <= 0:
                 self._failures.pop(upstream, None)
             else:
-                self._failures[upstream] = _Failure(mode, None if times is None else int(times))
+                self._failures[upstream] = _Failure(
+                    mode,
+                    None if times is None else int(times),
+                    None if retry_after is None else float(retry_after),
+                )
 
     def stop(self) -> None:
         """Release hanging requests (used when the server stops)."""
@@ -292,7 +316,7 @@ class SimulatorApp:
             for item in fails if isinstance(fails, list) else [fails]:
                 if not isinstance(item, dict) or "upstream" not in item or "mode" not in item:
                     raise ValueError("fail needs upstream and mode")
-                self.fail(item["upstream"], item["mode"], item.get("times"))
+                self.fail(item["upstream"], item["mode"], item.get("times"), item.get("retry_after"))
         if "overpass_slots" in config:
             with self._lock:
                 self.overpass_slots = int(config["overpass_slots"])
@@ -315,6 +339,8 @@ class SimulatorApp:
         return upstream
 
     def _take_failure(self, upstream: str) -> str | None:
+        """This request's failure mode, or None; a body mode (trickle, garbage) answers
+        normally here and is applied to the body in ``__call__``."""
         with self._lock:
             failure = self._failures.get(upstream)
             if failure is None:
@@ -323,7 +349,15 @@ class SimulatorApp:
                 failure.remaining -= 1
                 if failure.remaining <= 0:
                     del self._failures[upstream]
-            return failure.mode
+        self._local.failure = failure
+        return None if failure.mode in BODY_MODES else failure.mode
+
+    def _trickle(self, body: bytes, wake: threading.Event):
+        """``body`` a few bytes at a time (all at once after a reset)."""
+        for start in range(0, len(body), TRICKLE_BYTES):
+            if not wake.is_set():
+                wake.wait(TRICKLE_INTERVAL)
+            yield body[start : start + TRICKLE_BYTES]
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
@@ -356,6 +390,7 @@ class SimulatorApp:
             "time": time.time(),
         }
         upstream: str | None = None
+        self._local.failure = None
         try:
             if path.startswith("/__sim__/"):
                 response = self._control(method, path, environ)
@@ -379,6 +414,11 @@ class SimulatorApp:
             entry["status"] = response.status
             self._log(upstream, entry)
         headers = [*response.headers]
+        failure: _Failure | None = self._local.failure
+        if failure is not None and failure.retry_after is not None and response.status in (429, 503):
+            headers.append(("Retry-After", str(int(failure.retry_after))))
+        if failure is not None and failure.mode == "garbage" and response.body:
+            response.body = bytes((7 * i + 0xF0) % 256 for i in range(len(response.body)))
         if upstream == "canopy" and not any(name.lower() == "server" for name, _ in headers):
             headers.append(("Server", "AmazonS3"))
         if not any(name.lower() == "content-length" for name, _ in headers):
@@ -386,6 +426,8 @@ class SimulatorApp:
         start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", headers)
         if method == "HEAD":
             return [b""]
+        if failure is not None and failure.mode == "trickle":
+            return self._trickle(response.body, self._wake)
         return [response.body]
 
     # --- control endpoints ---------------------------------------------------
@@ -420,6 +462,8 @@ class SimulatorApp:
             return _json(429, {"error": True, "reason": OPEN_METEO_LIMIT_REASONS["minute"]})
         if failure == "500":
             return _json(500, {"error": True, "reason": "Internal server error. Please try again later."})
+        if failure == "504":
+            return Response(504, GATEWAY_TIMEOUT_PAGE, "text/html")
         if failure == "400":
             return _json(
                 400,

@@ -7,6 +7,7 @@ from backend_django.core.api.schema import ErrorDetailSerializer
 from backend_django.plans.models import Plan
 from backend_django.plans.selectors import plan_glance_many
 from backend_django.plans.validators import validate_plan_data
+from backend_django.upstream.api.serializers import LIGHT_CATEGORIES
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
@@ -26,6 +27,7 @@ class DataStatusSerializer(serializers.Serializer):
     climate = DataKindStatusSerializer()
     buildings = DataKindStatusSerializer()
     canopy = DataKindStatusSerializer(required=False)
+    sun = DataKindStatusSerializer(required=False)
 
 
 class LastSpringFrostSerializer(serializers.Serializer):
@@ -39,9 +41,26 @@ class LastSpringFrostSerializer(serializers.Serializer):
     years = serializers.IntegerField(help_text="Years of data the statistics come from.")
 
 
+class LightFactSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(
+        choices=LIGHT_CATEGORIES,
+        help_text="The light category of the site's mean hours over the growing season.",
+    )
+    hours = serializers.FloatField(
+        help_text="Mean hours of direct sun per day on the site's ground over the growing season."
+    )
+    months = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=12),
+        help_text="The growing season's months: April-September north of the equator, October-March south.",
+    )
+
+
 class PlanFactsSerializer(serializers.Serializer):
     last_spring_frost = LastSpringFrostSerializer(
         allow_null=True, help_text="From the cached climate summary; null until it is cached."
+    )
+    light = LightFactSerializer(
+        required=False, help_text="From the cached sun summary of the plan's site; absent until it is cached."
     )
 
 

@@ -17,7 +17,7 @@ from backend_django.plans.services import (
     plans_batch_apply,
 )
 from backend_django.plans.tests.factories import PlanFactory
-from backend_django.upstream import jobs
+from backend_django.upstream import jobs, locations
 from backend_django.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +25,23 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def hook_calls():
-    """Plan ids for which the after-commit hook queued a prefetch job."""
+    """The places (sorted units) for which the after-commit hook queued a prefetch job."""
 
-    def calls() -> list[str]:
+    def calls() -> list[tuple[str, ...]]:
         found = []
         for key in get_valkey().scan_iter(match="ss:job:*"):
             job = jobs.job_get(key.decode().removeprefix(jobs.JOB_PREFIX))
             if job and job.kind == "prefetch" and job.queue == "warm":
-                found.append(uuid.UUID(job.result_url.split("/")[-2]).hex)
+                found.append(tuple(sorted(job.units)))
         return found
 
     return calls
+
+
+def place(plan_or_lat, lng: float | None = None) -> tuple[str, ...]:
+    lat = plan_or_lat if lng is not None else plan_or_lat.latitude
+    lng = lng if lng is not None else plan_or_lat.longitude
+    return tuple(sorted(locations.all_units(lat, lng)))
 
 
 def test_create_runs_the_location_hook_after_commit(user, hook_calls, django_capture_on_commit_callbacks):
@@ -43,7 +49,7 @@ def test_create_runs_the_location_hook_after_commit(user, hook_calls, django_cap
         plan = plan_create(owner=user, name="A", latitude=1, longitude=2)
         assert hook_calls() == []  # not before the commit
     assert len(callbacks) == 1
-    assert hook_calls() == [plan.pk.hex]
+    assert hook_calls() == [place(plan)]
 
 
 def test_update_runs_the_hook_only_when_the_location_changes(
@@ -56,7 +62,7 @@ def test_update_runs_the_hook_only_when_the_location_changes(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         plan_update(plan=plan, changes={"longitude": 2.5})
     assert len(callbacks) == 1
-    assert hook_calls() == [plan.pk.hex]
+    assert hook_calls() == [place(plan)]
 
 
 def test_a_rolled_back_batch_runs_no_hook(user, hook_calls, django_capture_on_commit_callbacks):
@@ -88,7 +94,34 @@ def test_a_committed_batch_runs_the_hook_per_located_plan(
                 BatchOp(op="PATCH", id=renamed.pk, fields={"name": "B"}),
             ],
         )
-    assert sorted(hook_calls()) == sorted([new_id.hex, moved.pk.hex])
+    assert sorted(hook_calls()) == sorted([place(1, 1), place(3.0, moved.longitude)])
+
+
+def test_a_batch_prefetches_each_place_once_and_not_the_deleted(
+    user, hook_calls, django_capture_on_commit_callbacks
+):
+    ids = [uuid.uuid4() for _ in range(5)]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        plans_batch_apply(
+            owner=user,
+            ops=[
+                *(
+                    BatchOp(op="PUT", id=plan_id, fields={"name": "A", "latitude": 10, "longitude": 20})
+                    for plan_id in ids[:3]
+                ),
+                BatchOp(op="PUT", id=ids[3], fields={"name": "B", "latitude": 11, "longitude": 20}),
+                BatchOp(op="PATCH", id=ids[3], fields={"latitude": 12}),
+                BatchOp(op="PUT", id=ids[4], fields={"name": "C", "latitude": 13, "longitude": 20}),
+                BatchOp(op="DELETE", id=ids[4]),
+            ],
+        )
+    assert len(callbacks) == 1
+    assert sorted(hook_calls()) == sorted([place(10, 20), place(12, 20)])
+    # Another person's plan at the same place joins the same job.
+    other = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_create(owner=other, name="D", latitude=10, longitude=20)
+    assert sorted(hook_calls()) == sorted([place(10, 20), place(12, 20)])
 
 
 def test_create_with_a_taken_id(user):
@@ -143,3 +176,29 @@ def test_the_database_refuses_out_of_range_locations(user, latitude, longitude):
     with pytest.raises(IntegrityError), transaction.atomic():
         Plan.objects.bulk_create([Plan(owner=user, name="x", latitude=latitude, longitude=longitude)])
     assert not Plan.objects.exists()
+
+
+def test_a_prefetch_is_charged_to_the_owner_and_an_operators_to_no_one(
+    user, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from backend_django.plans.services import plan_prefetch
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = plan_create(owner=user, name="A", latitude=5, longitude=6)
+    started = plan_prefetch(plan=plan)
+    assert not started.created and started.job.client == f"user:{user.pk}"
+    assert started.job.result_url == "/api/v1/plans/"  # not the plan's own URL: the job is the place's
+
+    other = PlanFactory(latitude=7, longitude=8)
+    call_command("warm_cache", "--plan", str(other.pk), stdout=StringIO())
+    operators = [
+        job
+        for key in get_valkey().scan_iter(match="ss:job:*")
+        if (job := jobs.job_get(key.decode().removeprefix(jobs.JOB_PREFIX)))
+        and tuple(sorted(job.units)) == place(other)
+    ]
+    assert [job.client for job in operators] == [""]

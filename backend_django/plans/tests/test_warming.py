@@ -4,12 +4,14 @@ These run a real Celery worker over real Valkey against the upstream simulator.
 """
 
 import time
+import uuid
 from datetime import date
 from io import StringIO
 from urllib.parse import parse_qs
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
@@ -17,7 +19,7 @@ from backend_django.core.valkey import get_valkey
 from backend_django.plans.tasks import BEAT_SCHEDULES, warm_ensure_cached, warm_refresh_ahead
 from backend_django.plans.tests.factories import PlanFactory
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import jobs, locations, store, warming
+from backend_django.upstream import jobs, locations, store, sun, warming
 from backend_django.users.tests.factories import UserFactory
 
 worker = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -53,7 +55,11 @@ def test_creating_a_plan_caches_its_data_without_any_request_for_it(
     assert all(kind["job_id"] is None for kind in final.values())
     stats = simulator.stats()
     assert stats["open_meteo"]["requests"] == 1
-    cells = locations.units_for(51.4545, -2.5879)["buildings"]
+    # The page's buildings cells, and those the sun reads around the site (each fetched once).
+    site = sun.site_from_unit(locations.units_for(51.4545, -2.5879)["sun"][0])
+    cells = set(locations.units_for(51.4545, -2.5879)["buildings"]) | set(
+        sun.site_input_units(site=site).buildings
+    )
     assert stats["overpass"]["requests"] == len(cells)
     # The plan page's data is now a hit for anyone.
     anonymous = APIClient()
@@ -136,7 +142,7 @@ def test_plans_stay_usable_when_valkey_is_down(user_client, user, settings):
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_warming_stops_when_its_budget_share_is_spent_and_people_still_get_data(
+def test_warming_waits_in_the_queue_when_its_budget_share_is_spent_and_people_still_get_data(
     simulator, celery_worker_process, settings
 ):
     client = get_valkey()
@@ -146,15 +152,20 @@ def test_warming_stops_when_its_budget_share_is_spent_and_people_still_get_data(
     client.set(day_key, settings.OPEN_METEO_CALLS_PER_DAY * settings.WARM_BUDGET_SHARE, ex=3600)
 
     started = warming.prefetch_location(lat=33.3, lng=44.4, result_url="/test/warm")
-    job = wait_for_job(started.job.id)
-    assert job.status == jobs.FAILED
-    assert job.error_code == "budget_exhausted"
+    job = wait_until(
+        lambda: (job := jobs.job_get(started.job.id)).waiting_for == "budget" and job, "waits", timeout=30
+    )
+    assert job.status == jobs.QUEUED and job.retry_at > time.time()
     assert simulator.stats()["open_meteo"]["requests"] == 0
+    # Its place shows the job, not "missing".
+    status = locations.data_status_many([(33.3, 44.4)])[0]["climate"]
+    assert status == {"state": "fetching", "job_id": started.job.id}
 
     response = APIClient().get("/api/v1/climate/", {"lat": 33.3, "lng": 44.4})
     assert response.status_code == 202
     assert wait_for_job(response.json()["id"]).status == jobs.SUCCEEDED
     assert simulator.stats()["open_meteo"]["requests"] == 1
+    assert not jobs.job_get(started.job.id).finished
 
 
 @pytest.mark.worker
@@ -185,7 +196,7 @@ def test_beat_schedules_exist_after_migrate_and_keep_admin_changes():
     assert set(rows) == set(BEAT_SCHEDULES)
     for name, spec in BEAT_SCHEDULES.items():
         assert rows[name].task == spec["task"]
-        assert rows[name].queue == "warm"
+        assert rows[name].queue == spec.get("queue", "warm")
         assert rows[name].enabled
     # An admin moves the nightly run; running the sync again keeps it.
     nightly = rows["Warm: make sure every active plan's data is cached"]
@@ -227,9 +238,55 @@ def test_warm_cache_command_waits_with_progress(simulator, celery_worker_process
     call_command("warm_cache", "--all", "--wait", stdout=out, stderr=err)
     text = out.getvalue()
     assert "Queued" in text and "cached" in text
+    units = {name: len(units) for name, units in locations.units_for(50.0, 5.0).items()}
+    for name, count in units.items():
+        assert f"{name}: {2 * count} done, 0 waiting for budget, 0 failed, 0 still running" in text
     for plan in plans:
         states = locations.data_status_many([(plan.latitude, plan.longitude)])[0]
         assert all(kind["state"] == "fresh" for kind in states.values())
+
+
+def _warm_cache_exit(*args) -> tuple[int, str, str]:
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("warm_cache", *args, stdout=out, stderr=err)
+    except CommandError as error:
+        return error.returncode, out.getvalue(), err.getvalue() + str(error)
+    return 0, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_warm_cache_says_which_units_failed_in_its_report_and_exit_code(simulator, celery_worker_process):
+    PlanFactory(latitude=51.5, longitude=6.0)
+    simulator.fail("open_meteo", "400")  # a definite refusal: the job fails at once
+    code, out, err = _warm_cache_exit("--all", "--wait", "--timeout", "60")
+    assert code == 1
+    assert "climate: 0 done, 0 waiting for budget, 1 failed, 0 still running" in out
+    assert "failed" in err and "100%" not in out
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_warm_cache_reports_units_waiting_for_budget_and_stops_waiting(
+    simulator, celery_worker_process, settings
+):
+    PlanFactory(latitude=52.5, longitude=7.0)
+    valkey = get_valkey()
+    now = int(valkey.time()[0])
+    if now % 86400 > 86400 - 180:
+        time.sleep(86400 - now % 86400 + 1)  # the day would turn while it waits
+        now = int(valkey.time()[0])
+    # Warming spent its share of today's Open-Meteo budget: nothing can run before tomorrow.
+    valkey.set(
+        f"ss:lim:om:warm:86400:{now // 86400}", settings.OPEN_METEO_CALLS_PER_DAY * settings.WARM_BUDGET_SHARE
+    )
+    started = time.monotonic()
+    code, out, _err = _warm_cache_exit("--all", "--wait", "--timeout", "120")
+    assert code == 3
+    assert time.monotonic() - started < 60, "it does not wait for a budget that cannot come back in time"
+    assert "climate: 0 done, 1 waiting for budget, 0 failed, 0 still running" in out
+    assert simulator.stats()["open_meteo"]["requests"] == 0
 
 
 @pytest.mark.django_db
@@ -267,3 +324,58 @@ def test_refresh_ahead_refetches_entries_about_to_expire(simulator, celery_worke
     days = date.fromisoformat(asked["end_date"][0]) - date.fromisoformat(asked["start_date"][0])
     assert days.days <= 95, "a refresh fetches only the recent tail"
     assert store.read(unit).fresh_until > time.time() + 29 * 86400
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_100_plans_at_new_places_is_prefetched_once_per_place_and_waits_for_budget(
+    simulator, celery_worker_process, settings
+):
+    valkey = get_valkey()
+    now = int(valkey.time()[0])
+    if now % 60 > 40:  # so that the spent minute below outlasts the batch
+        time.sleep(61 - now % 60)
+        now = int(valkey.time()[0])
+    # Warming has spent its share of this minute's Open-Meteo budget: the
+    # prefetches wait in the queue for the next minute.
+    minute_key = f"ss:lim:om:warm:60:{now // 60}"
+    valkey.set(minute_key, settings.OPEN_METEO_CALLS_PER_MINUTE * settings.WARM_BUDGET_SHARE, ex=120)
+
+    user = UserFactory()
+    client = APIClient()
+    client.force_authenticate(user=user)
+    places = [(20.0 + index, -40.0) for index in range(20)]  # new points, one degree apart
+    ops = [
+        {"op": "PUT", "id": str(uuid.uuid4()), "data": {"name": f"P{i}", "latitude": lat, "longitude": lng}}
+        for i in range(100)
+        for lat, lng in [places[i % len(places)]]
+    ]
+    response = client.post("/api/v1/plans/batch/", {"ops": ops}, format="json")
+    assert response.status_code == 200, response.content
+
+    prefetches = [
+        job
+        for key in valkey.scan_iter(match=f"{jobs.JOB_PREFIX}*")
+        if (job := jobs.job_get(key.decode().removeprefix(jobs.JOB_PREFIX))) and job.kind == "prefetch"
+    ]
+    unit_sets = {tuple(sorted(job.units)) for job in prefetches}
+    assert len(prefetches) == len(unit_sets) == len(places), "one job per place"
+    assert unit_sets == {tuple(sorted(locations.all_units(lat, lng))) for lat, lng in places}
+
+    seen_waiting = set()
+
+    def all_fresh() -> bool:
+        page = client.get("/api/v1/plans/", {"page_size": 200}).json()["results"]
+        assert len(page) == 100
+        for plan in page:
+            for kind, status in plan["data_status"].items():
+                # Never "missing" with no job: fetching (with its job) until fresh.
+                assert status["state"] in ("fresh", "fetching"), (plan["name"], kind, status)
+                assert (status["state"] == "fetching") == bool(status["job_id"])
+        seen_waiting.update(job.id for job in prefetches if jobs.job_get(job.id).waiting_for == "budget")
+        return all(s["state"] == "fresh" for plan in page for s in plan["data_status"].values())
+
+    wait_until(all_fresh, "every plan's data is fresh", timeout=150, step=0.5)
+    assert seen_waiting, "the prefetches waited for budget"
+    assert all(jobs.job_get(job.id).status == jobs.SUCCEEDED for job in prefetches)
+    assert simulator.stats()["open_meteo"]["requests"] == len(places)

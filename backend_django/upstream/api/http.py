@@ -115,7 +115,7 @@ def job_accepted(job: Job) -> Response:
         status=202,
         headers={
             "Location": f"/api/v1/jobs/{job.id}/",
-            "Retry-After": str(RETRY_AFTER_SECONDS),
+            "Retry-After": str(job.poll_after() or RETRY_AFTER_SECONDS),
             "Cache-Control": "no-store",
         },
     )
@@ -124,7 +124,7 @@ def job_accepted(job: Job) -> Response:
 def refused_response(refusal: dict) -> Response:
     """502: the upstream refused this request a moment ago; it is not asked again yet."""
     return Response(
-        error_body(refusal["code"], f"{refusal['message']} (remembered for a few minutes)"),
+        error_body(refusal["code"], f"{refusal['message']} We will not ask again for a few minutes."),
         status=502,
         headers={"Cache-Control": "no-store", "Retry-After": "600"},
     )

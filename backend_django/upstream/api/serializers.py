@@ -16,15 +16,46 @@ class JobErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class JobLastErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="As `error.code`: e.g. `upstream_unavailable`, `upstream_timeout`."
+    )
+    message = serializers.CharField(help_text="A short sentence for a person; never the upstream's own text.")
+
+
 class JobSerializer(serializers.Serializer):
     id = serializers.CharField()
     kind = serializers.CharField()
     status = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
     progress = JobProgressSerializer()
-    error = JobErrorSerializer(allow_null=True)
+    error = JobErrorSerializer(
+        allow_null=True,
+        help_text="Why the job failed (`status` failed), else null. `message` is a sentence for a person.",
+    )
     result_url = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    attempts = serializers.IntegerField(help_text="Upstream requests this job has sent so far.")
+    last_error = JobLastErrorSerializer(
+        allow_null=True,
+        help_text=(
+            "The latest transient failure (a 5xx, a 429, a timeout, an unreadable answer) while the job "
+            "keeps trying; null when there was none, and once the job has finished."
+        ),
+    )
+    retry_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the job tries again (UTC), while it waits; null otherwise and once finished.",
+    )
+    waiting_for = serializers.ChoiceField(
+        choices=["upstream_down", "budget", "worker"],
+        allow_null=True,
+        help_text=(
+            "What a queued job waits for: `upstream_down` (the upstream is failing; we retry at "
+            "`retry_at`), `budget` (our allowance of upstream requests is spent until `retry_at`), "
+            "`worker` (a free worker); null when nothing in particular."
+        ),
+    )
 
 
 class FrostChanceDateSerializer(serializers.Serializer):
@@ -109,6 +140,89 @@ class ClimateSummarySerializer(serializers.Serializer):
         help_text="Absent from summaries computed before this field existed, until their next refresh.",
     )
     monthly = MonthlySerializer(many=True)
+
+
+LIGHT_CATEGORIES = ["full_sun", "part_sun", "part_shade", "shade"]
+
+
+class SunSiteSerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    unit = serializers.CharField(help_text="The site's cache unit, e.g. `sun:45.5230:-122.6765`.")
+
+
+class SunRasterInfoSerializer(serializers.Serializer):
+    crs = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    cell_m = serializers.FloatField()
+    bounds = serializers.ListField(child=serializers.FloatField(), help_text="west, south, east, north.")
+    bands = serializers.CharField()
+    scale = serializers.FloatField()
+    nodata = serializers.IntegerField()
+
+
+class SunSurfaceSerializer(serializers.Serializer):
+    tallest_m = serializers.FloatField()
+    margin_m = serializers.FloatField()
+    roof_share = serializers.FloatField()
+    canopy_coverage = serializers.FloatField()
+
+
+class SunParametersSerializer(serializers.Serializer):
+    site_grid_degrees = serializers.FloatField()
+    size_m = serializers.FloatField()
+    cell_m = serializers.FloatField()
+    step_minutes = serializers.IntegerField()
+    min_altitude_degrees = serializers.FloatField()
+    margin_max_m = serializers.FloatField()
+    days = serializers.ListField(child=serializers.CharField(), help_text="MM-DD, January first.")
+
+
+class LightSharesSerializer(serializers.Serializer):
+    full_sun = serializers.FloatField(allow_null=True)
+    part_sun = serializers.FloatField(allow_null=True)
+    part_shade = serializers.FloatField(allow_null=True)
+    shade = serializers.FloatField(allow_null=True)
+
+
+class SunMonthSerializer(serializers.Serializer):
+    month = serializers.IntegerField(min_value=1, max_value=12)
+    day = serializers.DateField(help_text="The representative day (of the fixed year 2025).")
+    daylight_hours = serializers.FloatField(help_text="Hours an open spot gets that day.")
+    mean = serializers.FloatField(
+        allow_null=True, help_text="Hours per day, over the ground outside buildings."
+    )
+    min = serializers.FloatField(allow_null=True)
+    max = serializers.FloatField(allow_null=True)
+    light = LightSharesSerializer(help_text="Shares of the ground in each light category (they add up to 1).")
+
+
+class SunSummarySerializer(serializers.Serializer):
+    model = serializers.IntegerField()
+    site = SunSiteSerializer()
+    timezone = serializers.CharField(
+        allow_null=True, help_text="The climate's time zone, or null (the solar offset stood in)."
+    )
+    raster = SunRasterInfoSerializer()
+    surface = SunSurfaceSerializer()
+    parameters = SunParametersSerializer()
+    inputs = serializers.DictField(child=serializers.CharField(), help_text="ETag of each input, by unit.")
+    months = SunMonthSerializer(many=True)
+
+
+class SunPointMonthSerializer(serializers.Serializer):
+    month = serializers.IntegerField(min_value=1, max_value=12)
+    hours = serializers.FloatField(allow_null=True, help_text="Hours of direct sun per day at the spot.")
+    light = serializers.ChoiceField(choices=LIGHT_CATEGORIES, allow_null=True)
+
+
+class SunPointSerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    site = SunSiteSerializer()
+    months = SunPointMonthSerializer(many=True)
+    roof = serializers.BooleanField(help_text="The spot is under a building: its hours are the roof's.")
 
 
 class BuildingPropertiesSerializer(serializers.Serializer):

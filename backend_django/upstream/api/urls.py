@@ -10,6 +10,9 @@ from .views import (
     OverpassView,
     PlaceReverseView,
     PlacesView,
+    SunPointView,
+    SunSummaryView,
+    SunView,
 )
 
 urlpatterns = [
@@ -22,5 +25,8 @@ urlpatterns = [
     re_path(r"^canopy/(?P<quadkey>[\s\S]+?)/?$", CanopyTileView.as_view(), name="canopy-tile"),
     re_path(r"^places/?$", PlacesView.as_view(), name="places"),
     re_path(r"^places/reverse/?$", PlaceReverseView.as_view(), name="places-reverse"),
+    re_path(r"^sun/?$", SunView.as_view(), name="sun"),
+    re_path(r"^sun/summary/?$", SunSummaryView.as_view(), name="sun-summary"),
+    re_path(r"^sun/point/?$", SunPointView.as_view(), name="sun-point"),
     re_path(r"^jobs/(?P<job_id>[A-Za-z0-9_-]{1,64})/?$", JobView.as_view(), name="job"),
 ]

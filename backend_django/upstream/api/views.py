@@ -6,6 +6,8 @@
 - a definite upstream error remembered for the key → 502 with its message
 """
 
+import hashlib
+import json
 import logging
 from urllib.parse import urlencode
 
@@ -23,9 +25,10 @@ from rest_framework.views import APIView
 from backend_django.core.exceptions import ApplicationError, error_body
 from backend_django.core.parsers import BoundedJSONParser
 
-from .. import buildings, climate, jobs, places, services
+from .. import buildings, climate, heartbeat, jobs, places, services, sun
 from ..canopy import grid, range_proxy
 from ..services import Answer, EntryTarget
+from ..sun import kind as sun_kind
 from . import http
 from .serializers import (
     BuildingsSerializer,
@@ -35,6 +38,8 @@ from .serializers import (
     OverpassQuerySerializer,
     PlaceReverseSerializer,
     PlaceSearchSerializer,
+    SunPointSerializer,
+    SunSummarySerializer,
 )
 from .throttles import client_of
 
@@ -85,9 +90,13 @@ class SingleEntryView(PublicDataView):
             except (ApplicationError, APIException, RedisError):
                 pass  # DRF answers it, with the usual error shape
             if answer is not None:
-                return http.entry_response(request, answer)
+                return self.render_entry(request, answer)
             request._data_target, request._data_lookup = target, lookup
         return super().dispatch(request, *args, **kwargs)
+
+    def render_entry(self, request, answer: Answer) -> HttpResponse:
+        """A cached answer: the stored bytes as stored (a view may answer from them instead)."""
+        return http.entry_response(request, answer)
 
     def get(self, request: Request, *args, **kwargs) -> HttpResponse:
         client = client_of(request)
@@ -95,7 +104,7 @@ class SingleEntryView(PublicDataView):
         lookup = getattr(request, "_data_lookup", None) or services.entry_lookup(target, client=client)
         answer = services.entry_answer(target, lookup, client=client)
         if answer.state in ("fresh", "stale"):
-            return http.entry_response(request, answer)
+            return self.render_entry(request, answer)
         return self.render_uncached(answer)
 
 
@@ -231,6 +240,131 @@ class PlaceReverseView(SingleEntryView):
         lat, lng = http.parse_point(request)
         unit = places.reverse_unit(lat, lng)
         return EntryTarget("places_reverse", unit, unit, places.reverse_result_url(lat, lng))
+
+
+SUN_PARAMETERS = [
+    OpenApiParameter(
+        "lat",
+        OpenApiTypes.DOUBLE,
+        required=True,
+        description="Latitude, -85 to 85 (sun and shade stop there).",
+    ),
+    OpenApiParameter("lng", OpenApiTypes.DOUBLE, required=True, description="Longitude, -180 to 180."),
+]
+SUN_SITE = (
+    "The point is snapped to a site on the `SUN_SITE_GRID_DEGREES` grid (0.0005°), whose square of "
+    "`SUN_SIZE_M` (100 m) in cells of `SUN_CELL_M` (1 m) holds every point that snaps to it; "
+    "`result_url` names the site. Computed by a worker from the cached buildings and canopy around the "
+    "site (fetched first when missing), fresh as long as they are and recomputed when they change "
+    "(docs/sun.md)."
+)
+
+
+def _sun_site(request) -> tuple[float, float, sun.Site]:
+    lat, lng = http.parse_point(request)
+    return lat, lng, sun.site_snap(lat=lat, lng=lng)
+
+
+def _sun_url(path: str, unit: str) -> str:
+    _, lat, lng = unit.split(":")
+    return f"/api/v1/{path}?lat={lat}&lng={lng}"
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="sun_raster",
+        summary="Hours of direct sun around a site, month by month (GeoTIFF)",
+        description=(
+            "A 12-band GeoTIFF (January first) in EPSG:4326 over the site's square: uint8 tenths of an "
+            "hour of direct sun per day on each month's representative day (scale 0.1, nodata 255), "
+            "deflate, pixel-interleaved. " + SUN_SITE
+        ),
+        parameters=SUN_PARAMETERS,
+        responses={
+            (200, "image/tiff"): OpenApiResponse(OpenApiTypes.BINARY, description="12-band GeoTIFF."),
+            **DATA_RESPONSES,
+        },
+    )
+)
+class SunView(SingleEntryView):
+    def target(self, request) -> EntryTarget:
+        unit = _sun_site(request)[2].unit
+        return EntryTarget("sun", unit, unit, _sun_url("sun/", unit))
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="sun_summary",
+        summary="Sun and shade of a site: hours per month and light categories",
+        description=(
+            "Per month the hours of direct sun over the ground of the site's square (outside building "
+            "footprints): mean, least, most, and the shares in each light category (full sun 6 h or "
+            "more, part sun 4-6, part shade 2-4, shade under 2); the parameters, the inputs' ETags and "
+            "the time zone it was computed with. " + SUN_SITE
+        ),
+        parameters=SUN_PARAMETERS,
+        responses={200: SunSummarySerializer, **DATA_RESPONSES},
+    )
+)
+class SunSummaryView(SingleEntryView):
+    def target(self, request) -> EntryTarget:
+        unit = _sun_site(request)[2].unit
+        return EntryTarget(
+            "sun_summary", sun_kind.summary_unit(unit), unit, _sun_url("sun/summary/", unit), job_kind="sun"
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="sun_point",
+        summary="Hours of direct sun at one spot, month by month",
+        description=(
+            "Read from the site's cached raster (`sun/`): the hours of direct sun per day at the spot "
+            "for each month and their light category, and whether the spot is on a roof (its hours "
+            "are then the roof's). The point is rounded to 6 decimals. " + SUN_SITE
+        ),
+        parameters=SUN_PARAMETERS,
+        responses={200: SunPointSerializer, **DATA_RESPONSES},
+    )
+)
+class SunPointView(SingleEntryView):
+    @staticmethod
+    def point(request) -> tuple[float, float, sun.Site]:
+        lat, lng, site = _sun_site(request)
+        return round(lat, 6) + 0.0, round(lng, 6) + 0.0, site
+
+    def target(self, request) -> EntryTarget:
+        lat, lng, site = self.point(request)
+        result_url = f"/api/v1/sun/point/?lat={lat:.6f}&lng={lng:.6f}"
+        return EntryTarget("sun_point", site.unit, site.unit, result_url, job_kind="sun")
+
+    def render_entry(self, request, answer: Answer) -> HttpResponse:
+        lat, lng, site = self.point(request)
+        headers = http.cache_headers(answer)
+        headers["ETag"] = (
+            '"' + hashlib.blake2b(f"{answer.etag}{lat!r},{lng!r}".encode(), digest_size=16).hexdigest() + '"'
+        )
+        if http.etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), headers["ETag"]):
+            return http.not_modified(headers)
+        tiff = answer.entry.raw()
+        hours = sun.sun_point_read(tiff=tiff, lat=lat, lng=lng) or [None] * 12
+        body = {
+            "latitude": lat,
+            "longitude": lng,
+            "site": {"latitude": site.lat, "longitude": site.lng, "unit": site.unit},
+            "months": [
+                {
+                    "month": month,
+                    "hours": value,
+                    "light": None if value is None else sun.light_category(value),
+                }
+                for month, value in enumerate(hours, start=1)
+            ],
+            "roof": bool(sun.sun_roof_read(tiff=tiff, lat=lat, lng=lng)),
+        }
+        return HttpResponse(
+            json.dumps(body, separators=(",", ":")), content_type="application/json", headers=headers
+        )
 
 
 @extend_schema_view(
@@ -391,7 +525,9 @@ class JobView(PublicDataView):
         job = jobs.job_get(job_id)
         if job is None:
             raise ApplicationError(f"No job with id '{job_id[:64]}'.", code="not_found", status_code=404)
+        if not job.finished:
+            job = heartbeat.reclaim_if_stale(job)  # its worker may have died
         headers = {"Cache-Control": "no-store"}
         if not job.finished:
-            headers["Retry-After"] = str(http.RETRY_AFTER_SECONDS)
+            headers["Retry-After"] = str(job.poll_after())
         return Response(job.as_resource(), headers=headers)

@@ -173,7 +173,7 @@ def _s3_slot():
             yield
     except BudgetWait as wait:
         raise UpstreamError(
-            "upstream_busy", "too many canopy requests at once; retry shortly", True
+            "upstream_busy", "The canopy height map is busy; try again in a moment.", True
         ) from wait
 
 
@@ -330,9 +330,7 @@ def ensure_blocks(quadkey: str, numbers: list[int], found: dict[int, bytes | Non
             break
         # Wait for the requests fetching the others; retry the lock when theirs is gone.
         if time.monotonic() > deadline:
-            raise UpstreamError(
-                "upstream_timeout", "another request fetching the same bytes did not finish", True
-            )
+            raise UpstreamError("upstream_timeout", "The canopy height map did not answer in time.", True)
         time.sleep(0.02)
         _read_blocks(quadkey, missing, found)
         missing = [number for number in missing if found.get(number) is None]

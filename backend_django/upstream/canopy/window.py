@@ -16,7 +16,7 @@ import logging
 import math
 
 from ..clients import s3
-from ..clients.http import UpstreamError
+from ..clients.http import invalid_response
 from .grid import parse_unit, tiles_touching
 
 logger = logging.getLogger(__name__)
@@ -43,11 +43,7 @@ def read_window(unit: str) -> bytes:
             raise s3.error_from_gdal(exc, s3.tile_url(block.quadkey)) from exc
         with main:
             if main.count != 1 or main.dtypes[0] != "uint8":
-                raise UpstreamError(
-                    "upstream_invalid_response",
-                    f"{s3.tile_url(block.quadkey)} is not a single-band uint8 raster",
-                    True,
-                )
+                raise invalid_response(s3.UPSTREAM, f"tile {block.quadkey} is not a single-band uint8 raster")
             pixel_x, pixel_y = main.transform.a, -main.transform.e
             origin = main.transform
             eps = 1e-6
@@ -71,9 +67,7 @@ def read_window(unit: str) -> bytes:
                         raise error from exc
                     logger.info("canopy %s: neighbour %s does not exist; nodata there", unit, quadkey)
             if main.crs is None or main.crs.to_epsg() != 3857:
-                raise UpstreamError(
-                    "upstream_invalid_response", f"{s3.tile_url(block.quadkey)} is not in EPSG:3857", True
-                )
+                raise invalid_response(s3.UPSTREAM, f"tile {block.quadkey} is not in EPSG:3857")
     profile = {
         "driver": "GTiff",
         "width": width,

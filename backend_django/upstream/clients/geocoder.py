@@ -22,6 +22,7 @@ from django.conf import settings
 from . import http
 
 NOMINATIM, PHOTON = "nominatim", "photon"
+UPSTREAM = "geocoder"
 
 
 def user_agent() -> str:
@@ -34,6 +35,7 @@ def _get(path: str, params: dict[str, Any]) -> Any:
     response = http.request(
         "GET",
         settings.GEOCODER_URL.rstrip("/") + path,
+        upstream=UPSTREAM,
         read_timeout=settings.GEOCODER_READ_TIMEOUT,
         params=params,
         headers={"User-Agent": user_agent(), "Accept": "application/json"},
@@ -43,16 +45,7 @@ def _get(path: str, params: dict[str, Any]) -> Any:
 
 def json_value(response) -> Any:
     """The JSON of an answer (an array or an object); an HTML page or anything else is an error."""
-    content_type = response.headers.get("Content-Type", "")
-    try:
-        return response.json()
-    except ValueError as exc:
-        kind = (
-            "an HTML page" if "html" in content_type or response.text.lstrip().startswith("<") else "not JSON"
-        )
-        raise http.UpstreamError(
-            "upstream_invalid_response", f"the geocoder answered with {kind} instead of JSON", True
-        ) from exc
+    return http.json_value(response, UPSTREAM)
 
 
 def search(query: str) -> list[dict]:
@@ -76,7 +69,7 @@ def search(query: str) -> list[dict]:
     if isinstance(body, dict) and "error" in body:
         raise _refusal(body)
     if not isinstance(body, list):
-        raise http.UpstreamError("upstream_invalid_response", "the geocoder's answer is not a list", True)
+        raise http.invalid_response(UPSTREAM, "the answer is not a list")
     return _unique([place for place in map(_nominatim_place, body) if place])
 
 
@@ -100,14 +93,14 @@ def reverse(lat: float, lng: float) -> dict | None:
         },
     )
     if not isinstance(body, dict):
-        raise http.UpstreamError("upstream_invalid_response", "the geocoder's answer is not an object", True)
+        raise http.invalid_response(UPSTREAM, "the answer is not an object")
     if "error" in body:
         if body["error"] == "Unable to geocode":  # nothing there (open sea): an answer, not a failure
             return None
         raise _refusal(body)
     place = _nominatim_place(body)
     if place is None:
-        raise http.UpstreamError("upstream_invalid_response", "the geocoder's place has no position", True)
+        raise http.invalid_response(UPSTREAM, "the place has no position")
     return place
 
 
@@ -115,8 +108,9 @@ def _refusal(body: dict) -> http.UpstreamError:
     error = body["error"]
     message = error.get("message") if isinstance(error, dict) else error
     return http.UpstreamError(
-        "upstream_rejected", f"the geocoder refused the request: {str(message)[:200]}", False
-    )
+        "upstream_rejected", "The place search service refused this search.", False,
+        detail=http.sanitise(str(message)),
+    )  # fmt: skip
 
 
 def _number(value: Any) -> float | None:
@@ -189,9 +183,10 @@ def _photon_features(body: Any) -> list:
     if not isinstance(body, dict) or not isinstance(body.get("features"), list):
         if isinstance(body, dict) and "message" in body:
             raise http.UpstreamError(
-                "upstream_rejected", f"the geocoder refused the request: {str(body['message'])[:200]}", False
-            )
-        raise http.UpstreamError("upstream_invalid_response", "the geocoder's answer has no features", True)
+                "upstream_rejected", "The place search service refused this search.", False,
+                detail=http.sanitise(str(body["message"])),
+            )  # fmt: skip
+        raise http.invalid_response(UPSTREAM, "the answer has no features")
     return body["features"]
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 
 from . import http
 
+UPSTREAM = "open_meteo"
 DAILY_VARIABLES = ("temperature_2m_max", "temperature_2m_min")
 
 
@@ -20,6 +21,7 @@ def fetch_daily(lat: float, lng: float, start: date, end: date) -> dict:
     response = http.request(
         "GET",
         settings.OPEN_METEO_URL,
+        upstream=UPSTREAM,
         read_timeout=settings.OPEN_METEO_READ_TIMEOUT,
         params={
             "latitude": f"{lat:.4f}",
@@ -30,21 +32,21 @@ def fetch_daily(lat: float, lng: float, start: date, end: date) -> dict:
             "timezone": "auto",
         },
     )
-    body = http.json_body(response)
+    body = http.json_body(response, UPSTREAM)
     if body.get("error"):
         raise http.UpstreamError(
-            "upstream_rejected", f"Open-Meteo: {body.get('reason', 'error')}", False, response.status_code
+            "upstream_rejected",
+            "Open-Meteo refused this request.",
+            False,
+            response.status_code,
+            detail=http.sanitise(str(body.get("reason", "error"))),
         )
     daily = body.get("daily")
     if not isinstance(daily, dict) or not all(
         isinstance(daily.get(key), list) for key in ("time", *DAILY_VARIABLES)
     ):
-        raise http.UpstreamError(
-            "upstream_invalid_response", "Open-Meteo answered without the daily series", True
-        )
+        raise http.invalid_response(UPSTREAM, "no daily series")
     lengths = {len(daily[key]) for key in ("time", *DAILY_VARIABLES)}
     if len(lengths) != 1:
-        raise http.UpstreamError(
-            "upstream_invalid_response", "Open-Meteo daily series have different lengths", True
-        )
+        raise http.invalid_response(UPSTREAM, "daily series of different lengths")
     return body

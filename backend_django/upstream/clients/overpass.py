@@ -7,6 +7,7 @@ from . import http
 # The only query this project sends (and accepts from clients, see
 # upstream/buildings.py): ways tagged building in a south,west,north,east box,
 # their nodes, in JSON.
+UPSTREAM = "overpass"
 QUERY_TEMPLATE = '[out:json][timeout:25];(way["building"]({s},{w},{n},{e}););out body;>;out skel qt;'
 
 
@@ -22,16 +23,22 @@ def fetch_buildings(south: float, west: float, north: float, east: float) -> dic
     response = http.request(
         "POST",
         settings.OVERPASS_URL,
+        upstream=UPSTREAM,
         read_timeout=settings.OVERPASS_READ_TIMEOUT,
         data={"data": building_query(south, west, north, east)},
     )
-    body = http.json_body(response)
+    body = http.json_body(response, UPSTREAM)
     remark = body.get("remark")
     if remark:
         # Overpass reports timeouts and out-of-memory with HTTP 200 and a
         # remark; the elements are partial and must not be cached.
-        raise http.UpstreamError("upstream_runtime_error", f"Overpass: {remark}", True)
+        raise http.UpstreamError(
+            "upstream_runtime_error",
+            "OpenStreetMap's Overpass service ran out of time or memory for this area.",
+            True,
+            detail=http.sanitise(str(remark)),
+        )
     elements = body.get("elements")
     if not isinstance(elements, list):
-        raise http.UpstreamError("upstream_invalid_response", "Overpass answered without elements", True)
+        raise http.invalid_response(UPSTREAM, "no elements")
     return body

@@ -24,6 +24,8 @@ from .http import UpstreamError
 
 logger = logging.getLogger(__name__)
 
+UPSTREAM = "s3"
+
 
 def tile_url(quadkey: str) -> str:
     return f"{settings.CANOPY_URL.rstrip('/')}/{quadkey}.tif"
@@ -41,13 +43,13 @@ class TileHead:
 
 def head(quadkey: str) -> TileHead:
     """The tile's size and validators, from one HEAD."""
-    response = http.request("HEAD", tile_url(quadkey), read_timeout=settings.CANOPY_READ_TIMEOUT)
+    response = http.request(
+        "HEAD", tile_url(quadkey), upstream=UPSTREAM, read_timeout=settings.CANOPY_READ_TIMEOUT
+    )
     try:
         size = int(response.headers["Content-Length"])
     except (KeyError, ValueError) as exc:
-        raise UpstreamError(
-            "upstream_invalid_response", "the tile's HEAD has no Content-Length", True
-        ) from exc
+        raise http.invalid_response(UPSTREAM, "the HEAD has no Content-Length") from exc
     return TileHead(size, response.headers.get("ETag", ""), response.headers.get("Last-Modified", ""))
 
 
@@ -56,6 +58,7 @@ def get_range(quadkey: str, first: int, last: int, size: int) -> bytes:
     response = http.request(
         "GET",
         tile_url(quadkey),
+        upstream=UPSTREAM,
         read_timeout=settings.CANOPY_READ_TIMEOUT,
         headers={"Range": f"bytes={first}-{last}", "Accept-Encoding": "identity"},
         stream=True,
@@ -63,18 +66,19 @@ def get_range(quadkey: str, first: int, last: int, size: int) -> bytes:
     try:
         expected = f"bytes {first}-{last}/{size}"
         if response.status_code != 206 or response.headers.get("Content-Range") != expected:
-            raise UpstreamError(
-                "upstream_invalid_response",
-                f"the bucket did not answer bytes {first}-{last} with 206 ({response.status_code})",
-                True,
+            raise http.invalid_response(
+                UPSTREAM, f"bytes {first}-{last} answered {response.status_code}, not 206"
             )
         body = response.raw.read(last - first + 2, decode_content=False)
     except OSError as exc:  # connection dropped while reading the body
-        raise UpstreamError("upstream_unreachable", f"reading the range failed ({exc})", True) from exc
+        raise UpstreamError(
+            "upstream_unreachable", f"{http.label(UPSTREAM)} could not be reached.", True,
+            detail=http.sanitise(str(exc)),
+        ) from exc  # fmt: skip
     finally:
         response.close()
     if len(body) != last - first + 1:
-        raise UpstreamError("upstream_invalid_response", "the bucket sent a short range", True)
+        raise http.invalid_response(UPSTREAM, "a short range")
     return body
 
 
@@ -142,29 +146,37 @@ _HTTP_CODE = re.compile(r"HTTP response code: (\d{3})")
 
 
 def error_from_gdal(exc: Exception, url: str) -> UpstreamError:
-    """Sort a GDAL/rasterio failure into the error kinds the jobs act on."""
+    """Sort a GDAL/rasterio failure into the error kinds the jobs act on (GDAL's own
+    text, with the URL in it, goes to ``detail`` only)."""
     text = str(exc)
+    detail = http.sanitise(text)
+    name = http.label(UPSTREAM)
     match = _HTTP_CODE.search(text)
     if match:
         status = int(match.group(1))
         if status == 404:
-            return UpstreamError("upstream_not_found", f"no canopy tile at {url}", False, 404)
+            return UpstreamError("upstream_not_found", f"{name} has no data here.", False, 404, detail=detail)
         if status == 429:
             return UpstreamError(
-                "upstream_rate_limited", f"the bucket is rate limiting us ({text})", True, 429
+                "upstream_rate_limited", f"{name} asked us to slow down.", True, 429, detail=detail
             )
         if status >= 500 or status in (408, 425):
-            return UpstreamError("upstream_unavailable", f"the bucket answered HTTP {status}", True, status)
-        return UpstreamError("upstream_rejected", f"the bucket answered HTTP {status}", False, status)
+            return UpstreamError(
+                "upstream_unavailable", f"{name} is having trouble and answered with an error.", True, status,
+                detail=detail,
+            )  # fmt: skip
+        return UpstreamError(
+            "upstream_rejected", f"{name} refused this request.", False, status, detail=detail
+        )
     if "does not exist in the file system" in text:
-        return UpstreamError("upstream_not_found", f"no canopy tile at {url}", False, 404)
+        return UpstreamError("upstream_not_found", f"{name} has no data here.", False, 404, detail=detail)
     lowered = text.lower()
     if "timed out" in lowered or "timeout" in lowered:
-        return UpstreamError("upstream_timeout", f"no answer within the timeout ({text})", True)
+        return UpstreamError("upstream_timeout", f"{name} did not answer in time.", True, detail=detail)
     if "curl error" in lowered:
-        return UpstreamError("upstream_unreachable", f"could not reach the bucket ({text})", True)
+        return UpstreamError("upstream_unreachable", f"{name} could not be reached.", True, detail=detail)
     if "not recognized as" in lowered or "tiff" in lowered:
-        return UpstreamError(
-            "upstream_invalid_response", f"the tile is not a readable GeoTIFF ({text})", True
-        )
-    return UpstreamError("upstream_unavailable", f"reading the tile failed ({text})", True)
+        return http.invalid_response(UPSTREAM, text)
+    return UpstreamError(
+        "upstream_unavailable", f"{name} is having trouble and answered with an error.", True, detail=detail
+    )

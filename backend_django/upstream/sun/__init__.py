@@ -15,7 +15,8 @@ Computed from data the cache already holds (docs/sun.md):
 The entry points are here: ``site_snap`` (point -> site),
 ``site_input_units`` (the buildings cells and canopy window a site reads),
 ``sun_compute`` (inputs -> GeoTIFF + summary), ``sun_result_current``
-(whether a stored result still matches its inputs) and ``sun_point_read``.
+(whether a stored result still matches its inputs), ``sun_point_read`` and
+``sun_roof_read``. The derived kind that stores and serves it: ``kind.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .output import (
     raster_decode,
     raster_encode,
     sun_point_read,
+    sun_roof_read,
     tenths_from_counts,
 )
 from .shade import shade_lit, shade_lit_counts
@@ -78,6 +80,7 @@ __all__ = [
     "sun_path_compute",
     "sun_point_read",
     "sun_result_current",
+    "sun_roof_read",
     "surface_build",
     "timezone_resolve",
 ]
@@ -168,7 +171,7 @@ def sun_compute(
     )
     counts = shade_lit_counts(surface=surface, path=path)
     tenths = tenths_from_counts(counts, path.step_hours)
-    tiff = raster_encode(tenths=tenths, grid=surface.grid)
+    tiff = raster_encode(tenths=tenths, grid=surface.grid, roofs=surface.roofs)
     summary = _summary(
         site=site,
         timezone=timezone,

@@ -3,7 +3,9 @@
 - The raster: a GeoTIFF in EPSG:4326 over the site's square, 12 bands
   (January first) of uint8 tenths of an hour of direct sun per day
   (scale 0.1 in the file's metadata, so a reader applying it gets hours),
-  deflate, nodata 255.
+  deflate, nodata 255; the cells under building footprints in the GDAL
+  metadata item ``ROOFS`` (base64 of the zlib-compressed row-major bits,
+  numpy's ``packbits``), for a spot's ``roof`` flag.
 - The summary (JSON): per month the site's mean, least and most hours over
   the cells outside building footprints, the shares of those cells in each
   light category, the hours an open site would get; the parameters and the
@@ -12,9 +14,11 @@
 
 from __future__ import annotations
 
+import base64
 import calendar
 import math
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -45,8 +49,18 @@ def tenths_from_counts(counts: np.ndarray, step_hours: float) -> np.ndarray:
 # --- the raster ----------------------------------------------------------------
 
 
-def raster_encode(*, tenths: np.ndarray, grid: SiteGrid) -> bytes:
-    """The 12-band GeoTIFF of ``tenths`` (uint8, (12, cells, cells)) on the square of ``grid``."""
+def roofs_encode(roofs: np.ndarray) -> str:
+    return base64.b64encode(zlib.compress(np.packbits(roofs.astype(bool)).tobytes(), 9)).decode()
+
+
+def roofs_decode(text: str, shape: tuple[int, int]) -> np.ndarray:
+    bits = np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype=np.uint8)
+    return np.unpackbits(bits, count=shape[0] * shape[1]).astype(bool).reshape(shape)
+
+
+def raster_encode(*, tenths: np.ndarray, grid: SiteGrid, roofs: np.ndarray | None = None) -> bytes:
+    """The 12-band GeoTIFF of ``tenths`` (uint8, (12, cells, cells)) on the square of ``grid``;
+    ``roofs`` (bool, (cells, cells)): the cells under buildings, kept in its metadata."""
     from rasterio.io import MemoryFile
 
     bands, height, width = tenths.shape
@@ -73,6 +87,8 @@ def raster_encode(*, tenths: np.ndarray, grid: SiteGrid) -> bytes:
                 UNITS="hours of direct sun per day (stored as tenths)",
                 MODEL=f"solar-sim-sun-{MODEL_VERSION}",
             )
+            if roofs is not None:
+                dataset.update_tags(ROOFS=roofs_encode(roofs))
         return memfile.read()
 
 
@@ -80,6 +96,7 @@ def raster_encode(*, tenths: np.ndarray, grid: SiteGrid) -> bytes:
 class SunRaster:
     tenths: np.ndarray  # uint8 (12, rows, cols)
     transform: tuple[float, float, float, float, float, float]  # a, b, c, d, e, f (GDAL order: Affine)
+    roofs: np.ndarray | None = None  # bool (rows, cols), when the file records them
 
     def cell_of(self, lat: float, lng: float) -> tuple[int, int] | None:
         a, _, c, _, e, f = self.transform
@@ -98,8 +115,11 @@ def raster_decode(tiff: bytes) -> SunRaster:
 
     with MemoryFile(tiff) as memfile, memfile.open() as dataset:
         transform = dataset.transform
+        roofs = dataset.tags().get("ROOFS")
         return SunRaster(
-            dataset.read(), (transform.a, transform.b, transform.c, transform.d, transform.e, transform.f)
+            dataset.read(),
+            (transform.a, transform.b, transform.c, transform.d, transform.e, transform.f),
+            roofs_decode(roofs, (dataset.height, dataset.width)) if roofs else None,
         )
 
 
@@ -141,6 +161,16 @@ def sun_point_read(*, tiff: bytes, lat: float, lng: float) -> list[float | None]
         return None
     values = raster.tenths[:, cell[0], cell[1]]
     return [None if value == NODATA else round(int(value) * SCALE, 1) for value in values]
+
+
+def sun_roof_read(*, tiff: bytes, lat: float, lng: float) -> bool | None:
+    """Whether the spot lies under a building (its hours are the roof's), or None
+    outside the raster or when the file does not record roofs."""
+    raster = _decoded.get(tiff)
+    cell = raster.cell_of(lat, lng)
+    if cell is None or raster.roofs is None:
+        return None
+    return bool(raster.roofs[cell])
 
 
 # --- the summary ---------------------------------------------------------------

@@ -1,24 +1,35 @@
 """The one retry policy: what a worker does when a fetch does not work out (no Valkey needed)."""
 
+import time
+
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
 from backend_django.upstream import retry_policy
 from backend_django.upstream.clients.http import UpstreamError
+from backend_django.upstream.health import UpstreamDown
 from backend_django.upstream.limits import BudgetWait
 from backend_django.upstream.retry_policy import Attempt, Fail, Requeue, Sleep, UnitBusy, YieldToPeople
 
 
 @pytest.fixture(autouse=True)
 def _policy_settings(settings):
-    settings.UPSTREAM_MAX_ATTEMPTS = 4
+    settings.UPSTREAM_PERSON_MAX_WAIT = 120.0
+    settings.UPSTREAM_WARM_MAX_WAIT = 6 * 3600.0
     settings.UPSTREAM_RETRY_BASE_DELAY = 1.0
     settings.UPSTREAM_RETRY_MAX_DELAY = 30.0
     settings.UPSTREAM_MAX_INLINE_WAIT = 5.0
 
 
 def transient(retry_after=None):
-    return UpstreamError("upstream_unavailable", "the upstream answered HTTP 503", True, 503, retry_after)
+    return UpstreamError(
+        "upstream_unavailable",
+        "Open-Meteo is having trouble and answered with an error.",
+        True,
+        503,
+        retry_after,
+        upstream="open_meteo",
+    )
 
 
 def test_a_definite_refusal_fails_at_once():
@@ -27,7 +38,7 @@ def test_a_definite_refusal_fails_at_once():
     assert decision == Fail("upstream_rejected", "the upstream answered HTTP 400")
 
 
-def test_transient_failures_back_off_with_jitter_then_give_up():
+def test_transient_failures_back_off_with_jitter_then_give_up_at_the_deadline():
     # Failure n waits uniformly between half and all of base * 2**n seconds.
     for failures, (low, high) in enumerate([(1, 2), (2, 4)]):
         for _ in range(50):
@@ -36,27 +47,59 @@ def test_transient_failures_back_off_with_jitter_then_give_up():
     # The third back-off (4-8 s) no longer fits in the 5 s a run may sleep: back to the queue.
     decisions = {type(retry_policy.decide(transient(), Attempt(failures=2))) for _ in range(50)}
     assert decisions <= {Sleep, Requeue} and Requeue in decisions
-    # The fourth failure is the last attempt.
-    assert retry_policy.decide(transient(), Attempt(failures=3)) == Fail(
-        "upstream_unavailable", "the upstream answered HTTP 503"
-    )
+    # No number of failures gives up by itself: only the person's deadline does.
+    many = retry_policy.decide(transient(), Attempt(failures=40, started_at=time.time()))
+    assert isinstance(many, Requeue) and many.waiting_for == "upstream_down" and many.countdown <= 30
+    late = retry_policy.decide(transient(), Attempt(failures=1, started_at=time.time() - 119.5))
+    assert isinstance(late, Fail) and late.code == "upstream_unavailable"
+    assert late.message.startswith("Open-Meteo is not answering; please try again after ")
+    # A warm job keeps going far longer.
+    warm = retry_policy.decide(transient(), Attempt(pool="warm", failures=40, started_at=time.time() - 3600))
+    assert isinstance(warm, Requeue)
 
 
-def test_retry_after_is_honoured_and_a_long_one_is_a_spent_budget():
+def test_retry_after_is_honoured_and_a_long_one_is_waited_for_within_the_deadline():
     assert retry_policy.decide(transient(retry_after=3.5), Attempt()) == Sleep(3.5)
-    assert retry_policy.decide(transient(retry_after=120), Attempt()) == Requeue(120)
-    failed = retry_policy.decide(transient(retry_after=120), Attempt(pool="warm"))
-    assert isinstance(failed, Fail) and failed.code == "budget_exhausted"
+    assert retry_policy.decide(transient(retry_after=60), Attempt()) == Requeue(
+        60, waiting_for="upstream_down"
+    )
+    # Past a person's two minutes: told at once rather than kept waiting.
+    failed = retry_policy.decide(transient(retry_after=300), Attempt(started_at=time.time()))
+    assert isinstance(failed, Fail) and failed.code == "upstream_unavailable"
+    # A warm job waits it out quietly.
+    warm = retry_policy.decide(transient(retry_after=300), Attempt(pool="warm"))
+    assert warm == Requeue(300, waiting_for="upstream_down")
+
+
+def test_a_down_upstream_is_waited_for_in_the_queue_never_in_place():
+    down = UpstreamDown(
+        "overpass", 2.0, "upstream_timeout", "OpenStreetMap's Overpass service did not answer."
+    )
+    for _ in range(20):
+        decision = retry_policy.decide(down, Attempt())
+        assert isinstance(decision, Requeue) and decision.waiting_for == "upstream_down"
+        assert 2.0 <= decision.countdown <= 2.0 * (1 + retry_policy.DOWN_JITTER)
+    long = UpstreamDown("overpass", 400.0, "upstream_timeout", "")
+    gave_up = retry_policy.decide(long, Attempt(started_at=time.time()))
+    assert isinstance(gave_up, Fail) and gave_up.code == "upstream_timeout"
+    assert "Overpass service is not answering; please try again after" in gave_up.message
+    warm = retry_policy.decide(long, Attempt(pool="warm"))
+    assert isinstance(warm, Requeue) and 400 <= warm.countdown <= 440
 
 
 def test_a_spent_budget_sleeps_briefly_requeues_longer_and_fails_for_hours():
     assert retry_policy.decide(BudgetWait("open_meteo", 2), Attempt()) == Sleep(2)
-    assert retry_policy.decide(BudgetWait("open_meteo", 40), Attempt()) == Requeue(40)
-    for attempt in (Attempt(pool="warm"), Attempt(requeues=retry_policy.MAX_REQUEUES)):
-        decision = retry_policy.decide(BudgetWait("open_meteo", 40), attempt)
-        assert decision == Fail("budget_exhausted", "open_meteo budget spent; retry in 40 s")
+    assert retry_policy.decide(BudgetWait("open_meteo", 40), Attempt()) == Requeue(40, waiting_for="budget")
     hours = retry_policy.decide(BudgetWait("open_meteo", 3108), Attempt())
-    assert hours == Fail("budget_exhausted", "open_meteo budget spent; retry in 3108 s")
+    assert isinstance(hours, Fail) and hours.code == "budget_exhausted"
+    assert hours.message.startswith("We have used up our allowance of requests to Open-Meteo for now;")
+    assert "3108" not in hours.message and "open_meteo" not in hours.message
+    # A warm job never fails on a spent budget within its bound: it comes back every 10 minutes at most.
+    assert retry_policy.decide(BudgetWait("open_meteo", 3108), Attempt(pool="warm")) == Requeue(
+        retry_policy.MAX_COUNTDOWN, waiting_for="budget"
+    )
+    beyond = retry_policy.decide(BudgetWait("open_meteo", 7 * 3600), Attempt(pool="warm"))
+    assert isinstance(beyond, Fail) and beyond.code == "budget_exhausted"
 
 
 def test_a_run_sleeps_at_most_the_inline_allowance_in_all():
@@ -78,7 +121,7 @@ def test_another_workers_fetch_is_waited_for_then_given_up_on():
 
 def test_the_time_limit_and_the_warm_yield():
     timeout = retry_policy.decide(SoftTimeLimitExceeded(), Attempt())
-    assert timeout == Fail("timeout", "the fetch took too long")
+    assert timeout == Fail("timeout", "Fetching the data took too long; please try again in a few minutes.")
     assert retry_policy.decide(YieldToPeople(), Attempt(pool="warm")) == Requeue(
         retry_policy.WARM_YIELD_SECONDS, counted=False
     )

@@ -1,20 +1,41 @@
 /** Small geometry and formatting helpers for the plan page's drawings. */
 
-const METRES_PER_DEG_LAT = 110_574;
-const METRES_PER_DEG_LNG_AT_EQUATOR = 111_320;
 const EARTH_RADIUS = 6_378_137; // EPSG:3857 sphere
 
-/** Metres east (x) and north (y) of an origin; fine for a few hundred metres. */
-export function localMetres(
-	lng: number,
-	lat: number,
-	origin: { lat: number; lng: number }
-): { x: number; y: number } {
-	const cosLat = Math.cos((origin.lat * Math.PI) / 180);
+/** Metres per degree of latitude and of longitude at ``lat`` on the WGS84 ellipsoid. */
+export function metresPerDegree(lat: number): { lat: number; lng: number } {
+	const a = 6_378_137;
+	const f = 1 / 298.257223563;
+	const e2 = f * (2 - f);
+	const phi = (lat * Math.PI) / 180;
+	const w = 1 - e2 * Math.sin(phi) ** 2;
+	const meridian = (a * (1 - e2)) / w ** 1.5;
+	const normal = a / Math.sqrt(w);
+	return { lat: (meridian * Math.PI) / 180, lng: (normal * Math.cos(phi) * Math.PI) / 180 };
+}
+
+/** The WGS84 point of Web Mercator (EPSG:3857) metres. */
+export function fromWebMercator(x: number, y: number): { lng: number; lat: number } {
 	return {
-		x: (lng - origin.lng) * METRES_PER_DEG_LNG_AT_EQUATOR * cosLat,
-		y: (lat - origin.lat) * METRES_PER_DEG_LAT
+		lng: ((x / EARTH_RADIUS) * 180) / Math.PI,
+		lat: ((2 * Math.atan(Math.exp(y / EARTH_RADIUS)) - Math.PI / 2) * 180) / Math.PI
 	};
+}
+
+/**
+ * Whether a point lies inside a polygon given as rings of [x, y] (the first
+ * the outline, the others holes): the even-odd rule over every ring.
+ */
+export function insidePolygon(x: number, y: number, rings: number[][][]): boolean {
+	let inside = false;
+	for (const ring of rings) {
+		for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+			const [xi, yi] = ring[i];
+			const [xj, yj] = ring[j];
+			if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+		}
+	}
+	return inside;
 }
 
 /** Web Mercator (EPSG:3857) metres of a WGS84 point. */

@@ -1,6 +1,7 @@
 /** What the plans list says about each plan at a glance, in words for people. */
 import type { DataStatus, Model, Plan } from '$lib/api/client';
-import { dayOfYearLabel, formatLatLng } from '$lib/geo';
+import { dayOfYearLabel, formatLatLng, monthName } from '$lib/geo';
+import { LIGHT_LABELS } from '$lib/data/light';
 
 export type LastSpringFrost = Model<'LastSpringFrost'>;
 
@@ -40,6 +41,27 @@ export function placeText(plan: Pick<Plan, 'address' | 'latitude' | 'longitude'>
 	return plan.address?.trim() || formatLatLng(plan.latitude, plan.longitude);
 }
 
+/**
+ * The site's light over the growing season (`plan.facts.light`): its
+ * category, the mean hours of direct sun a day on the ground, and the months.
+ */
+export type LightFact = Model<'LightFact'>;
+
+/** "Apr–Sep" for [4, 5, 6, 7, 8, 9], "Oct–Mar" for [10, 11, 12, 1, 2, 3]. */
+export function monthSpanText(months: readonly number[]): string {
+	if (months.length === 0) return '';
+	const first = monthName(months[0]);
+	const last = monthName(months[months.length - 1]);
+	return months.length === 1 ? first : `${first}–${last}`;
+}
+
+/** "Full sun, 6.8 h a day Apr–Sep"; null when the plan's light is not known yet. */
+export function lightText(light: LightFact | null | undefined): string | null {
+	if (!light || !(light.category in LIGHT_LABELS) || !Number.isFinite(light.hours)) return null;
+	const span = monthSpanText(light.months ?? []);
+	return `${LIGHT_LABELS[light.category]}, ${light.hours.toFixed(1)} h a day${span ? ` ${span}` : ''}`;
+}
+
 export interface Fact {
 	label: string;
 	value: string;
@@ -47,11 +69,15 @@ export interface Fact {
 
 /**
  * The facts a plan shows in the list, in order. Each comes from the plan's
- * `facts` (data the server has cached for its place); a new fact (the site's
- * light category, say) is one more entry here.
+ * `facts` (data the server has cached for its place): the last spring frost
+ * always (it says "not known yet" while missing), the site's light once the
+ * sun has been worked out (nothing before).
  */
 export function planFacts(plan: Plan): Fact[] {
-	return [
+	const facts: Fact[] = [
 		{ label: 'Last spring frost', value: lastSpringFrostText(plan.facts?.last_spring_frost) }
 	];
+	const light = lightText(plan.facts?.light);
+	if (light) facts.push({ label: 'Light', value: light });
+	return facts;
 }

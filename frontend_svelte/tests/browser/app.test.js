@@ -15,7 +15,15 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RESULTS = join(FRONTEND_DIR, 'test-results');
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 1000 };
-const DATA_PATHS = ['/api/v1/climate/summary/', '/api/v1/buildings/', '/api/v1/canopy/'];
+// Every data request the plan page makes, by what it fetches.
+const DATA = {
+	climate: '/api/v1/climate/summary/',
+	buildings: '/api/v1/buildings/',
+	canopy: '/api/v1/canopy/',
+	sun: '/api/v1/sun/',
+	'sun summary': '/api/v1/sun/summary/'
+};
+const DATA_PATHS = Object.values(DATA);
 // A slow first fetch (Open-Meteo's 30 years) can take a while through the worker.
 const PANEL_TIMEOUT = 120_000;
 const AXE_SOURCE = readFileSync(
@@ -28,7 +36,8 @@ const PORTLAND = 'Portland, Multnomah County, Oregon, United States';
 let stack;
 let context;
 let userDataDir;
-const kinds = ['climate', 'buildings', 'canopy'];
+// The plan page's data panels: the site map (sun, buildings, canopy) and the climate.
+const panels = ['site', 'climate'];
 const password = 'Garden-beds-2026!';
 const email = `gardener-${Date.now()}@example.com`;
 const axeResults = {};
@@ -94,7 +103,7 @@ function watchData(page) {
 
 /** Wait until every data panel is ready; a panel that ends in an error fails at once. */
 async function panelsReady(page, timeout = PANEL_TIMEOUT) {
-	for (const id of kinds) {
+	for (const id of panels) {
 		const panel = page.locator(
 			`[data-panel="${id}"][data-status="ready"], [data-panel="${id}"][data-status="error"]`
 		);
@@ -106,6 +115,26 @@ async function panelsReady(page, timeout = PANEL_TIMEOUT) {
 			assert.fail(`the ${id} panel shows an error: ${message.trim()}`);
 		}
 	}
+}
+
+/** Pixels of a canvas that are not transparent. */
+async function opaquePixels(canvas) {
+	return canvas.evaluate((element) => {
+		const data = element.getContext('2d').getImageData(0, 0, element.width, element.height).data;
+		let opaque = 0;
+		for (let i = 3; i < data.length; i += 4) if (data[i] > 0) opaque++;
+		return opaque;
+	});
+}
+
+/** A fingerprint of what a canvas shows (FNV-1a of its pixels). */
+async function canvasPixels(canvas) {
+	return canvas.evaluate((element) => {
+		const data = element.getContext('2d').getImageData(0, 0, element.width, element.height).data;
+		let hash = 0x811c9dc5;
+		for (const byte of data) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+		return hash.toString(16);
+	});
 }
 
 async function screenshot(page, name) {
@@ -547,8 +576,7 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 
 		await panelsReady(page);
 		await simulator(stack.simulatorUrl, '/__sim__/reset');
-		for (const kind of kinds) {
-			const path = DATA_PATHS.find((p) => p.includes(kind));
+		for (const [kind, path] of Object.entries(DATA)) {
 			const answers = seen.filter((r) => r.path === path).map((r) => r.status);
 			assert.equal(answers[0], 202, `${kind}: first answer ${JSON.stringify(answers)}`);
 			assert.equal(answers.at(-1), 200, `${kind}: the result_url answer`);
@@ -558,18 +586,20 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 			'the jobs were polled'
 		);
 		await page.getByTestId('last-spring-frost').waitFor();
+		// The site map: footprints drawn on it, and the canopy layer painted once it is turned on.
+		const site = page.locator('[data-panel="site"]');
 		const buildings = Number(
-			await page.locator('svg[data-buildings]').getAttribute('data-buildings')
+			await site.locator('svg[data-buildings]').getAttribute('data-buildings')
 		);
 		assert.ok(buildings > 0, 'the simulator maps buildings around every point');
-		const painted = await page.locator('[data-panel="canopy"] canvas').evaluate((canvas) => {
-			const ctx = canvas.getContext('2d');
-			const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-			let opaque = 0;
-			for (let i = 3; i < data.length; i += 4) if (data[i] > 0) opaque++;
-			return opaque;
-		});
-		assert.ok(painted > 0, 'the canopy canvas has painted pixels');
+		assert.equal(await site.locator('svg[data-buildings] path.building').count(), buildings);
+		await site.getByLabel('Show tree canopy').check();
+		const canopyLayer = site.getByTestId('canopy-layer');
+		assert.equal(await canopyLayer.isVisible(), true, 'the canopy layer shows');
+		assert.ok((await opaquePixels(canopyLayer)) > 0, 'the canopy layer has painted pixels');
+		await site.getByLabel('Show tree canopy').uncheck();
+		assert.equal(await canopyLayer.isVisible(), false, 'the canopy layer turns off');
+		assert.ok((await opaquePixels(site.getByTestId('sun-heatmap'))) > 0, 'the sun heatmap');
 		await checkAccessibility(page, 'plan page');
 		await screenshot(page, 'plan-page-desktop');
 
@@ -580,10 +610,10 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 		await panelsReady(page, 10_000);
 		const elapsed = Date.now() - started;
 		const dataAnswers = again.filter((r) => DATA_PATHS.includes(r.path));
-		assert.equal(dataAnswers.length, kinds.length, JSON.stringify(again));
+		assert.equal(dataAnswers.length, DATA_PATHS.length, JSON.stringify(again));
 		assert.deepEqual(
 			dataAnswers.map((r) => r.status),
-			kinds.map(() => 200)
+			DATA_PATHS.map(() => 200)
 		);
 		assert.equal(again.filter((r) => r.path.startsWith('/api/v1/jobs/')).length, 0);
 		assert.ok(elapsed < 10_000, `reload took ${elapsed} ms`);
@@ -598,6 +628,213 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 		await checkAccessibility(page, 'plan page (phone)');
 		await screenshot(page, 'plan-page-phone');
 		await page.setViewportSize(DESKTOP);
+	});
+
+	test('the site map: sun hours of a month without a click, a month selector, a spot inspector that agrees with sun/point/, then at once from the cache', async () => {
+		const page = await newPage();
+		const seen = watchData(page);
+		// A new place (no latency): the plan page must show the sun map within a minute, unasked.
+		const started = Date.now();
+		await createWithCoordinates(page, 'Sunny bed', '51.5910, -0.1250');
+		const planUrl = page.url();
+		const site = page.locator('[data-panel="site"]');
+		await page
+			.locator('[data-panel="site"][data-status="ready"], [data-panel="site"][data-status="error"]')
+			.waitFor({ timeout: 60_000 });
+		assert.equal(
+			await site.getAttribute('data-status'),
+			'ready',
+			`the site map: ${await site.innerText()}`
+		);
+		console.log(`  the sun map was ready ${Date.now() - started} ms after Create plan`);
+		const sunAnswers = seen.filter((r) => r.path === DATA.sun).map((r) => r.status);
+		assert.equal(sunAnswers[0], 202, `a new place is computed: ${JSON.stringify(sunAnswers)}`);
+		assert.ok(
+			seen.some((r) => r.path.startsWith('/api/v1/jobs/')),
+			'its job was polled'
+		);
+
+		// The heatmap is painted, every cell of the square.
+		const heat = site.getByTestId('sun-heatmap');
+		const size = await heat.evaluate((c) => c.width * c.height);
+		assert.equal(await opaquePixels(heat), size, 'every cell of the square is painted');
+		// The month shown first: this month in the growing season, else its next month (north: April).
+		const now = new Date().getMonth() + 1;
+		const first = now >= 4 && now <= 9 ? now : 4;
+		assert.equal(Number(await heat.getAttribute('data-month')), first);
+		const monthNames = [
+			'January',
+			'February',
+			'March',
+			'April',
+			'May',
+			'June',
+			'July',
+			'August',
+			'September',
+			'October',
+			'November',
+			'December'
+		];
+		assert.equal(await site.getByRole('radio', { name: monthNames[first - 1] }).isChecked(), true);
+		const summaryText = await site.getByTestId('sun-summary').innerText();
+		assert.match(
+			summaryText,
+			new RegExp(
+				`^In ${monthNames[first - 1]}, \\d+ % of the ground gets full sun, \\d+ % part sun, \\d+ % part shade and \\d+ % shade;`
+			)
+		);
+		// Its shares are the summary's (sun/summary/), in whole percent.
+		const summary = await page.evaluate(
+			async ([lat, lng]) => (await fetch(`/api/v1/sun/summary/?lat=${lat}&lng=${lng}`)).json(),
+			[51.591, -0.125]
+		);
+		const shares = summary.months[first - 1].light;
+		assert.ok(
+			summaryText.includes(`${Math.round(shares.full_sun * 100)} % of the ground gets full sun`),
+			`${summaryText} / ${JSON.stringify(shares)}`
+		);
+
+		// The month selector repaints the map; with the keyboard too (arrow keys between the radios).
+		const painting = await canvasPixels(heat);
+		await site.getByRole('radio', { name: 'December' }).check();
+		await page.waitForFunction(
+			() => document.querySelector('[data-testid="sun-heatmap"]')?.dataset.month === '12'
+		);
+		const december = await canvasPixels(heat);
+		assert.notEqual(december, painting, 'December paints differently from the first month shown');
+		// From the keyboard: the arrow keys move between the months (November, whose low sun
+		// paints differently from the first month shown, though maybe not from December).
+		await site.getByRole('radio', { name: 'December' }).focus();
+		await page.keyboard.press('ArrowLeft');
+		await page.waitForFunction(
+			() => document.querySelector('[data-testid="sun-heatmap"]')?.dataset.month === '11'
+		);
+		assert.equal(await site.getByRole('radio', { name: 'November' }).isChecked(), true);
+		assert.notEqual(await canvasPixels(heat), painting);
+		await site.getByRole('radio', { name: 'June' }).check();
+
+		// The spot inspector: at first the plan point; its 12 values are what sun/point/ answers there.
+		const inspector = site.getByTestId('sun-spot');
+		async function spotAgrees(what) {
+			const shown = await inspector.evaluate((el) => ({
+				hours: JSON.parse(el.dataset.hours),
+				lat: el.dataset.lat,
+				lng: el.dataset.lng,
+				roof: el.dataset.roof === 'true',
+				bars: el.querySelectorAll('rect.bar').length,
+				words: el.querySelector('[data-testid="sun-spot-words"]').textContent
+			}));
+			const point = await page.evaluate(
+				async ({ lat, lng }) => {
+					const response = await fetch(`/api/v1/sun/point/?lat=${lat}&lng=${lng}`);
+					return { status: response.status, body: await response.json() };
+				},
+				{ lat: shown.lat, lng: shown.lng }
+			);
+			assert.equal(point.status, 200, `${what}: sun/point/ ${JSON.stringify(point.body)}`);
+			assert.equal(shown.hours.length, 12, what);
+			assert.equal(shown.bars, shown.hours.filter((h) => h !== null).length, what);
+			assert.deepEqual(
+				shown.hours,
+				point.body.months.map((m) => m.hours),
+				`${what}: the inspector and sun/point/ at ${shown.lat}, ${shown.lng}`
+			);
+			assert.equal(shown.roof, point.body.roof, `${what}: on a roof or not`);
+			const june = point.body.months[5];
+			const words = {
+				full_sun: 'full sun',
+				part_sun: 'part sun',
+				part_shade: 'part shade',
+				shade: 'shade'
+			};
+			assert.equal(
+				shown.words,
+				`June: ${june.hours.toFixed(1)} h of direct sun a day, ${words[june.light]}.`,
+				what
+			);
+			return shown;
+		}
+		const home = await spotAgrees('the plan point');
+		await site.getByText('At the plan point').waitFor();
+		// The keyboard: the focused map's arrow keys move the crosshair a metre at a time.
+		await site.getByTestId('site-map').focus();
+		for (const key of ['ArrowLeft', 'ArrowLeft', 'ArrowLeft', 'ArrowUp', 'ArrowUp']) {
+			await page.keyboard.press(key);
+		}
+		await site.getByText(/^2 m north and 3 m west of the plan point$/).waitFor();
+		const moved = await spotAgrees('three cells west, two north');
+		assert.notDeepEqual([moved.lat, moved.lng], [home.lat, home.lng]);
+		await page.keyboard.press('Home');
+		await site.getByText('At the plan point').waitFor();
+		// A click (or tap) a few metres south-east of the plan point.
+		const box = await site.getByTestId('site-map').boundingBox();
+		await site.getByTestId('site-map').click({
+			position: { x: box.width * (0.5 + 6 / 160), y: box.height * (0.5 + 5 / 160) }
+		});
+		await site.getByText(/^\d m south and \d m east of the plan point$/).waitFor();
+		await spotAgrees('a click south-east of the plan point');
+		// A tap on a roof near the plan point (within the site, so sun/point/ reads the same raster).
+		const roofAt = await site.getByTestId('site-map').evaluate((frame) => {
+			const box = frame.getBoundingClientRect();
+			const metres = box.width / 160;
+			for (const path of frame.querySelectorAll('path.building')) {
+				const r = path.getBoundingClientRect();
+				const x = r.left + r.width / 2 - box.left;
+				const y = r.top + r.height / 2 - box.top;
+				const east = x / metres - 80;
+				const north = 80 - y / metres;
+				if (
+					Math.abs(east) < 12 &&
+					Math.abs(north) < 20 &&
+					r.width > 3 * metres &&
+					r.height > 3 * metres
+				) {
+					return { x, y };
+				}
+			}
+			return null;
+		});
+		assert.ok(roofAt, 'a building close to the plan point');
+		await site.getByTestId('site-map').click({ position: roofAt });
+		await site.getByText(/, on a roof \(these are the roof’s hours\)$/).waitFor();
+		const roof = await spotAgrees('a roof next to the plan point');
+		assert.equal(roof.roof, true);
+
+		await site.getByLabel('Show tree canopy').check();
+		await checkAccessibility(page, 'plan page (site map, canopy on)');
+		await screenshot(page, 'site-map');
+
+		// The plans list says the site's light over the growing season (plan.facts.light).
+		const plan = await planOf(page, planIdOf(planUrl));
+		assert.ok(plan.facts.light, `facts.light: ${JSON.stringify(plan.facts)}`);
+		assert.deepEqual(plan.facts.light.months, [4, 5, 6, 7, 8, 9]);
+		const label = {
+			full_sun: 'Full sun',
+			part_sun: 'Part sun',
+			part_shade: 'Part shade',
+			shade: 'Shade'
+		};
+		await page.goto(`${stack.appUrl}/app`);
+		await page
+			.locator('li[data-plan="Sunny bed"]')
+			.getByText(
+				`${label[plan.facts.light.category]}, ${plan.facts.light.hours.toFixed(1)} h a day Apr–Sep`
+			)
+			.waitFor();
+
+		// Opened again: everything from the cache at once, no job.
+		const again = watchData(page);
+		await page.goto(planUrl);
+		await panelsReady(page, 10_000);
+		const dataAnswers = again.filter((r) => DATA_PATHS.includes(r.path));
+		assert.deepEqual(
+			dataAnswers.map((r) => r.status),
+			DATA_PATHS.map(() => 200),
+			JSON.stringify(again)
+		);
+		assert.equal(again.filter((r) => r.path.startsWith('/api/v1/jobs/')).length, 0);
+		assert.ok((await opaquePixels(site.getByTestId('sun-heatmap'))) > 0);
 	});
 
 	test('the units chosen on the account page are the chart’s and every height’s', async () => {
@@ -632,15 +869,11 @@ describe('Solar Sim in a browser', { concurrency: 1 }, () => {
 		);
 		assert.notDeepEqual(fahrenheit, celsius);
 		// The table and the maps speak feet and °F too.
-		await page
-			.locator('[data-panel="buildings"]')
-			.getByText(/the tallest\s+is \d+ ft\./)
-			.waitFor();
-		await page
-			.locator('[data-panel="canopy"]')
-			.getByText(/\d+ ft/)
-			.first()
-			.waitFor();
+		const site = page.locator('[data-panel="site"]');
+		await site.getByText(/the tallest is \d+ ft\./).waitFor();
+		await site.getByText(/The tallest trees nearby reach \d+ ft\./).waitFor();
+		assert.match(await site.locator('figcaption').innerText(), /Trees, \d+ ft–\d+ ft/);
+		assert.match(await site.locator('svg[data-buildings] .scale text').textContent(), /^\d+ ft$/);
 		await page.getByText('Monthly values as a table').click();
 		assert.match(await page.locator('[data-panel="climate"] table').innerText(), /°F/);
 		await screenshot(page, 'plan-page-fahrenheit');

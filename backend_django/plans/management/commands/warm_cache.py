@@ -1,17 +1,53 @@
-"""Warm the cache for saved plans: `manage.py warm_cache --all --wait`."""
+"""Warm the cache for saved plans: `manage.py warm_cache --all --wait`.
+
+With ``--wait`` it follows the jobs with a progress bar of units cached, then
+reports per kind how many units are done, waiting for budget, failed or still
+on their way, and says which in its exit code (docs/operations.md):
+
+- 0: every unit is cached;
+- 1: some failed (their errors are printed);
+- 3: none failed, some wait for budget (they run when it has room again:
+  the hour or day turns, or a client's share frees up);
+- 4: none failed, some were still queued or running when ``--timeout`` ran out.
+
+It stops waiting early when every job left waits for budget past the timeout.
+"""
 
 import time
+from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from backend_django.plans.models import Plan
 from backend_django.plans.services import plan_prefetch
-from backend_django.upstream import jobs
+from backend_django.upstream import jobs, kinds, store
+
+EXIT_FAILED, EXIT_WAITING_FOR_BUDGET, EXIT_TIMED_OUT = 1, 3, 4
+DONE, WAITING, FAILED, PENDING = "done", "waiting for budget", "failed", "still running"
+
+
+def _unit_outcome(state: str, job: jobs.Job | None) -> str:
+    if state == "fresh":
+        return DONE
+    if job is None or job.status == jobs.FAILED:
+        return FAILED
+    if job.status == jobs.SUCCEEDED:
+        return DONE  # stale already (a very short freshness): it was cached
+    if job.waiting_for == "budget":
+        return WAITING
+    return PENDING
+
+
+def _waits_past(job: jobs.Job, deadline: float) -> bool:
+    return job.status == jobs.QUEUED and job.waiting_for == "budget" and (job.retry_at or 0) > deadline
 
 
 class Command(BaseCommand):
-    help = "Queue prefetch jobs (warm queue) for plans; --wait follows them with a progress bar."
+    help = (
+        "Queue prefetch jobs (warm queue) for plans; --wait follows them and reports per kind "
+        "(exit 0 all cached, 1 some failed, 3 some wait for budget, 4 timed out)."
+    )
 
     def add_arguments(self, parser) -> None:
         which = parser.add_mutually_exclusive_group(required=True)
@@ -28,35 +64,67 @@ class Command(BaseCommand):
             missing = set(plan) - {str(p.pk) for p in plans}
             if missing:
                 raise CommandError(f"no plan with id: {', '.join(sorted(missing))}")
-        job_ids = sorted({plan_prefetch(plan=p).job.id for p in plans})
+        # The operator's warming, charged to no one's share (like the schedules).
+        job_ids = sorted({plan_prefetch(plan=p, by_operator=True).job.id for p in plans})
         self.stdout.write(f"Queued {len(job_ids)} prefetch job(s) for {len(plans)} plan(s).")
         if not wait or not job_ids:
             return
+        latest = self._follow(job_ids, timeout)
+        self._report(latest)
 
-        deadline = time.monotonic() + timeout
-        total = sum(job.total for job in (jobs.job_get(job_id) for job_id in job_ids) if job)
-        failed: list[jobs.Job] = []
+    def _follow(self, job_ids: list[str], timeout: float) -> dict[str, jobs.Job | None]:
+        """Poll the jobs until each has ended, or all left wait past the deadline, or the deadline."""
+        deadline_monotonic = time.monotonic() + timeout
+        deadline = time.time() + timeout
+        latest: dict[str, jobs.Job | None] = {job_id: jobs.job_get(job_id) for job_id in job_ids}
+        total = sum(job.total for job in latest.values() if job)
+        shown = 0
         with tqdm(total=total, unit="unit", desc="warming", file=self.stdout) as bar:
-            pending = set(job_ids)
-            done_by_job: dict[str, int] = {}
-            while pending:
-                if time.monotonic() > deadline:
-                    raise CommandError(f"{len(pending)} job(s) still running after {timeout:.0f} s")
-                for job_id in list(pending):
-                    job = jobs.job_get(job_id)
-                    if job is None:
-                        pending.discard(job_id)
-                        continue
-                    done = job.total if job.finished else job.done
-                    bar.update(done - done_by_job.get(job_id, 0))
-                    done_by_job[job_id] = done
-                    if job.finished:
-                        pending.discard(job_id)
-                        if job.status == jobs.FAILED:
-                            failed.append(job)
+            while True:
+                latest = {job_id: jobs.job_get(job_id) for job_id in job_ids}
+                # Units cached: all of a job that succeeded, what one still at it (or failed) did.
+                done = sum(
+                    job.total if job.status == jobs.SUCCEEDED else job.done for job in latest.values() if job
+                )
+                bar.update(done - shown)
+                shown = done
+                left = [job for job in latest.values() if job is not None and not job.finished]
+                if not left or all(_waits_past(job, deadline) for job in left):
+                    break
+                if time.monotonic() > deadline_monotonic:
+                    break
                 time.sleep(0.5)
+        return latest
+
+    def _report(self, latest: dict[str, jobs.Job | None]) -> None:
+        job_of_unit: dict[str, jobs.Job | None] = {}
+        for job in latest.values():
+            for unit in job.units if job else ():
+                job_of_unit.setdefault(unit, job)
+        states = store.states(list(job_of_unit))
+        by_kind: dict[str, Counter] = {}
+        for unit, job in job_of_unit.items():
+            outcome = _unit_outcome(states[unit], job)
+            by_kind.setdefault(kinds.of_unit(unit).name, Counter())[outcome] += 1
+        for name, counts in by_kind.items():
+            self.stdout.write(
+                f"{name}: "
+                + ", ".join(f"{counts[outcome]} {outcome}" for outcome in (DONE, WAITING, FAILED, PENDING))
+            )
+        failed = [job for job in latest.values() if job is not None and job.status == jobs.FAILED]
         for job in failed:
             self.stderr.write(f"job {job.id} failed: {job.error_code}: {job.error_message}")
-        if failed:
-            raise CommandError(f"{len(failed)} of {len(job_ids)} job(s) failed")
-        self.stdout.write(self.style.SUCCESS(f"Warm: {total} unit(s) cached."))
+        totals = sum(by_kind.values(), Counter())
+        if totals[FAILED]:
+            raise CommandError(f"{totals[FAILED]} unit(s) failed", returncode=EXIT_FAILED)
+        if totals[PENDING]:
+            raise CommandError(
+                f"{totals[PENDING]} unit(s) still queued or running when the timeout ran out",
+                returncode=EXIT_TIMED_OUT,
+            )
+        if totals[WAITING]:
+            raise CommandError(
+                f"{totals[WAITING]} unit(s) wait for upstream budget; they run when it has room again",
+                returncode=EXIT_WAITING_FOR_BUDGET,
+            )
+        self.stdout.write(self.style.SUCCESS(f"Warm: {totals[DONE]} unit(s) cached."))

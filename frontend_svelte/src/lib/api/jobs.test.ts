@@ -6,6 +6,7 @@ import {
 	JobNotFoundError,
 	parseRetryAfter,
 	pollDelay,
+	scheduledDelay,
 	type PollOptions
 } from './jobs';
 
@@ -24,6 +25,10 @@ function job(status: Job['status'], done = 0, total = 3, extra: Partial<Job> = {
 		result_url: RESULT_URL,
 		created_at: '2026-11-23T12:00:00Z',
 		updated_at: '2026-11-23T12:00:00Z',
+		attempts: 0,
+		last_error: null,
+		retry_at: null,
+		waiting_for: null,
 		...extra
 	};
 }
@@ -61,6 +66,26 @@ function fakeServer(routes: Record<string, Array<() => Response>>) {
 	return { fetch: fetchFn as unknown as typeof fetch, calls };
 }
 
+describe('the polling schedule', () => {
+	it('waits longer the longer a job takes when the server gives no Retry-After', () => {
+		expect(scheduledDelay(0)).toBe(1000);
+		expect(scheduledDelay(9_999)).toBe(1000);
+		expect(scheduledDelay(10_000)).toBe(2000);
+		expect(scheduledDelay(29_999)).toBe(2000);
+		expect(scheduledDelay(30_000)).toBe(5000);
+		expect(scheduledDelay(120_000)).toBe(10_000);
+		expect(scheduledDelay(15_000, 500)).toBe(1000);
+		expect(pollDelay(null, {}, 45_000)).toBe(5000);
+		expect(pollDelay(null, { maxDelayMs: 3000 }, 45_000)).toBe(3000);
+	});
+
+	it("follows the server's Retry-After while the job waits, up to a minute", () => {
+		expect(pollDelay('42', {}, 0)).toBe(42_000);
+		expect(pollDelay('42', {}, 200_000)).toBe(42_000); // the server's word beats the schedule
+		expect(pollDelay('600')).toBe(60_000);
+	});
+});
+
 describe('parseRetryAfter / pollDelay', () => {
 	it('reads seconds and HTTP dates', () => {
 		expect(parseRetryAfter('3')).toBe(3000);
@@ -97,6 +122,41 @@ describe('fetchWithJob', () => {
 		await vi.advanceTimersByTimeAsync(ms);
 		return settled;
 	}
+
+	it('polls a waiting job as the server says, not every second', async () => {
+		const waiting = (seconds: number) =>
+			job('queued', 0, 1, {
+				attempts: 2,
+				waiting_for: 'upstream_down',
+				last_error: { code: 'upstream_unavailable', message: 'Open-Meteo is not answering.' },
+				retry_at: new Date(Date.now() + seconds * 1000).toISOString()
+			});
+		const seen: Job[] = [];
+		const server = fakeServer({
+			[DATA_URL]: [() => accepted(job('queued', 0, 1), '1'), () => json(200, {})],
+			[JOB_URL]: [
+				() => json(200, waiting(4), { 'Retry-After': '4' }),
+				() => json(200, waiting(8), { 'Retry-After': '8' }),
+				() => json(200, waiting(16), { 'Retry-After': '16' }),
+				() => json(200, job('succeeded', 1, 1))
+			]
+		});
+		const outcome = await run(
+			fetchWithJob(DATA_URL, { fetch: server.fetch, onProgress: (j) => seen.push(j) })
+		);
+		expect(outcome.error).toBeNull();
+		const times = server.calls.map((c) => c.at - server.calls[0].at);
+		// 1 s (the 202), then 4, 8 and 16 s as the server asked: 5 polls in 29 s, not 29.
+		expect(times).toEqual([0, 1000, 5000, 13000, 29000, 29000]);
+		expect(seen.map((j) => j.waiting_for)).toEqual([
+			null,
+			'upstream_down',
+			'upstream_down',
+			'upstream_down',
+			null
+		]);
+		expect(seen[1].last_error?.message).toBe('Open-Meteo is not answering.');
+	});
 
 	it('returns a cache hit at once, with its X-Cache state', async () => {
 		const server = fakeServer({

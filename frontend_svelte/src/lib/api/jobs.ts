@@ -4,7 +4,11 @@
  * A data endpoint answers 200 (a cache hit, `X-Cache: HIT` or `STALE`) or 202
  * with a job body, `Location: /api/v1/jobs/{id}/` and `Retry-After: <seconds>`.
  * `fetchWithJob` follows the job: it waits as `Retry-After` says (never longer
- * than `maxDelayMs`), reports `progress` on every poll, fetches `result_url`
+ * than `maxDelayMs`); the server's value follows the job's `retry_at` while
+ * it waits for a failing upstream or a spent budget, and grows with the job's
+ * age otherwise. Without one it waits `defaultDelayMs` at first and longer as
+ * the polling goes on (`POLL_SCHEDULE`). It reports every state (with
+ * `last_error`, `retry_at`, `waiting_for`) to `onProgress`, fetches `result_url`
  * once the job has succeeded and returns that Response (JSON or binary: the
  * caller decides how to read it). A failed job, an unknown job (404) or an
  * error answer throws; aborting the signal stops polling at once.
@@ -29,11 +33,11 @@ export interface PollOptions {
 	signal?: AbortSignal;
 	/** Called with every job state seen, the first one included. */
 	onProgress?: (job: Job) => void;
-	/** Ceiling on any wait, whatever `Retry-After` asks. Default 5 s. */
+	/** Ceiling on any wait, whatever `Retry-After` asks. Default 60 s. */
 	maxDelayMs?: number;
 	/** Floor on any wait, so a `Retry-After: 0` does not spin. Default 250 ms. */
 	minDelayMs?: number;
-	/** Wait when the answer has no usable `Retry-After`. Default 1 s. */
+	/** First wait when the answer has no usable `Retry-After` (it grows, see POLL_SCHEDULE). Default 1 s. */
 	defaultDelayMs?: number;
 	/** How many times a result_url may itself answer 202 before giving up. Default 3. */
 	maxRestarts?: number;
@@ -75,13 +79,37 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 	return Math.max(0, date - now);
 }
 
-/** How long to wait before the next poll, within [minDelayMs, maxDelayMs]. */
+/**
+ * Waits without a `Retry-After`, as the polling goes on: [polling for less
+ * than this many ms, this many times `defaultDelayMs`], first match; then
+ * POLL_LONGEST_FACTOR times. (The server's own schedule, docs/api.md.)
+ */
+export const POLL_SCHEDULE: ReadonlyArray<readonly [number, number]> = [
+	[10_000, 1],
+	[30_000, 2],
+	[120_000, 5]
+];
+export const POLL_LONGEST_FACTOR = 10;
+
+/** The wait without a `Retry-After`, after polling for `elapsedMs`. */
+export function scheduledDelay(elapsedMs: number, defaultDelayMs = 1000): number {
+	for (const [upTo, factor] of POLL_SCHEDULE) {
+		if (elapsedMs < upTo) return factor * defaultDelayMs;
+	}
+	return POLL_LONGEST_FACTOR * defaultDelayMs;
+}
+
+/**
+ * How long to wait before the next poll, within [minDelayMs, maxDelayMs]:
+ * what `Retry-After` asks, else the schedule for `elapsedMs` of polling.
+ */
 export function pollDelay(
 	retryAfter: string | null,
-	options: Pick<PollOptions, 'maxDelayMs' | 'minDelayMs' | 'defaultDelayMs'> = {}
+	options: Pick<PollOptions, 'maxDelayMs' | 'minDelayMs' | 'defaultDelayMs'> = {},
+	elapsedMs = 0
 ): number {
-	const { maxDelayMs = 5000, minDelayMs = 250, defaultDelayMs = 1000 } = options;
-	const asked = parseRetryAfter(retryAfter) ?? defaultDelayMs;
+	const { maxDelayMs = 60_000, minDelayMs = 250, defaultDelayMs = 1000 } = options;
+	const asked = parseRetryAfter(retryAfter) ?? scheduledDelay(elapsedMs, defaultDelayMs);
 	return Math.min(maxDelayMs, Math.max(minDelayMs, asked));
 }
 
@@ -167,12 +195,13 @@ export async function fetchWithJob(url: string, options: PollOptions = {}): Prom
 			throw new ApiError(202, 'no_job', 'The server accepted the request without a job to follow.');
 		const jobUrl = resolveUrl(location, resolveUrl(target, base));
 		let retryAfter = response.headers.get('Retry-After');
+		const pollingSince = Date.now();
 		for (;;) {
 			lastJob = job;
 			onProgress?.(job);
 			if (job.status === 'succeeded') break;
 			if (job.status === 'failed') throw new JobFailedError(job);
-			await sleep(pollDelay(retryAfter, options), signal);
+			await sleep(pollDelay(retryAfter, options, Date.now() - pollingSince), signal);
 			const poll = await get(jobUrl);
 			if (poll.status === 404) throw new JobNotFoundError(jobUrl);
 			if (!poll.ok) throw ApiError.from(poll.status, await readJson(poll));

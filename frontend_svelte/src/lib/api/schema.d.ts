@@ -336,7 +336,10 @@ export interface paths {
 			path?: never;
 			cookie?: never;
 		};
-		/** @description Database, cache and broker reachability, for load balancers and humans. */
+		/**
+		 * @description Database, cache and broker reachability, for load balancers and humans; and each
+		 *     upstream's health, which names an outage without failing the check.
+		 */
 		get: operations['health_retrieve'];
 		put?: never;
 		post?: never;
@@ -540,6 +543,66 @@ export interface paths {
 		 * @description Applies `ops` in order in one transaction: all or nothing. PUT = full replace or create with this id; PATCH = partial update of an existing plan; DELETE = idempotent delete (an id that is already gone succeeds). On the first failing op the answer is 400 naming it under `error.op`, with its field errors under `error.fields`, and nothing is applied. At most PLANS_BATCH_MAX_OPS ops per request.
 		 */
 		post: operations['plans_batch'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/sun/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Hours of direct sun around a site, month by month (GeoTIFF)
+		 * @description A 12-band GeoTIFF (January first) in EPSG:4326 over the site's square: uint8 tenths of an hour of direct sun per day on each month's representative day (scale 0.1, nodata 255), deflate, pixel-interleaved. The point is snapped to a site on the `SUN_SITE_GRID_DEGREES` grid (0.0005°), whose square of `SUN_SIZE_M` (100 m) in cells of `SUN_CELL_M` (1 m) holds every point that snaps to it; `result_url` names the site. Computed by a worker from the cached buildings and canopy around the site (fetched first when missing), fresh as long as they are and recomputed when they change (docs/sun.md).
+		 */
+		get: operations['sun_raster'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/sun/point/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Hours of direct sun at one spot, month by month
+		 * @description Read from the site's cached raster (`sun/`): the hours of direct sun per day at the spot for each month and their light category, and whether the spot is on a roof (its hours are then the roof's). The point is rounded to 6 decimals. The point is snapped to a site on the `SUN_SITE_GRID_DEGREES` grid (0.0005°), whose square of `SUN_SIZE_M` (100 m) in cells of `SUN_CELL_M` (1 m) holds every point that snaps to it; `result_url` names the site. Computed by a worker from the cached buildings and canopy around the site (fetched first when missing), fresh as long as they are and recomputed when they change (docs/sun.md).
+		 */
+		get: operations['sun_point'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/sun/summary/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Sun and shade of a site: hours per month and light categories
+		 * @description Per month the hours of direct sun over the ground of the site's square (outside building footprints): mean, least, most, and the shares in each light category (full sun 6 h or more, part sun 4-6, part shade 2-4, shade under 2); the parameters, the inputs' ETags and the time zone it was computed with. The point is snapped to a site on the `SUN_SITE_GRID_DEGREES` grid (0.0005°), whose square of `SUN_SIZE_M` (100 m) in cells of `SUN_CELL_M` (1 m) holds every point that snaps to it; `result_url` names the site. Computed by a worker from the cached buildings and canopy around the site (fetched first when missing), fresh as long as they are and recomputed when they change (docs/sun.md).
+		 */
+		get: operations['sun_summary'];
+		put?: never;
+		post?: never;
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -829,6 +892,7 @@ export interface components {
 			buildings: components['schemas']['DataKindStatus'];
 			canopy?: components['schemas']['DataKindStatus'];
 			climate: components['schemas']['DataKindStatus'];
+			sun?: components['schemas']['DataKindStatus'];
 		};
 		Detail: {
 			detail: string;
@@ -927,6 +991,8 @@ export interface components {
 		Health: {
 			checks: components['schemas']['HealthChecks'];
 			status: components['schemas']['HealthStatusEnum'];
+			/** @description Each upstream's circuit breaker: `up`; `failing` (recent failures in a row); `down` (waiting out a cool-off); `probing` (one request is testing it). An upstream that is down does not make `status` an error. */
+			upstreams: components['schemas']['UpstreamStates'];
 		};
 		HealthChecks: {
 			broker: string;
@@ -953,19 +1019,44 @@ export interface components {
 		 */
 		HemisphereEnum: 'north' | 'south';
 		Job: {
+			/** @description Upstream requests this job has sent so far. */
+			attempts: number;
 			/** Format: date-time */
 			created_at: string;
+			/** @description Why the job failed (`status` failed), else null. `message` is a sentence for a person. */
 			error: components['schemas']['JobError'] | null;
 			id: string;
 			kind: string;
+			/** @description The latest transient failure (a 5xx, a 429, a timeout, an unreadable answer) while the job keeps trying; null when there was none, and once the job has finished. */
+			last_error: components['schemas']['JobLastError'] | null;
 			progress: components['schemas']['JobProgress'];
 			result_url: string;
+			/**
+			 * Format: date-time
+			 * @description When the job tries again (UTC), while it waits; null otherwise and once finished.
+			 */
+			retry_at: string | null;
 			status: components['schemas']['JobStatusEnum'];
 			/** Format: date-time */
 			updated_at: string;
+			/**
+			 * @description What a queued job waits for: `upstream_down` (the upstream is failing; we retry at `retry_at`), `budget` (our allowance of upstream requests is spent until `retry_at`), `worker` (a free worker); null when nothing in particular.
+			 *
+			 *     * `upstream_down` - upstream_down
+			 *     * `budget` - budget
+			 *     * `worker` - worker
+			 */
+			waiting_for:
+				(components['schemas']['WaitingForEnum'] | components['schemas']['NullEnum']) | null;
 		};
 		JobError: {
 			code: string;
+			message: string;
+		};
+		JobLastError: {
+			/** @description As `error.code`: e.g. `upstream_unavailable`, `upstream_timeout`. */
+			code: string;
+			/** @description A short sentence for a person; never the upstream's own text. */
 			message: string;
 		};
 		JobProgress: {
@@ -1018,6 +1109,42 @@ export interface components {
 			/** @description Years of data the statistics come from. */
 			years: number;
 			years_without_frost: number;
+		};
+		/**
+		 * @description * `full_sun` - full_sun
+		 *     * `part_sun` - part_sun
+		 *     * `part_shade` - part_shade
+		 *     * `shade` - shade
+		 * @enum {string}
+		 */
+		LightCategoryEnum: 'full_sun' | 'part_sun' | 'part_shade' | 'shade';
+		LightFact: {
+			/**
+			 * @description The light category of the site's mean hours over the growing season.
+			 *
+			 *     * `full_sun` - full_sun
+			 *     * `part_sun` - part_sun
+			 *     * `part_shade` - part_shade
+			 *     * `shade` - shade
+			 */
+			category: components['schemas']['LightCategoryEnum'];
+			/**
+			 * Format: double
+			 * @description Mean hours of direct sun per day on the site's ground over the growing season.
+			 */
+			hours: number;
+			/** @description The growing season's months: April-September north of the equator, October-March south. */
+			months: number[];
+		};
+		LightShares: {
+			/** Format: double */
+			full_sun: number | null;
+			/** Format: double */
+			part_shade: number | null;
+			/** Format: double */
+			part_sun: number | null;
+			/** Format: double */
+			shade: number | null;
 		};
 		/**
 		 * @description Email + password login that counts failures.
@@ -1200,6 +1327,8 @@ export interface components {
 		PlanFacts: {
 			/** @description From the cached climate summary; null until it is cached. */
 			last_spring_frost: components['schemas']['LastSpringFrost'] | null;
+			/** @description From the cached sun summary of the plan's site; absent until it is cached. */
+			light?: components['schemas']['LightFact'];
 		};
 		/** @description A ModelSerializer whose generated fields take only their documented JSON type. */
 		PlanRequest: {
@@ -1252,6 +1381,110 @@ export interface components {
 		 * @enum {string}
 		 */
 		StateEnum: 'fresh' | 'stale' | 'missing' | 'fetching' | 'unknown';
+		SunMonth: {
+			/**
+			 * Format: date
+			 * @description The representative day (of the fixed year 2025).
+			 */
+			day: string;
+			/**
+			 * Format: double
+			 * @description Hours an open spot gets that day.
+			 */
+			daylight_hours: number;
+			/** @description Shares of the ground in each light category (they add up to 1). */
+			light: components['schemas']['LightShares'];
+			/** Format: double */
+			max: number | null;
+			/**
+			 * Format: double
+			 * @description Hours per day, over the ground outside buildings.
+			 */
+			mean: number | null;
+			/** Format: double */
+			min: number | null;
+			month: number;
+		};
+		SunParameters: {
+			/** Format: double */
+			cell_m: number;
+			/** @description MM-DD, January first. */
+			days: string[];
+			/** Format: double */
+			margin_max_m: number;
+			/** Format: double */
+			min_altitude_degrees: number;
+			/** Format: double */
+			site_grid_degrees: number;
+			/** Format: double */
+			size_m: number;
+			step_minutes: number;
+		};
+		SunPoint: {
+			/** Format: double */
+			latitude: number;
+			/** Format: double */
+			longitude: number;
+			months: components['schemas']['SunPointMonth'][];
+			/** @description The spot is under a building: its hours are the roof's. */
+			roof: boolean;
+			site: components['schemas']['SunSite'];
+		};
+		SunPointMonth: {
+			/**
+			 * Format: double
+			 * @description Hours of direct sun per day at the spot.
+			 */
+			hours: number | null;
+			light:
+				(components['schemas']['LightCategoryEnum'] | components['schemas']['NullEnum']) | null;
+			month: number;
+		};
+		SunRasterInfo: {
+			bands: string;
+			/** @description west, south, east, north. */
+			bounds: number[];
+			/** Format: double */
+			cell_m: number;
+			crs: string;
+			height: number;
+			nodata: number;
+			/** Format: double */
+			scale: number;
+			width: number;
+		};
+		SunSite: {
+			/** Format: double */
+			latitude: number;
+			/** Format: double */
+			longitude: number;
+			/** @description The site's cache unit, e.g. `sun:45.5230:-122.6765`. */
+			unit: string;
+		};
+		SunSummary: {
+			/** @description ETag of each input, by unit. */
+			inputs: {
+				[key: string]: string;
+			};
+			model: number;
+			months: components['schemas']['SunMonth'][];
+			parameters: components['schemas']['SunParameters'];
+			raster: components['schemas']['SunRasterInfo'];
+			site: components['schemas']['SunSite'];
+			surface: components['schemas']['SunSurface'];
+			/** @description The climate's time zone, or null (the solar offset stood in). */
+			timezone: string | null;
+		};
+		SunSurface: {
+			/** Format: double */
+			canopy_coverage: number;
+			/** Format: double */
+			margin_m: number;
+			/** Format: double */
+			roof_share: number;
+			/** Format: double */
+			tallest_m: number;
+		};
 		SyncOpError: {
 			/** @description As the REST API answers: invalid, not_found, conflict. */
 			code: string;
@@ -1346,6 +1579,21 @@ export interface components {
 		 */
 		UnitsEnum: 'metric' | 'imperial';
 		/**
+		 * @description * `up` - up
+		 *     * `failing` - failing
+		 *     * `down` - down
+		 *     * `probing` - probing
+		 *     * `unknown` - unknown
+		 * @enum {string}
+		 */
+		UpstreamStateEnum: 'up' | 'failing' | 'down' | 'probing' | 'unknown';
+		UpstreamStates: {
+			geocoder: components['schemas']['UpstreamStateEnum'];
+			open_meteo: components['schemas']['UpstreamStateEnum'];
+			overpass: components['schemas']['UpstreamStateEnum'];
+			s3: components['schemas']['UpstreamStateEnum'];
+		};
+		/**
 		 * @description * `sig` - sig
 		 * @enum {string}
 		 */
@@ -1399,6 +1647,13 @@ export interface components {
 			python?: string;
 			version: string;
 		};
+		/**
+		 * @description * `upstream_down` - upstream_down
+		 *     * `budget` - budget
+		 *     * `worker` - worker
+		 * @enum {string}
+		 */
+		WaitingForEnum: 'upstream_down' | 'budget' | 'worker';
 	};
 	responses: {
 		/** @description Invalid input (the message says what is wrong; `fields` names the fields). */
@@ -2938,6 +3193,238 @@ export interface operations {
 				};
 			};
 			429: components['responses']['TooManyRequests'];
+		};
+	};
+	sun_raster: {
+		parameters: {
+			query: {
+				/** @description Latitude, -85 to 85 (sun and shade stop there). */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description 12-band GeoTIFF. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'image/tiff': string;
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	sun_point: {
+		parameters: {
+			query: {
+				/** @description Latitude, -85 to 85 (sun and shade stop there). */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['SunPoint'];
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	sun_summary: {
+		parameters: {
+			query: {
+				/** @description Latitude, -85 to 85 (sun and shade stop there). */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['SunSummary'];
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
 		};
 	};
 	sync_jwks: {

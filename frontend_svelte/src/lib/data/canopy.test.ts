@@ -1,6 +1,6 @@
 import { writeArrayBuffer } from 'geotiff';
 import { describe, expect, it } from 'vitest';
-import { canopyStats, canopyToRgba, decodeCanopy } from './canopy';
+import { canopyOverlayRgba, canopyStats, decodeCanopy } from './canopy';
 
 /** A 4x3 uint8 GeoTIFF in EPSG:3857 with 10 m pixels and nodata 255. */
 function sampleTiff(): ArrayBuffer {
@@ -38,13 +38,14 @@ describe('canopy raster', () => {
 		expect(stats.cover).toBeCloseTo(0.7); // 5,10,20,30,2,3,4 are >= 2 m
 	});
 
-	it('colours trees, greys bare ground, leaves nodata transparent', async () => {
+	it('lays trees over another map: crowns see-through, the rest clear', async () => {
 		const raster = await decodeCanopy(sampleTiff());
-		const rgba = canopyToRgba(raster, 30);
+		const rgba = canopyOverlayRgba(raster, 30, 170);
 		const pixel = (i: number) => Array.from(rgba.slice(i * 4, i * 4 + 4));
-		expect(pixel(0)).toEqual([235, 235, 228, 255]); // 0 m
+		expect(pixel(0)[3]).toBe(0); // 0 m: bare ground, clear
+		expect(pixel(1)[3]).toBe(0); // 1 m: under the tree height
 		expect(pixel(5)[3]).toBe(0); // nodata
-		expect(pixel(7)).toEqual([0, 69, 41, 255]); // 30 m, top of the scale
-		expect(pixel(2)[3]).toBe(255);
+		expect(pixel(7)).toEqual([0, 69, 41, 170]); // 30 m
+		expect(pixel(8)[3]).toBe(170); // 2 m: a tree
 	});
 });

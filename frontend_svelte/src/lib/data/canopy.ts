@@ -52,22 +52,21 @@ export function canopyStats(raster: CanopyRaster): CanopyStats {
 	return { max, mean: valid ? sum / valid : 0, cover: valid ? trees / valid : 0, valid };
 }
 
-/** RGBA pixels: no data transparent, bare ground faint, trees on a green ramp up to `scaleMax`. */
-export function canopyToRgba(
+/**
+ * RGBA pixels of the trees alone, for laying over another map: crowns (2 m
+ * and taller) on the green ramp, see-through (`alpha`), everything else clear.
+ */
+export function canopyOverlayRgba(
 	raster: CanopyRaster,
-	scaleMax: number
+	scaleMax: number,
+	alpha = 170
 ): Uint8ClampedArray<ArrayBuffer> {
 	const out = new Uint8ClampedArray(raster.width * raster.height * 4);
 	const top = Math.max(1, scaleMax);
 	raster.values.forEach((v, i) => {
-		const o = i * 4;
-		if (v === raster.nodata) return; // transparent
-		if (v < TREE_MIN_HEIGHT) {
-			out.set([235, 235, 228, 255], o);
-			return;
-		}
+		if (v === raster.nodata || v < TREE_MIN_HEIGHT) return;
 		const [r, g, b] = ramp(CANOPY_RAMP, v / top);
-		out.set([r, g, b, 255], o);
+		out.set([r, g, b, alpha], i * 4);
 	});
 	return out;
 }

@@ -27,3 +27,11 @@ export function buildingsUrl(lat: number, lng: number): string {
 export function canopyUrl(lat: number, lng: number): string {
 	return `${API_PREFIX}/canopy/?lat=${coord(lat)}&lng=${coord(lng)}`;
 }
+
+export function sunUrl(lat: number, lng: number): string {
+	return `${API_PREFIX}/sun/?lat=${coord(lat)}&lng=${coord(lng)}`;
+}
+
+export function sunSummaryUrl(lat: number, lng: number): string {
+	return `${API_PREFIX}/sun/summary/?lat=${coord(lat)}&lng=${coord(lng)}`;
+}

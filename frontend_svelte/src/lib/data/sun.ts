@@ -1,0 +1,181 @@
+/**
+ * The site's sun raster (docs/sun.md): a GeoTIFF in EPSG:4326 over the site's
+ * square, 12 bands (January first) of uint8 tenths of an hour of direct sun
+ * per day, nodata 255, row 0 at the north edge. Decoded with geotiff.js,
+ * pixel-interleaved, so one spot's twelve months sit side by side.
+ */
+import { fromArrayBuffer } from 'geotiff';
+import type { Model } from '$lib/api/client';
+import { lightCategory, LIGHT_COLOURS, type LightCategory } from './light';
+
+export const MONTHS = 12;
+
+export interface SunRaster {
+	width: number;
+	height: number;
+	/** Tenths of an hour, pixel-interleaved: `values[(row * width + col) * 12 + month - 1]`. */
+	values: Uint8Array;
+	nodata: number;
+	/** The GeoTIFF's origin (north-west corner) and cell size in degrees (resY is negative). */
+	originX: number;
+	originY: number;
+	resX: number;
+	resY: number;
+	/** [west, south, east, north] in degrees. */
+	bbox: [number, number, number, number];
+}
+
+/** The JSON of `sun/summary/` and of `sun/point/` (docs/sun.md). */
+export type SunSummary = Model<'SunSummary'>;
+export type SunPoint = Model<'SunPoint'>;
+
+export async function decodeSun(buffer: ArrayBuffer): Promise<SunRaster> {
+	const tiff = await fromArrayBuffer(buffer);
+	const image = await tiff.getImage();
+	if (image.getSamplesPerPixel() !== MONTHS) {
+		throw new Error(`The sun map has ${image.getSamplesPerPixel()} bands, not 12.`);
+	}
+	const raster = (await image.readRasters({ interleave: true })) as unknown as ArrayLike<number>;
+	const values = raster instanceof Uint8Array ? raster : Uint8Array.from(raster);
+	const [originX, originY] = image.getOrigin();
+	const [resX, resY] = image.getResolution();
+	return {
+		width: image.getWidth(),
+		height: image.getHeight(),
+		values,
+		nodata: image.getGDALNoData() ?? 255,
+		originX,
+		originY,
+		resX,
+		resY,
+		bbox: image.getBoundingBox() as [number, number, number, number]
+	};
+}
+
+/**
+ * The cell holding a point, or null outside the raster. The same arithmetic
+ * as the server's `sun_point_read` (floor of the offset over the cell size,
+ * from the GeoTIFF's own origin and scale), so both pick the same cell.
+ */
+export function sunCellAt(
+	raster: SunRaster,
+	lat: number,
+	lng: number
+): { row: number; col: number } | null {
+	if (!Number.isFinite(lat) || !Number.isFinite(lng)) return null;
+	const col = Math.floor((lng - raster.originX) / raster.resX);
+	const row = Math.floor((lat - raster.originY) / raster.resY);
+	if (row < 0 || col < 0 || row >= raster.height || col >= raster.width) return null;
+	return { row, col };
+}
+
+/** The centre of a cell, in degrees. */
+export function sunCellCentre(raster: SunRaster, row: number, col: number) {
+	return {
+		lat: raster.originY + (row + 0.5) * raster.resY,
+		lng: raster.originX + (col + 0.5) * raster.resX
+	};
+}
+
+/** Hours of direct sun per day at a cell, January first (null where there is no data). */
+export function sunHoursAt(raster: SunRaster, row: number, col: number): (number | null)[] {
+	const start = (row * raster.width + col) * MONTHS;
+	return Array.from(raster.values.subarray(start, start + MONTHS), (v) =>
+		v === raster.nodata ? null : Math.round(v) / 10
+	);
+}
+
+/** Heatmap colours: each light category its own colour, a little lighter with more hours inside it. */
+export function sunColour(tenths: number): [number, number, number] {
+	const hours = tenths / 10;
+	const category = lightCategory(hours);
+	const [r, g, b] = LIGHT_COLOURS[category];
+	// Within a category: from 12 % darker at its lower bound to its own colour at the top.
+	const bounds: Record<LightCategory, [number, number]> = {
+		shade: [0, 2],
+		part_shade: [2, 4],
+		part_sun: [4, 6],
+		full_sun: [6, 12]
+	};
+	const [low, high] = bounds[category];
+	const t = Math.min(1, Math.max(0, (hours - low) / (high - low)));
+	const k = 0.88 + 0.12 * t;
+	return [Math.round(r * k), Math.round(g * k), Math.round(b * k)];
+}
+
+/** RGBA pixels of one month (1-12): nodata transparent. */
+export function sunToRgba(raster: SunRaster, month: number): Uint8ClampedArray<ArrayBuffer> {
+	const cells = raster.width * raster.height;
+	const out = new Uint8ClampedArray(cells * 4);
+	const band = month - 1;
+	const palette = new Map<number, [number, number, number]>();
+	for (let i = 0; i < cells; i++) {
+		const v = raster.values[i * MONTHS + band];
+		if (v === raster.nodata) continue;
+		let colour = palette.get(v);
+		if (!colour) {
+			colour = sunColour(v);
+			palette.set(v, colour);
+		}
+		out[i * 4] = colour[0];
+		out[i * 4 + 1] = colour[1];
+		out[i * 4 + 2] = colour[2];
+		out[i * 4 + 3] = 255;
+	}
+	return out;
+}
+
+/** The growing season: April to September north of the equator, October to March south. */
+export function growingMonths(lat: number): number[] {
+	return lat >= 0 ? [4, 5, 6, 7, 8, 9] : [10, 11, 12, 1, 2, 3];
+}
+
+/** The month the map opens on: this month in the growing season, else the season's next month. */
+export function defaultSunMonth(lat: number, today: Date = new Date()): number {
+	const month = today.getMonth() + 1;
+	const season = growingMonths(lat);
+	return season.includes(month) ? month : season[0];
+}
+
+const MONTH_NAMES = [
+	'January',
+	'February',
+	'March',
+	'April',
+	'May',
+	'June',
+	'July',
+	'August',
+	'September',
+	'October',
+	'November',
+	'December'
+];
+
+export function fullMonthName(month: number): string {
+	return MONTH_NAMES[(month - 1 + 12) % 12];
+}
+
+function percent(share: number | null): number {
+	return Math.round((share ?? 0) * 100);
+}
+
+/**
+ * The map in words, from the summary: "In June, 62 % of the ground gets full
+ * sun, 20 % part sun, 10 % part shade and 8 % shade; 6.1 hours a day on average."
+ */
+export function sunSummaryText(summary: SunSummary, month: number): string {
+	const name = fullMonthName(month);
+	const entry = summary.months.find((m) => m.month === month);
+	const shares = Object.values(entry?.light ?? {}) as (number | null)[];
+	if (!entry || entry.mean === null || shares.every((share) => share === null)) {
+		return `In ${name} there is no open ground in this square to measure.`;
+	}
+	const { full_sun, part_sun, part_shade, shade } = entry.light;
+	return (
+		`In ${name}, ${percent(full_sun)} % of the ground gets full sun, ${percent(part_sun)} % part sun, ` +
+		`${percent(part_shade)} % part shade and ${percent(shade)} % shade; ` +
+		`${entry.mean.toFixed(1)} hours of direct sun a day on average` +
+		(entry.daylight_hours !== null ? ` (open ground: ${entry.daylight_hours.toFixed(1)} h).` : '.')
+	);
+}
