@@ -16,21 +16,68 @@ resumes (the command was sent, only the answer never came), while its
 10 s timeout ("too many attempts", wrongly). So the keys of adds whose outcome
 is unknown are remembered, and deleted by the next ``add()`` once Valkey
 answers again.
+
+django-redis logs each error it ignores with its traceback: during an
+outage, one per cache call. Here an outage is logged once instead: a timeout
+by the circuit as it opens (core/valkey.py), a refused connection as one
+WARNING line per circuit window; the traceback of that first error goes to
+DEBUG, the calls skipped meanwhile are not logged.
 """
 
 import logging
+import sys
 import threading
+import time
 
+import redis
+from django.conf import settings
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
 
+from .valkey import ValkeyUnavailable
+
 logger = logging.getLogger(__name__)
+
+
+class IgnoredErrorLog:
+    """Stands in for django-redis's logger of ignored errors (its ``exception``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._quiet_until = 0.0  # time.monotonic()
+
+    def exception(self, msg: str, *args, **kwargs) -> None:
+        error = sys.exc_info()[1]
+        cause = getattr(error, "__cause__", None) or error
+        if isinstance(cause, ValkeyUnavailable):
+            return  # skipped by the open circuit, whose opening was logged
+        if isinstance(cause, redis.TimeoutError):  # it opened the circuit, which logged one line
+            logger.debug("cache call timed out, ignored", exc_info=True)
+            return
+        with self._lock:
+            now = time.monotonic()
+            if now < self._quiet_until:
+                return
+            self._quiet_until = now + settings.VALKEY_CIRCUIT_SECONDS
+        logger.warning(
+            "cache unreachable (%s: %s): cache calls fail open; not logged again for %.1f s",
+            type(cause).__name__,
+            cause,
+            settings.VALKEY_CIRCUIT_SECONDS,
+        )
+        logger.debug("cache call failed, ignored", exc_info=True)
+
 
 _unsure_keys: set[str] = set()
 _unsure_lock = threading.Lock()
 
 
 class FailOpenRedisCache(RedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._log_ignored_exceptions = True
+        self.logger = IgnoredErrorLog()
+
     def add(self, key, *args, **kwargs) -> bool:
         if _unsure_keys:
             self._forget_unsure()
@@ -39,6 +86,7 @@ class FailOpenRedisCache(RedisCache):
         except ConnectionInterrupted as exc:
             if not self._ignore_exceptions:
                 raise exc.__cause__ from exc
+            self.logger.exception("Exception ignored")
             with _unsure_lock:
                 _unsure_keys.add(key)
             return True

@@ -11,7 +11,7 @@ import django
 from django.conf import settings
 from django.db import connection
 
-from .valkey import ping
+from .valkey import ping_through_circuit
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +22,15 @@ def _check_database() -> None:
         cursor.fetchone()
 
 
+# Valkey's checks wait VALKEY_SOCKET_TIMEOUT at most, and not at all while
+# the server's circuit is open (the cache and the broker are usually the same
+# server: one timeout answers for both).
 def _check_cache() -> None:
-    ping(settings.VALKEY_URL)
+    ping_through_circuit(settings.VALKEY_URL)
 
 
 def _check_broker() -> None:
-    ping(settings.CELERY_BROKER_URL)
+    ping_through_circuit(settings.CELERY_BROKER_URL)
 
 
 CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}

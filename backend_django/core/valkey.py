@@ -181,11 +181,14 @@ def get_valkey() -> redis.Redis:
     )
 
 
-def ping(url: str, timeout: float = 1.0) -> None:
-    """Raise if the Valkey (or Redis) server at ``url`` does not answer."""
+def ping_through_circuit(url: str) -> None:
+    """Raise if the server at ``url`` does not answer within VALKEY_SOCKET_TIMEOUT;
+    at once (``ValkeyUnavailable``) while its circuit is open. A timeout opens
+    it, an answer closes it."""
+    timeout = settings.VALKEY_SOCKET_TIMEOUT
     client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
-        client.ping()
+        circuit_for_url(url).call(client.ping)
     finally:
         client.close()
 

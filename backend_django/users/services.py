@@ -2,9 +2,13 @@
 
 Every account email leaves from a Celery worker after the transaction
 commits; the work a request does before answering is the same whether or not
-the address has an account (docs/operations.md, "Security").
+the address has an account (docs/operations.md, "Security"). When the broker
+cannot take the task, this process runs it in a thread of its own instead,
+after the answer's work (decisions/0018).
 """
 
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,14 +21,18 @@ from allauth.core.internal import ratelimit
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMessage, EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from knox.models import AuthToken
+from kombu.exceptions import OperationalError
+from redis import RedisError
 from rest_framework.exceptions import Throttled
 
 from backend_django.core.valkey import send_task
 from backend_django.plans.models import Plan
 from backend_django.users.models import User
+
+logger = logging.getLogger(__name__)
 
 
 def account_rate_limit_consume(*, request, action: str, key: str) -> None:
@@ -34,6 +42,38 @@ def account_rate_limit_consume(*, request, action: str, key: str) -> None:
 
 
 # --- Email ------------------------------------------------------------------
+
+
+def email_task_send_after_commit(task, *args) -> None:
+    """Queue the email task ``task(*args)`` once the current transaction commits.
+
+    A broker that cannot take it (Valkey down or not answering: the send fails
+    within about one socket timeout, at once while its circuit is open) must
+    not turn an answer into a 500 after the account was saved, nor lose the
+    email: the task then runs in a thread of this process, which the answer
+    does not wait for (so its timing still says nothing about the address).
+    An email sent that way is lost only if this process ends before it is.
+    """
+    transaction.on_commit(lambda: _email_task_send(task, args))
+
+
+def _email_task_send(task, args: tuple) -> None:
+    try:
+        send_task(task.name, args=list(args))
+    except (RedisError, OperationalError, OSError) as exc:
+        logger.warning(
+            "broker unreachable (%s): running %s in this process instead", type(exc).__name__, task.name
+        )
+        threading.Thread(target=_email_task_run_here, args=(task, args), name=task.name, daemon=True).start()
+
+
+def _email_task_run_here(task, args: tuple) -> None:
+    try:
+        task.run(*args)
+    except Exception:
+        logger.exception("%s failed in this process; that email was not sent", task.name)
+    finally:
+        connections.close_all()  # this thread's own
 
 
 def email_message_send_later(*, message: EmailMessage) -> None:
@@ -50,7 +90,7 @@ def email_message_send_later(*, message: EmailMessage) -> None:
         ],
         "headers": dict(message.extra_headers),
     }
-    transaction.on_commit(lambda: send_task(email_send.name, args=[payload]))
+    email_task_send_after_commit(email_send, payload)
 
 
 def email_message_send(*, payload: dict) -> None:
@@ -107,14 +147,14 @@ def password_reset_request(*, request, email: str) -> None:
     from backend_django.users.tasks import password_reset_email_send
 
     account_rate_limit_consume(request=request, action="reset_password", key=email)
-    transaction.on_commit(lambda: send_task(password_reset_email_send.name, args=[email]))
+    email_task_send_after_commit(password_reset_email_send, email)
 
 
 def email_verification_request(*, request, email: str) -> None:
     from backend_django.users.tasks import email_verification_send
 
     account_rate_limit_consume(request=request, action="confirm_email", key=email)
-    transaction.on_commit(lambda: send_task(email_verification_send.name, args=[email]))
+    email_task_send_after_commit(email_verification_send, email)
 
 
 # --- API tokens ------------------------------------------------------------------

@@ -5,6 +5,9 @@ socket timeout. What fails open (login, plans, users/me) must still answer
 within a second, and keep doing so call after call (the circuit in
 core/valkey.py skips Valkey after one timeout); the data endpoints answer 503
 with Retry-After; after SIGCONT everything works again by itself.
+Registration and password reset answer as with Valkey up, their emails sent
+from the web process; health/ answers its 503 quickly; the outage is logged
+once, not per cache call.
 
 A real HTTP server (live_server) and a private valkey-server per test, so the
 sockets, the commit hooks (a plan's prefetch) and the Celery producer behave
@@ -222,3 +225,137 @@ def test_a_task_send_to_a_stopped_broker_costs_one_timeout(private_valkey, setti
         lambda: _raises(core_valkey.send_task, "core.ping", kwargs={"payload": "x"}, queue="warm")
     )
     assert took < 0.05
+
+
+def _wait_for_mail(to: str, subject_part: str, seconds: float = 10.0):
+    from django.core import mail
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [m for m in mail.outbox if to in m.to and subject_part in m.subject]
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"no email {subject_part!r} to {to}: {[(m.to, m.subject) for m in mail.outbox]}")
+
+
+@pytest.mark.parametrize("fault", ["stopped", "refusing"])
+def test_registration_and_password_reset_answer_as_usual_and_their_emails_go_out(
+    live_server, private_valkey, fault, settings, mailoutbox
+):
+    from backend_django.users.models import User
+
+    base = live_server.url
+    password = "Tomatoes-and-Basil-2026"
+    known = UserFactory()
+    up = {
+        "register": requests.post(
+            f"{base}/api/v1/auth/registration/",
+            json={"email": "before@example.com", "password1": password, "password2": password},
+            timeout=60,
+        ),
+        "reset": requests.post(
+            f"{base}/api/v1/auth/password/reset/", json={"email": known.email}, timeout=60
+        ),
+    }
+    assert up["register"].status_code == 201, up["register"].text
+    assert up["reset"].status_code == 200, up["reset"].text
+
+    if fault == "stopped":
+        private_valkey.stop()
+    else:  # refusing: nothing listens on the port any more
+        settings.VALKEY_URL = settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": settings.VALKEY_URL}}
+        current_app.conf.broker_url = settings.VALKEY_URL
+        _reset_clients()
+    for round in range(2):  # the first meets the timeout, the second the open circuit
+        new = f"new{round}@example.com"
+        response, took = _timed(
+            lambda n=new: requests.post(
+                f"{base}/api/v1/auth/registration/",
+                json={"email": n, "password1": password, "password2": password},
+                timeout=60,
+            )
+        )
+        assert (response.status_code, response.json()) == (201, up["register"].json()), response.text
+        assert took < QUICK, (round, took)
+        assert User.objects.filter(email=new).exists()
+        _wait_for_mail(new, "onfirm")
+
+        again, took = _timed(  # an address that has an account: the same answer
+            lambda: requests.post(
+                f"{base}/api/v1/auth/registration/",
+                json={"email": known.email, "password1": password, "password2": password},
+                timeout=60,
+            )
+        )
+        assert (again.status_code, again.json()) == (201, up["register"].json()), again.text
+        assert took < QUICK, (round, took)
+
+        for email in (known.email, f"nobody{round}@example.com"):
+            response, took = _timed(
+                lambda e=email: requests.post(
+                    f"{base}/api/v1/auth/password/reset/", json={"email": e}, timeout=60
+                )
+            )
+            assert (response.status_code, response.json()) == (200, up["reset"].json()), response.text
+            assert took < QUICK, (round, email, took)
+    # Sent from this process, as the worker would have: a reset link and an
+    # "already exists" per round to the account's owner, nothing to unknown
+    # addresses (nothing was sent while Valkey was up: no worker consumes it).
+    from django.core import mail
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(mail.outbox) < 6:
+        time.sleep(0.05)
+    time.sleep(0.3)  # and time for a wrong extra one
+    subjects = sorted((m.to[0], m.subject.removeprefix("[Solar Sim] ")) for m in mail.outbox)
+    assert [s for s in subjects if s[0] == known.email] == [
+        (known.email, "Account Already Exists"),
+        (known.email, "Account Already Exists"),
+        (known.email, "Password Reset Email"),
+        (known.email, "Password Reset Email"),
+    ]
+    assert {to for to, _ in subjects} == {known.email, "new0@example.com", "new1@example.com"}
+
+
+def test_health_names_cache_and_broker_down_quickly(live_server, private_valkey, settings):
+    base = live_server.url
+    assert requests.get(f"{base}/api/v1/health/", timeout=60).status_code == 200
+    private_valkey.stop()
+    for round in range(3):  # the first meets the timeout, the next ones the open circuit
+        response, took = _timed(lambda: requests.get(f"{base}/api/v1/health/", timeout=60))
+        assert response.status_code == 503, response.text
+        checks = response.json()["checks"]
+        assert checks["database"] == "ok"
+        assert checks["cache"].startswith("error") and checks["broker"].startswith("error"), checks
+        assert took < 0.5, (round, took)
+    private_valkey.cont()
+    time.sleep(settings.VALKEY_CIRCUIT_SECONDS + 0.1)
+    assert requests.get(f"{base}/api/v1/health/", timeout=60).status_code == 200
+
+
+@pytest.mark.parametrize("fault", ["stopped", "refusing"])
+def test_an_outage_is_logged_once_not_once_per_cache_call(private_valkey, fault, settings, caplog):
+    import logging
+
+    cache = caches["default"]
+    assert cache.set("k", "v") and cache.get("k") == "v"
+    if fault == "stopped":
+        private_valkey.stop()
+    else:
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
+        _reset_clients()
+        cache = caches["default"]
+    caplog.set_level(logging.DEBUG)
+    for _ in range(20):
+        assert cache.get("k") is None
+        cache.set("k", "v")
+        assert cache.add("lock", 1)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert warnings[0].exc_info is None
+    expected = "did not answer within" if fault == "stopped" else "cache unreachable (ConnectionError"
+    assert expected in warnings[0].getMessage(), warnings[0].getMessage()
+    with_traceback = [r for r in caplog.records if r.exc_info]
+    assert len(with_traceback) == 1 and with_traceback[0].levelno == logging.DEBUG
