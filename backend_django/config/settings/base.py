@@ -261,7 +261,6 @@ CACHES = {
         },
     }
 }
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # --- Celery ----------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=VALKEY_URL)
