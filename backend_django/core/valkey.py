@@ -45,12 +45,18 @@ class Circuit:
     Process-local and thread-safe. While open, ``check`` raises; when the
     window has passed, one caller is let through (and the window is extended
     for the others) until a call answers (``close``) or times out again.
+
+    A timeout opens it only when nothing this process asked of the server was
+    answered while the timed-out call waited: a server that answers other
+    calls meanwhile is there, only slow for this one (a busy machine), and
+    skipping it would turn a slow moment into seconds of 503s.
     """
 
     def __init__(self, server: str) -> None:
         self.server = server
         self._lock = threading.Lock()
         self._open_until = 0.0  # time.monotonic(); 0: closed
+        self._last_answer = 0.0  # time.monotonic() of the latest answered call
 
     @property
     def is_open(self) -> bool:
@@ -69,7 +75,11 @@ class Circuit:
             if self._open_until:  # the window has passed: this call tries again
                 self._open_until = now + settings.VALKEY_CIRCUIT_SECONDS
 
-    def trip(self) -> None:
+    def trip(self, started: float | None = None) -> None:
+        """A call (begun at ``started``, time.monotonic()) timed out: open, unless
+        another call was answered since it began."""
+        if started is not None and self._last_answer > started:
+            return
         with self._lock:
             was_open = bool(self._open_until)
             self._open_until = time.monotonic() + settings.VALKEY_CIRCUIT_SECONDS
@@ -82,6 +92,7 @@ class Circuit:
             )
 
     def close(self) -> None:
+        self._last_answer = time.monotonic()
         if not self._open_until:
             return
         with self._lock:
@@ -95,10 +106,11 @@ class Circuit:
     def call(self, function, *args, **kwargs):
         """``function(*args, **kwargs)`` through the circuit."""
         self.check()
+        started = time.monotonic()
         try:
             result = function(*args, **kwargs)
         except redis.TimeoutError:
-            self.trip()
+            self.trip(started)
             raise
         self.close()
         return result
@@ -218,10 +230,11 @@ def send_task(name: str, *, args: list | tuple = (), queue: str | None = None, *
     conf = current_app.conf
     broker_circuit = circuit_for_url(conf.broker_write_url or conf.broker_url or settings.VALKEY_URL)
     broker_circuit.check()
+    started = time.monotonic()
 
     def failed(exc: BaseException, interval: float) -> None:
         if _is_timeout(exc):
-            broker_circuit.trip()
+            broker_circuit.trip(started)
             raise ValkeyUnavailable(f"the broker did not answer: {exc}") from exc
 
     policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0, "errback": failed}
@@ -229,6 +242,6 @@ def send_task(name: str, *, args: list | tuple = (), queue: str | None = None, *
         current_app.send_task(name, args=args, queue=queue, retry_policy=policy, **options)
     except Exception as exc:
         if _is_timeout(exc):
-            broker_circuit.trip()
+            broker_circuit.trip(started)
         raise
     broker_circuit.close()

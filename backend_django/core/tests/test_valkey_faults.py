@@ -16,6 +16,7 @@ as in production.
 
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -207,6 +208,33 @@ def test_the_circuit_lets_one_call_try_again_per_window(private_valkey, settings
     time.sleep(1.1)
     assert client.set("k", "v") and client.get("k") == b"v"
     assert not core_valkey.circuit_for_url(settings.VALKEY_URL).is_open
+
+
+def test_a_slow_call_while_others_are_answered_does_not_open_the_circuit(private_valkey, settings):
+    """A busy machine, not a stopped server: one call outlasts the timeout (a
+    blocking pop, held by the server) while other threads' calls are answered."""
+    client = get_valkey()
+    circuit = core_valkey.circuit_for_url(settings.VALKEY_URL)
+    assert client.ping()
+    answered = threading.Event()
+
+    def others():
+        time.sleep(settings.VALKEY_SOCKET_TIMEOUT / 3)
+        client.ping()
+        answered.set()
+
+    helper = threading.Thread(target=others)
+    helper.start()
+    with pytest.raises(redis.TimeoutError):
+        client.blpop(["never-filled"], timeout=2)
+    helper.join()
+    assert answered.is_set()
+    assert not circuit.is_open, "a server answering other calls is not skipped"
+    assert client.get("k") is None  # and is asked at once
+    # The same slow call with nothing answered meanwhile looks like a stopped server.
+    with pytest.raises(redis.TimeoutError):
+        client.blpop(["never-filled"], timeout=2)
+    assert circuit.is_open
 
 
 def _raises(function, *args, **kwargs):
