@@ -4,6 +4,7 @@ import email
 import email.policy
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -171,6 +172,58 @@ def celery_worker_process(django_db_setup, django_db_blocker, upstream_simulator
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+# The session worker's node name (``-n test@%h`` above).
+WORKER_NODE = f"test@{socket.gethostname()}"
+
+
+@pytest.fixture(autouse=True)
+def _idle_worker_after_test(request):
+    """After a test that used the session worker, nothing it started is left running.
+
+    A job a test leaves behind (a refresh still retrying against a failing
+    upstream, a requeued fetch) would otherwise run on during the next test
+    and write into its Valkey, e.g. a success fetched in the moment between
+    one test's simulator reset and the next one's failure mode. Queued
+    messages are purged, and the tasks the worker holds (reserved, scheduled
+    with a countdown, or running) are revoked, the running ones terminated.
+    """
+    yield
+    if "celery_worker_process" not in request.fixturenames:
+        return
+    from backend_django.config.celery_app import app
+
+    deadline = time.monotonic() + 30
+    while True:
+        app.control.purge()
+        running, waiting, revoked = _worker_tasks(app)
+        if not running and not waiting - revoked:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the test worker still runs {sorted(running)} 30 s after the test")
+        unrevoked = (running | waiting) - revoked
+        if unrevoked:
+            app.control.revoke(sorted(unrevoked), terminate=True, destination=[WORKER_NODE])
+        time.sleep(0.1)
+
+
+def _worker_tasks(app) -> tuple[set[str], set[str], set[str]]:
+    """The ids of the tasks the session worker is running, holds for later
+    (reserved, or scheduled with a countdown) and has been told to drop."""
+    inspect = app.control.inspect(destination=[WORKER_NODE], timeout=2.0)
+
+    def ids(answer) -> set[str]:
+        found = set()
+        for tasks in (answer or {}).values():
+            for task in tasks:
+                found.add(task["request"]["id"] if "request" in task else task["id"])
+        return found
+
+    running = ids(inspect.active())
+    waiting = ids(inspect.reserved()) | ids(inspect.scheduled())
+    revoked = {task_id for task_ids in (inspect.revoked() or {}).values() for task_id in task_ids}
+    return running, waiting, revoked
 
 
 class WorkerOutbox:
