@@ -17,11 +17,15 @@ opens it at once (the upstream said so). While down:
 
     ss:health:<upstream>   hash (lua/health.lua), kept a day after its last change
 
-Waiting jobs go back to the queue (retry_policy.py) and resume by themselves.
+``guarded()`` wraps one request in all of this; the workers' fetches
+(tasks.py) and the canopy Range proxy (canopy/range_proxy.py) use it.
+Waiting jobs go back to the queue (retry_policy.py) and resume by themselves;
+the Range proxy answers 503 with Retry-After.
 ``states()`` is what the admin cache page and ``health/`` show.
 """
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -107,6 +111,33 @@ def release(admission: Admission) -> None:
     """A probe that sent no request (a spent budget, a busy slot) gives its turn back."""
     if admission.probe:
         _call(admission.upstream, "release")
+
+
+@contextmanager
+def guarded(upstream: str):
+    """One request to ``upstream`` behind its breaker.
+
+    Raises UpstreamDown before the request while the upstream is down, and
+    also when this request's transient failure takes it down. A definite
+    answer (data, or a 4xx) counts as up; anything that is not an
+    UpstreamError (a spent budget, a busy slot, a time limit) gives a probe's
+    turn back without counting."""
+    admission = admit(upstream)
+    try:
+        yield admission
+    except UpstreamError as error:
+        error.upstream = error.upstream or upstream
+        if not error.transient:
+            succeeded(admission)
+            raise
+        down_for = failed(admission, error)
+        if down_for is None:
+            raise
+        raise UpstreamDown(upstream, down_for, error.code, error.message) from error
+    except BaseException:
+        release(admission)
+        raise
+    succeeded(admission)
 
 
 def state_of(upstream: str) -> dict:

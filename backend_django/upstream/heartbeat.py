@@ -20,13 +20,20 @@ A job that went back to the queue (a requeue with a countdown) is noted in
 ``ss:due`` at its retry time when its run ends. A worker holds such a
 countdown's message until it is due, so a killed worker loses it until the
 visibility timeout; a queued job still waiting QUEUED_GRACE_SECONDS after
-its retry time is sent again by the sweep or its next poll.
+its retry time is sent again by the sweep or its next poll. A new job is
+noted there too, due a little before its claim and pending marks expire
+(jobs.NEW_JOB_DUE_MARGIN): one still queued then, behind a long queue or
+prefetched by a worker that died, is sent again with its marks renewed, so
+that it never drops out of a plan's data status while it waits.
 
-Deliveries stay harmless however late they come (lua/run_start.lua): a task
-for a job that ended returns at once; one for a job another live run holds
-returns "duplicate"; a redelivery of the very task whose worker died (same
-task id) or a run of an abandoned job takes it over, releasing the old
-run's unit locks. See docs/decisions/0017-heartbeats-and-fair-shares.md.
+Deliveries stay harmless however late or early they come
+(lua/run_start.lua): a task for a job that ended returns at once; one for a
+job another live run holds returns "duplicate"; one for a queued job whose
+retry time is still ahead (a message sent again while the job waits for
+its countdown) returns "early" and leaves the countdown to run it; a
+redelivery of the very task whose worker died (same task id) or a run of an
+abandoned job takes it over, releasing the old run's unit locks.
+See docs/decisions/0017-heartbeats-and-fair-shares.md.
 """
 
 import logging
@@ -46,7 +53,7 @@ from .lua import script
 logger = logging.getLogger(__name__)
 
 RUNNING_KEY = "ss:running"
-DUE_KEY = "ss:due"
+DUE_KEY = jobs.DUE_KEY
 SWEEP_TASK = "upstream.sweep_stale_jobs"
 # A queued job this long past its retry time has lost its task message (a
 # countdown held by a worker that died) or sits in a long queue; it is sent
@@ -54,6 +61,9 @@ SWEEP_TASK = "upstream.sweep_stale_jobs"
 QUEUED_GRACE_SECONDS = 60.0
 # When a requeued job has no retry time: the longest countdown a requeue has.
 UNKNOWN_COUNTDOWN_SECONDS = 600
+# A delivery this much before its queued job's retry time is early (clocks of
+# different hosts differ a little; a countdown's own message comes at the time).
+EARLY_SLACK_SECONDS = 5.0
 
 # What this process is running: job id -> task id (one entry per pool child
 # with the prefork pool; several with a threads pool).
@@ -126,6 +136,7 @@ def start_run(job: jobs.Job, *, task_id: str) -> bool:
             f"{time.time():.3f}",
             len(job.units),
             settings.UPSTREAM_LOCK_TTL,
+            EARLY_SLACK_SECONDS,
         ],
         client=get_valkey(),
     )
@@ -192,7 +203,7 @@ def _resend(job: jobs.Job) -> bool:
     )
     if not again:
         return False
-    logger.warning("job %s (%s): queued past its retry time; its task is sent again", job.id, job.kind)
+    logger.warning("job %s (%s): still queued past its due time; its task is sent again", job.id, job.kind)
     jobs.job_send(job.id, job.queue)
     return True
 

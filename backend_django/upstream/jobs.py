@@ -13,6 +13,8 @@ concurrent identical misses get the same job id and one upstream call.
                        ``waiting_for`` ("", "upstream_down", "budget", "worker")
     ss:jk:<kind>:<h>   the job currently filling those units (single flight);
                        deleted when the job ends, expires if its worker died
+    ss:due             sorted set: queued jobs by when they are due to run
+                       (heartbeat.py sends again those long past it)
 
 Inside a worker, each unit is fetched under its own lock (locks.py), so two
 different jobs that need the same unit (the climate body and its summary, two
@@ -41,6 +43,12 @@ logger = logging.getLogger(__name__)
 JOB_PREFIX = "ss:job:"
 JOB_CLAIM_PREFIX = "ss:jk:"
 PENDING_PREFIX = "ss:pending:"
+DUE_KEY = "ss:due"
+# A new job is due this long before its claim and pending marks would expire:
+# if it is still queued then (a long queue, or its message lost with a worker
+# that died holding it), heartbeat.py's sweep sends it again and renews them,
+# so it keeps showing in data status and keeps its single flight.
+NEW_JOB_DUE_MARGIN = 180
 RUN_JOB_TASK = "upstream.run_job"
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
@@ -233,6 +241,8 @@ def job_start(
         pipe = valkey.pipeline(transaction=False)
         for unit in units:
             pipe.set(pending_key(unit), job_id, ex=settings.UPSTREAM_LOCK_TTL)
+        due = time.time() + max(0, settings.UPSTREAM_LOCK_TTL - NEW_JOB_DUE_MARGIN)
+        pipe.zadd(DUE_KEY, {job_id: due})
         pipe.execute()
         job_send(job_id, queue)
     job = job_get(job_id)

@@ -130,7 +130,7 @@ def decide(error: Exception, attempt: Attempt) -> Decision:
         countdown = error.seconds * (1 + random.uniform(0, DOWN_JITTER))
         return _wait(
             max(MIN_COUNTDOWN, countdown), attempt, waiting_for=UPSTREAM_DOWN, inline=False,
-            code=error.code, message=_down_message(error.upstream, time.time() + countdown),
+            code=error.code, message=down_message(error.upstream, time.time() + countdown),
         )  # fmt: skip
     if isinstance(error, BudgetWait):
         return _wait(
@@ -150,7 +150,7 @@ def decide(error: Exception, attempt: Attempt) -> Decision:
     raise TypeError(f"no retry policy for {type(error).__name__}")
 
 
-def _down_message(upstream: str, retry_at: float) -> str:
+def down_message(upstream: str, retry_at: float) -> str:
     return f"{label(upstream)} is not answering; please try again after {clock(retry_at)}."
 
 
@@ -172,7 +172,7 @@ def _upstream_failed(error: UpstreamError, attempt: Attempt) -> Decision:
     upstream = error.upstream or ""
     return _wait(
         delay, attempt, waiting_for=UPSTREAM_DOWN, code=error.code,
-        message=_down_message(upstream, time.time() + delay) if upstream else error.message,
+        message=down_message(upstream, time.time() + delay) if upstream else error.message,
     )  # fmt: skip
 
 

@@ -116,24 +116,13 @@ def _fetch_guarded(kind: kinds.Kind, unit: str, usable: store.Entry | None, atte
     down (before any budget is reserved), and tells it how the request went."""
     if kind.upstream not in health.UPSTREAMS:  # a kind that asks no upstream of its own
         return kind.fetch(unit, usable, attempt.pool)
-    admission = health.admit(kind.upstream)
-    try:
-        entries = kind.fetch(unit, usable, attempt.pool)
-    except UpstreamError as error:
-        error.upstream = error.upstream or kind.upstream
-        _sent(attempt)
-        logger.info("%s: %s failed: %s", unit, kind.upstream, error)
-        if not error.transient:
-            health.succeeded(admission)  # a definite answer: the upstream is up
+    with health.guarded(kind.upstream):
+        try:
+            entries = kind.fetch(unit, usable, attempt.pool)
+        except UpstreamError as error:
+            _sent(attempt)
+            logger.info("%s: %s failed: %s", unit, kind.upstream, error)
             raise
-        down_for = health.failed(admission, error)
-        if down_for is None:
-            raise
-        raise health.UpstreamDown(kind.upstream, down_for, error.code, error.message) from error
-    except BaseException:
-        health.release(admission)  # no answer was had (a spent budget, a busy slot, the time limit)
-        raise
-    health.succeeded(admission)
     _sent(attempt)
     return entries
 
@@ -161,7 +150,8 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
     if job is None or job.finished:
         return "gone" if job is None else job.status
     if not heartbeat.start_run(job, task_id=self.request.id or ""):
-        return "duplicate"  # another live run has it (a late or repeated delivery)
+        # Another live run has it, or its countdown is not over (a late or repeated delivery).
+        return "duplicate"
     shares.set_client(job.client)  # its fetches spend this client's share
     pool = "warm" if job.queue == WARM_QUEUE else "interactive"
     attempt = Attempt(

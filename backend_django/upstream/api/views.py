@@ -393,7 +393,10 @@ class SunPointView(SingleEntryView):
             416: OpenApiResponse(ErrorSerializer, description="Several, too long or unsatisfiable ranges."),
             429: OpenApiResponse(ErrorSerializer, description="Too many requests from this client."),
             502: OpenApiResponse(ErrorSerializer, description="The bucket failed (5xx)."),
-            503: OpenApiResponse(ErrorSerializer, description="Too many S3 requests at once; retry."),
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="Too many S3 requests at once, or the bucket is down; retry after Retry-After.",
+            ),
             504: OpenApiResponse(ErrorSerializer, description="The bucket did not answer in time."),
         },
     )

@@ -18,11 +18,16 @@ under the holder's token for them alone). A request that needs S3 at all
 (the metadata or blocks not cached, or waiting for another's HEAD) counts
 once against the client's fetch limit, HEADs as well as GETs.
 
+Every S3 request goes through the breaker the workers use (health.py,
+upstream "s3"): while S3 is down the proxy answers 503 with Retry-After at
+once, without asking it, and its failures count towards taking it down.
+
 Unlike the other data, nothing here goes through a job: ``serve()`` answers
 in the request and waits at most about one S3 read.
 """
 
 import json
+import math
 import re
 import time
 from contextlib import contextmanager
@@ -33,11 +38,12 @@ from django.conf import settings
 from backend_django.core.exceptions import ApplicationError
 from backend_django.core.valkey import get_valkey
 
-from .. import locks, store
+from .. import health, locks, store
 from ..api.throttles import fetch_throttle, read_throttle
 from ..clients import s3
 from ..clients.http import UpstreamError
 from ..limits import BudgetWait, canopy_slot
+from ..retry_policy import down_message
 from .grid import QUADKEY_RE
 
 META_PREFIX = "ss:e:canopymeta:"
@@ -166,10 +172,12 @@ def blocks_of(first: int, last: int) -> range:
 
 
 @contextmanager
-def _s3_slot():
-    """One of the deployment's S3 slots, waiting at most PROXY_SLOT_WAIT (then ``upstream_busy``)."""
+def _s3_request():
+    """One request to S3: behind S3's breaker (UpstreamDown while it is down),
+    in one of the deployment's S3 slots, waiting at most PROXY_SLOT_WAIT for it
+    (then ``upstream_busy``, which the breaker does not count)."""
     try:
-        with canopy_slot("interactive", PROXY_SLOT_WAIT):
+        with health.guarded(s3.UPSTREAM), canopy_slot("interactive", PROXY_SLOT_WAIT):
             yield
     except BudgetWait as wait:
         raise UpstreamError(
@@ -235,7 +243,7 @@ def fetch_meta(quadkey: str, *, before_upstream=None) -> TileMeta:
 def _head_and_store(quadkey: str, token: str) -> TileMeta:
     """HEAD the tile upstream and remember its size and validators for a year."""
     try:
-        with _s3_slot():
+        with _s3_request():
             head = s3.head(quadkey)
     except UpstreamError as error:
         if error.transient:  # for those waiting on this HEAD only; nothing else is cached
@@ -260,7 +268,7 @@ def fetch_blocks(quadkey: str, numbers: list[int], meta: TileMeta) -> dict[int, 
     block_size = settings.CANOPY_BLOCK_BYTES
     first = numbers[0] * block_size
     last = min((numbers[-1] + 1) * block_size, meta.size) - 1
-    with _s3_slot():
+    with _s3_request():
         body = s3.get_range(quadkey, first, last, meta.size)
     blocks = {
         number: body[(number - numbers[0]) * block_size : (number - numbers[0] + 1) * block_size]
@@ -442,6 +450,13 @@ def serve(quadkey: str, *, head: bool, range_header: str | None, client: str) ->
             charge()  # bytes not cached yet come from S3
         if ensure_blocks(quadkey, numbers, found, meta):
             used_upstream = True
+    except health.UpstreamDown as down:
+        seconds = max(1, math.ceil(down.seconds))
+        return RangeAnswer(
+            503,
+            {"Cache-Control": "no-store", "Retry-After": str(seconds)},
+            error=(down.code, down_message(down.upstream, time.time() + seconds)),
+        )
     except UpstreamError as error:
         return RangeAnswer(
             ERROR_STATUS.get(error.code, 502),

@@ -4,9 +4,12 @@
 --   KEYS[5+n ..] its units' locks
 --   ARGV[1] job id, ARGV[2] this delivery's task id, ARGV[3] this run's lock token,
 --   ARGV[4] seconds after which a heartbeat is stale, ARGV[5] record TTL, ARGV[6] now (text),
---   ARGV[7] n (units), ARGV[8] claim / pending mark TTL
--- Returns "run", "duplicate" (another live run has it), or the status of a
--- job that ended ("succeeded", "failed"; "gone" when there is no record).
+--   ARGV[7] n (units), ARGV[8] claim / pending mark TTL,
+--   ARGV[9] seconds before its retry time that a delivery is early
+-- Returns "run", "duplicate" (another live run has it), "early" (the job is
+-- queued and its retry time is ahead: its countdown's message will run it),
+-- or the status of a job that ended ("succeeded", "failed"; "gone" when
+-- there is no record).
 -- A job still "running" under the same task id is that task's earlier
 -- delivery, whose worker died (a redelivery); one whose heartbeat is stale
 -- was abandoned: either is taken over, and the unit locks the old run held
@@ -21,6 +24,12 @@ if status == 'succeeded' or status == 'failed' then
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+if status == 'queued' then
+    local retry_at = tonumber(redis.call('HGET', KEYS[1], 'retry_at') or '')
+    if retry_at and retry_at - tonumber(ARGV[6]) > tonumber(ARGV[9]) then
+        return 'early'
+    end
+end
 if status == 'running' then
     local owner = redis.call('HGET', KEYS[1], 'owner')
     local beat = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]) or '0')

@@ -1,11 +1,13 @@
 """The canopy Range proxy (GET|HEAD /api/v1/canopy/<quadkey>/) against the simulator."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
+from backend_django.upstream import health
 from backend_django.upstream.canopy import range_proxy
 
 QUADKEY = "021230223"
@@ -168,6 +170,47 @@ def test_upstream_failures_are_5xx_and_cache_nothing(client, simulator, mode, st
     assert get_valkey().zcard("ss:lim:s3:slots") == 0
     simulator.reset()
     assert client.get(URL, HTTP_RANGE="bytes=0-99").status_code == 206
+
+
+def test_while_the_bucket_is_down_it_is_not_asked_and_one_probe_brings_it_back(client, simulator, settings):
+    simulator.fail("canopy", "500")
+    for _ in range(settings.UPSTREAM_BREAKER_FAILURES - 1):
+        assert client.get(URL, HTTP_RANGE="bytes=0-99").status_code == 502
+    # The failure that takes it down is answered as the outage it starts.
+    assert client.get(URL, HTTP_RANGE="bytes=0-99").status_code == 503
+    assert len(canopy_log(simulator)) == settings.UPSTREAM_BREAKER_FAILURES
+    # The breaker the workers' canopy fetches use is now open.
+    assert health.state_of("s3")["state"] == "down"
+
+    for request in (lambda: client.get(URL, HTTP_RANGE="bytes=0-99"), lambda: client.head(URL)):
+        down = request()
+        assert down.status_code == 503
+        assert down["Cache-Control"] == "no-store"
+        assert 1 <= int(down["Retry-After"]) <= settings.UPSTREAM_BREAKER_MAX_COOL_OFF + 1
+    error = client.get(URL, HTTP_RANGE="bytes=0-99").json()["error"]
+    assert error["code"] == "upstream_unavailable"
+    assert error["message"].startswith("The canopy height map is not answering; please try again after ")
+    assert len(canopy_log(simulator)) == settings.UPSTREAM_BREAKER_FAILURES  # S3 was not asked
+
+    simulator.reset()
+    deadline = time.monotonic() + settings.UPSTREAM_BREAKER_MAX_COOL_OFF + 5
+    while (answer := client.get(URL, HTTP_RANGE="bytes=0-99")).status_code == 503:
+        assert time.monotonic() < deadline, "the breaker did not let a probe through after its cool-off"
+        time.sleep(0.1)
+    assert answer.status_code == 206
+    assert health.state_of("s3")["state"] == "up"
+    # The probe (the HEAD), then the bytes.
+    assert [entry["method"] for entry in canopy_log(simulator)] == ["HEAD", "GET"]
+
+
+def test_a_busy_slot_does_not_count_as_a_bucket_failure(client, simulator, tile, settings):
+    settings.CANOPY_MAX_CONCURRENT = 0  # every request finds the S3 slots taken
+    for _ in range(settings.UPSTREAM_BREAKER_FAILURES + 1):
+        busy = client.get(URL, HTTP_RANGE="bytes=0-99")
+        assert busy.status_code == 503
+        assert busy.json()["error"]["code"] == "upstream_busy"
+    assert health.state_of("s3")["state"] == "up"
+    assert canopy_log(simulator) == []
 
 
 def test_a_block_fetch_failure_caches_no_block(client, simulator, tile):

@@ -109,6 +109,7 @@ def test_a_requeued_job_long_past_its_retry_time_is_sent_again_once_per_grace(mo
     assert heartbeat.sweep_stale_jobs()["resent"] == []  # not due yet
 
     # The worker died with the countdown: 10 s past due, nothing has run it.
+    get_valkey().hset(jobs.job_key(job.id), "retry_at", f"{time.time() - 10:.3f}")
     get_valkey().zadd(heartbeat.DUE_KEY, {job.id: time.time() - 10})
     assert heartbeat.sweep_stale_jobs()["resent"] == [job.id]
     assert _queued_messages(NO_WORKER) == messages + 1
@@ -127,6 +128,52 @@ def test_a_poll_of_a_queued_job_long_past_its_retry_time_sends_it_again(monkeypa
     messages = _queued_messages(NO_WORKER)
     assert APIClient().get(f"/api/v1/jobs/{job.id}/").json()["status"] == "queued"
     assert _queued_messages(NO_WORKER) == messages + 1
+
+
+def test_a_new_job_still_queued_before_its_marks_expire_is_sent_again_and_keeps_them(settings):
+    job = _started()
+    valkey = get_valkey()
+    marks = [
+        jobs.claim_key("test", ["test:1", "test:2"], "/x"),
+        jobs.pending_key("test:1"),
+        jobs.pending_key("test:2"),
+    ]
+    due = valkey.zscore(heartbeat.DUE_KEY, job.id)
+    assert due == pytest.approx(time.time() + settings.UPSTREAM_LOCK_TTL - jobs.NEW_JOB_DUE_MARGIN, abs=2)
+    # Sent again by a sweep at most a minute late, it is still before the marks expire.
+    assert due + heartbeat.QUEUED_GRACE_SECONDS + 60 < time.time() + min(valkey.ttl(key) for key in marks)
+    messages = _queued_messages(NO_WORKER)
+    assert heartbeat.sweep_stale_jobs()["resent"] == []  # not due yet
+
+    # Minutes later it has not started (a long queue, or its message went
+    # with a worker that died): its marks are about to expire.
+    valkey.zadd(heartbeat.DUE_KEY, {job.id: time.time() - heartbeat.QUEUED_GRACE_SECONDS - 1})
+    for key in marks:
+        valkey.expire(key, 10)
+    assert heartbeat.sweep_stale_jobs()["resent"] == [job.id]
+    assert _queued_messages(NO_WORKER) == messages + 1
+    for key in marks:
+        assert valkey.get(key).decode() == job.id
+        assert valkey.ttl(key) > settings.UPSTREAM_LOCK_TTL - 5
+    # A miss of its units still joins it.
+    joined = jobs.job_start(kind="test", units=["test:1", "test:2"], result_url="/x", queue=NO_WORKER)
+    assert not joined.created and joined.job.id == job.id
+
+
+def test_a_second_message_does_not_cut_a_countdown_short():
+    job = _started()
+    assert heartbeat.start_run(job, task_id="task-1")
+    jobs.job_waiting(job.id, waiting_for="upstream_down", retry_at=time.time() + 30)
+    heartbeat.end_run(job.id, "task-1")
+    # Another message for it (sent again while it was queued) comes during the wait.
+    assert not heartbeat.start_run(jobs.job_get(job.id), task_id="task-2")
+    assert jobs.job_get(job.id).status == "queued"
+    assert jobs.job_get(job.id).waiting_for == "upstream_down"
+    # The countdown's own message comes at the retry time (here: the time moved on) and runs it.
+    jobs.job_waiting(job.id, waiting_for="upstream_down", retry_at=time.time())
+    assert heartbeat.start_run(jobs.job_get(job.id), task_id="task-1")
+    assert jobs.job_get(job.id).status == "running"
+    heartbeat.end_run(job.id, "task-1")
 
 
 def test_late_and_repeated_deliveries_are_harmless():

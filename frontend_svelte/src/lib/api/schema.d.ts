@@ -2300,7 +2300,7 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
-			/** @description Too many S3 requests at once; retry. */
+			/** @description Too many S3 requests at once, or the bucket is down; retry after Retry-After. */
 			503: {
 				headers: {
 					[name: string]: unknown;
