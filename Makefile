@@ -7,7 +7,7 @@ dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-
 test:       ## Run every test: backend (SQLite + private Valkey unless DATABASE_URL / VALKEY_URL are set), then frontend checks and browser tests
 	scripts/test
 
-lint:       ## ruff check and format check
+lint:       ## ruff, import-linter contracts, import cycles, mypy
 	scripts/lint
 
 check-stack: ## Validate docker-compose.yml, Dockerfiles and shell scripts (no Docker engine needed)

@@ -17,7 +17,8 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey, reset_circuits
-from backend_django.upstream import store
+from backend_django.upstream.cache import store
+from backend_django.upstream.upstreams import simulator_env
 from backend_django.users.tests.factories import UserFactory
 
 # Where the test Celery worker's emails go (one file per sending connection).
@@ -82,12 +83,7 @@ def upstream_simulator():
 
     app = SimulatorApp(latency=0.0, canopy_size=1024)
     handle = run_in_thread(app, port=0)
-    urls = {
-        "OPEN_METEO_URL": f"{handle.base_url}/v1/archive",
-        "OVERPASS_URL": f"{handle.base_url}/api/interpreter",
-        "CANOPY_URL": f"{handle.base_url}/chm",
-        "GEOCODER_URL": f"{handle.base_url}/nominatim",
-    }
+    urls = simulator_env(handle.base_url)
     saved = {name: getattr(settings, name) for name in urls}
     for name, url in urls.items():
         os.environ[name] = url

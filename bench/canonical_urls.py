@@ -4,7 +4,7 @@ canonical URLs (decision 0021): what the shared cache in front can answer across
 N plans at random points in a square of SIDE degrees (default 200 plans in
 0.01° x 0.01°, about 1.1 x 0.8 km at 45°N). "Before": the URLs the plan page
 built from the plan's own point (frontend_svelte/src/lib/data/urls.ts: six
-decimals). "After": the plans API's ``data_urls`` (upstream/canonical.py).
+decimals). "After": the plans API's ``data_urls`` (upstream/kinds/ (each kind's urls_for_place)).
 Each distinct URL is one miss in the shared cache; every other request is a
 hit there. No server needed. Run: .venv/bin/python bench/canonical_urls.py
 """

@@ -48,7 +48,7 @@ def main() -> None:
 
     django.setup()
     from backend_django.devtools.simulator import data as simdata
-    from backend_django.upstream.canopy import grid
+    from backend_django.upstream.kinds.canopy import grid
 
     with stack(canopy_size=TILE_SIZE) as running:
         base, sim = running.base, running.simulator

@@ -19,6 +19,7 @@ from pathlib import Path
 import requests
 
 from backend_django.testing.waiting import wait_until
+from backend_django.upstream.upstreams import simulator_env
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -116,10 +117,7 @@ def stack(
         "DJANGO_READ_DOT_ENV_FILE": "False",
         "DATABASE_URL": f"sqlite:///{var / 'bench.sqlite3'}",
         "VALKEY_URL": f"redis://127.0.0.1:{valkey.port}/0",
-        "OPEN_METEO_URL": f"{sim.base_url}/v1/archive",
-        "OVERPASS_URL": f"{sim.base_url}/api/interpreter",
-        "CANOPY_URL": f"{sim.base_url}/chm",
-        "GEOCODER_URL": f"{sim.base_url}/nominatim",
+        **simulator_env(sim.base_url),
         "PYTHONPATH": str(ROOT),
         **(extra_env or {}),
     }

@@ -133,7 +133,7 @@ def warm_up(base: str) -> None:
 
 def weighted_used(client: redis.Redis) -> float:
     now = int(client.time()[0])
-    return float(client.get(f"ss:lim:om:all:86400:{now // 86400}") or 0)
+    return float(client.get(f"ss:lim:open_meteo:all:86400:{now // 86400}") or 0)
 
 
 def run_fault(base: str, simulator, valkey: redis.Redis, fault: str) -> tuple[list[Row], float, float]:

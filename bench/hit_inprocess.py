@@ -48,7 +48,7 @@ def main() -> None:
         from django.core.handlers.wsgi import WSGIHandler
 
         from backend_django.core.valkey import get_valkey
-        from backend_django.upstream import store
+        from backend_django.upstream.cache import store
 
         # A body of the size of a real climate answer (~60 KB gzip).
         raw = json.dumps({"daily": {"temperature_2m_max": list(range(20000))}}).encode()

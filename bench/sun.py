@@ -1,4 +1,4 @@
-"""Benchmark of the sun-hours computation (backend_django/upstream/sun) on one core.
+"""Benchmark of the sun-hours computation (backend_django/upstream/kinds/sun) on one core.
 
 For a few sites, builds the inputs exactly as the cache would hold them from
 the upstream simulator's data (backend_django/devtools/simulator/data.py):
@@ -55,7 +55,7 @@ REAL_TILE_PIXELS = 65536
 def simulated_buildings(units: list[str]) -> list[dict]:
     """The stored payload of each buildings cell, from the simulator's Overpass world."""
     from backend_django.devtools.simulator import data as simdata
-    from backend_django.upstream import buildings
+    from backend_django.upstream.kinds import buildings
 
     payloads = []
     for unit in units:
@@ -75,7 +75,7 @@ def simulated_canopy(unit: str) -> bytes:
     from rasterio.transform import Affine
 
     from backend_django.devtools.simulator import data as simdata
-    from backend_django.upstream.canopy import grid
+    from backend_django.upstream.kinds.canopy import grid
 
     block = grid.parse_unit(unit)
     minx, miny, maxx, maxy = block.window_bounds()
@@ -115,7 +115,7 @@ def simulated_canopy(unit: str) -> bytes:
 
 def worst_case_buildings(lat: float, lng: float) -> list[dict]:
     """One 300 m tower 190 m south-west of an open square: every ray marches the whole margin."""
-    from backend_django.upstream import sun
+    from backend_django.upstream.kinds import sun
 
     per_lat, per_lng = sun.metres_per_degree(lat)
     x0, y0, x1, y1 = -200.0, -200.0, -180.0, -180.0
@@ -225,9 +225,9 @@ def main() -> None:
     django.setup()
     import numpy as np
 
-    from backend_django.upstream import sun
-    from backend_django.upstream.sun import output
-    from backend_django.upstream.sun import site as sun_site
+    from backend_django.upstream.kinds import sun
+    from backend_django.upstream.kinds.sun import output
+    from backend_django.upstream.kinds.sun import site as sun_site
 
     try:
         from threadpoolctl import threadpool_limits

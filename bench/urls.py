@@ -22,8 +22,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from backend_django.config import api_router
-from backend_django.upstream import buildings, store
-from backend_django.upstream.api.views import CellsView
+from backend_django.upstream.cache import store
+from backend_django.upstream.http.views import CellsView
+from backend_django.upstream.kinds import buildings
 
 _FLOOR: dict[str, object] = {}
 

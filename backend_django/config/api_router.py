@@ -28,7 +28,7 @@ app_name = "api"
 # The data endpoints come first: they are the hot path, and URL resolution
 # tries patterns in order.
 urlpatterns = [
-    re_path(r"^", include("backend_django.upstream.api.urls")),
+    re_path(r"^", include("backend_django.upstream.http.urls")),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^version-info/?$", VersionInfoView.as_view(), name="version-info"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),

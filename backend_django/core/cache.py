@@ -1,7 +1,7 @@
 """The Django cache backend: django-redis, failing open when Valkey is down.
 
 The Django cache holds allauth's login-limit history (the data endpoints'
-per-client limits are counted in Valkey directly, upstream/api/throttles.py). With
+per-client limits are counted in Valkey directly, upstream/http/throttles.py). With
 IGNORE_EXCEPTIONS, django-redis turns connection errors into "nothing
 cached"; ``add()`` would then report failure, which makes allauth's rate-limit
 lock fail *closed* and refuse every login. Reporting success instead keeps

@@ -3,6 +3,7 @@
 import logging
 import os
 import platform
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -50,17 +51,29 @@ def health_status() -> tuple[bool, dict[str, str]]:
     return all(value == "ok" for value in results.values()), results
 
 
-def upstream_states() -> dict[str, str]:
-    """Each upstream's health ("up", "failing", "down", "probing"; "unknown" when the
-    cache does not answer). Shown by ``health/`` without changing its status: an
-    upstream's outage is not this service's."""
-    from backend_django.upstream import health
+# What ``health/`` shows besides its checks, without changing its status:
+# name -> (report, what to show when the report fails). Apps add theirs in
+# ``AppConfig.ready`` (the upstream app: each upstream's breaker state), so
+# this module knows none of them.
+REPORTS: dict[str, tuple[Callable[[], dict[str, str]], Callable[[], dict[str, str]]]] = {}
 
-    try:
-        return {state["upstream"]: state["state"] for state in health.states()}
-    except Exception as exc:  # noqa: BLE001 - the cache check reports the cache itself
-        logger.warning("upstream health unavailable: %s", exc)
-        return dict.fromkeys(health.UPSTREAMS, "unknown")
+
+def report_add(
+    name: str, report: Callable[[], dict[str, str]], unknown: Callable[[], dict[str, str]]
+) -> None:
+    REPORTS[name] = (report, unknown)
+
+
+def reports() -> dict[str, dict[str, str]]:
+    """Every report (``unknown()`` for one that fails: the cache check reports the cache itself)."""
+    found = {}
+    for name, (report, unknown) in REPORTS.items():
+        try:
+            found[name] = report()
+        except Exception as exc:  # noqa: BLE001 - a report must not take health/ down
+            logger.warning("health report %s unavailable: %s", name, exc)
+            found[name] = unknown()
+    return found
 
 
 @cache

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from redis import RedisError
 
 from backend_django.upstream.kinds import fact_kinds, place_kinds
-from backend_django.upstream.locations import place_overview_many
+from backend_django.upstream.status import place_overview_many
 from backend_django.users.models import User
 
 from .filters import PlanFilter

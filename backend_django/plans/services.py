@@ -25,9 +25,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend_django.core.exceptions import ApplicationError
-from backend_django.upstream import locations, shares
+from backend_django.upstream import kinds
+from backend_django.upstream.guards import shares
 from backend_django.upstream.jobs import StartedJob
-from backend_django.upstream.warming import prefetch_location
+from backend_django.upstream.jobs.warming import prefetch_location
 from backend_django.users.models import User
 
 from .models import DeletedPlan, Plan
@@ -74,7 +75,7 @@ def plan_prefetch(*, plan: Plan, by_operator: bool = False) -> StartedJob:
     is charged to the owner's share of the upstream budgets (``by_operator``:
     to nobody, like scheduled warming: the admin's action and ``warm_cache``),
     and when that share or a budget is spent it waits in the queue
-    ("budget") until there is room again (upstream/retry_policy.py), so the
+    ("budget") until there is room again (upstream/jobs/retry.py), so the
     plans show it meanwhile.
     """
     return prefetch_location(
@@ -90,7 +91,7 @@ def _on_location_changed(plans: Sequence[Plan]) -> None:
     one prefetch per distinct place among them."""
     by_units: dict[tuple[str, ...], Plan] = {}
     for plan in plans:
-        by_units.setdefault(tuple(sorted(locations.all_units(plan.latitude, plan.longitude))), plan)
+        by_units.setdefault(tuple(sorted(kinds.all_units(plan.latitude, plan.longitude))), plan)
     for plan in by_units.values():
         try:
             plan_prefetch(plan=plan)

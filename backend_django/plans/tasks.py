@@ -9,7 +9,7 @@ warm job like these, started by ``plan_prefetch``.)
 - ``purge_deleted`` (every 10 minutes): forget deleted plans past their
   restore window (PLAN_RESTORE_SECONDS).
 - ``upstream.sweep_stale_jobs`` (every minute, on the interactive queue):
-  re-enqueue jobs whose worker stopped beating (upstream/heartbeat.py).
+  re-enqueue jobs whose worker stopped beating (upstream/jobs/liveness.py).
 
 The schedules are defined here and written into django-celery-beat's tables
 after `migrate`, so admins can change their times in the admin.
@@ -19,7 +19,7 @@ import logging
 
 from celery import shared_task
 
-from backend_django.upstream import warming
+from backend_django.upstream.jobs import warming
 
 from .selectors import plan_active_locations
 from .services import plans_deleted_purge

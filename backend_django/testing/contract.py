@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from backend_django.upstream.upstreams import simulator_env
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 SCHEMA = ROOT / "docs" / "api" / "openapi.yaml"
@@ -120,10 +122,7 @@ def main() -> int:
         "VALKEY_URL": f"redis://127.0.0.1:{valkey.port}/0",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{valkey.port}/0",
         "CELERY_RESULT_BACKEND": f"redis://127.0.0.1:{valkey.port}/0",
-        "OPEN_METEO_URL": f"{simulator.base_url}/v1/archive",
-        "OVERPASS_URL": f"{simulator.base_url}/api/interpreter",
-        "CANOPY_URL": f"{simulator.base_url}/chm",
-        "GEOCODER_URL": f"{simulator.base_url}/nominatim",
+        **simulator_env(simulator.base_url),
         **LIFTED_LIMITS,
     }
     server = None

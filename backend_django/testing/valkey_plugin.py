@@ -29,7 +29,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
 def pytest_unconfigure(config):
     global _server
     if _server is not None:
-        from backend_django.upstream import store
+        from backend_django.upstream.cache import store
 
         store.stop_tracking()  # before its server goes away, so it does not log a lost connection
         _server.stop()

@@ -1,10 +1,13 @@
-"""The cache at a glance, one row per kind of data (kinds.py), for the admin page."""
+"""The cache at a glance, one row per kind of data (kinds/), for the admin page."""
 
 from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
 
-from . import health, jobs, kinds, limits, store
+from . import guards, kinds
+from .cache import store
+from .guards import breaker
+from .jobs import records
 
 MAX_KEYS_SCANNED = 50_000
 
@@ -55,22 +58,22 @@ def cache_overview() -> dict:
     return {
         "upstreams": list(rows.values()),
         "truncated": truncated,
-        "jobs_in_flight": jobs.jobs_in_flight(),
+        "jobs_in_flight": records.jobs_in_flight(),
         "open_meteo_used": {
-            "minute": limits.OpenMeteoBudget.used(60),
-            "hour": limits.OpenMeteoBudget.used(3600),
-            "day": limits.OpenMeteoBudget.used(86400),
+            "minute": guards.limiter("open_meteo").used(60),
+            "hour": guards.limiter("open_meteo").used(3600),
+            "day": guards.limiter("open_meteo").used(86400),
         },
         "open_meteo_limits": {
             "minute": settings.OPEN_METEO_CALLS_PER_MINUTE,
             "hour": settings.OPEN_METEO_CALLS_PER_HOUR,
             "day": settings.OPEN_METEO_CALLS_PER_DAY,
         },
-        "overpass_slots_in_use": limits.OverpassSlots.in_use(),
+        "overpass_slots_in_use": guards.limiter("overpass").in_use(),
         "overpass_max_concurrent": settings.OVERPASS_MAX_CONCURRENT,
         "used_memory": memory.get("used_memory_human"),
         "maxmemory": memory.get("maxmemory_human"),
         "maxmemory_policy": memory.get("maxmemory_policy"),
         "flower_url": settings.FLOWER_URL,
-        "health": health.states(),
+        "health": breaker.states(),
     }

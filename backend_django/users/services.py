@@ -16,8 +16,10 @@ from allauth.account import app_settings as allauth_settings
 from allauth.account.adapter import get_adapter
 from allauth.account.internal.flows.email_verification import send_verification_email_to_address
 from allauth.account.models import EmailAddress
-from allauth.account.utils import complete_signup
+from allauth.account.utils import complete_signup, user_pk_to_url_str
 from allauth.core.internal import ratelimit
+from celery import current_app
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMessage, EmailMultiAlternatives
@@ -44,8 +46,10 @@ def account_rate_limit_consume(*, request, action: str, key: str) -> None:
 # --- Email ------------------------------------------------------------------
 
 
-def email_task_send_after_commit(task, *args) -> None:
-    """Queue the email task ``task(*args)`` once the current transaction commits.
+def email_task_send_after_commit(task: str, *args) -> None:
+    """Queue the email task named ``task`` (users/tasks.py) with ``args`` once the
+    current transaction commits. Tasks are sent by name, so this module does not
+    import the tasks (which call it).
 
     A broker that cannot take it (Valkey down or not answering: the send fails
     within about one socket timeout, at once while its circuit is open) must
@@ -57,29 +61,27 @@ def email_task_send_after_commit(task, *args) -> None:
     transaction.on_commit(lambda: _email_task_send(task, args))
 
 
-def _email_task_send(task, args: tuple) -> None:
+def _email_task_send(task: str, args: tuple) -> None:
     try:
-        send_task(task.name, args=list(args))
+        send_task(task, args=list(args))
     except (RedisError, OperationalError, OSError) as exc:
         logger.warning(
-            "broker unreachable (%s): running %s in this process instead", type(exc).__name__, task.name
+            "broker unreachable (%s): running %s in this process instead", type(exc).__name__, task
         )
-        threading.Thread(target=_email_task_run_here, args=(task, args), name=task.name, daemon=True).start()
+        threading.Thread(target=_email_task_run_here, args=(task, args), name=task, daemon=True).start()
 
 
-def _email_task_run_here(task, args: tuple) -> None:
+def _email_task_run_here(task: str, args: tuple) -> None:
     try:
-        task.run(*args)
+        current_app.tasks[task].run(*args)  # registered by users/apps.py
     except Exception:
-        logger.exception("%s failed in this process; that email was not sent", task.name)
+        logger.exception("%s failed in this process; that email was not sent", task)
     finally:
         connections.close_all()  # this thread's own
 
 
 def email_message_send_later(*, message: EmailMessage) -> None:
     """Send a rendered email from a worker once the current transaction commits."""
-    from backend_django.users.tasks import email_send
-
     payload = {
         "subject": message.subject,
         "body": message.body,
@@ -90,7 +92,7 @@ def email_message_send_later(*, message: EmailMessage) -> None:
         ],
         "headers": dict(message.extra_headers),
     }
-    email_task_send_after_commit(email_send, payload)
+    email_task_send_after_commit("users.email_send", payload)
 
 
 def email_message_send(*, payload: dict) -> None:
@@ -140,21 +142,22 @@ def user_register(*, request, serializer, sign_in: bool) -> None:
             send_verification_email_to_address(request, address, signup=True)
 
 
+def frontend_password_reset_url(request, user, temp_key: str) -> str:
+    """The browser app's page that posts to auth/password/reset/confirm/."""
+    return f"{settings.FRONTEND_URL}/reset-password?uid={user_pk_to_url_str(user)}&token={temp_key}"
+
+
 # --- Emails about an address: the lookup happens in the worker ----------------
 
 
 def password_reset_request(*, request, email: str) -> None:
-    from backend_django.users.tasks import password_reset_email_send
-
     account_rate_limit_consume(request=request, action="reset_password", key=email)
-    email_task_send_after_commit(password_reset_email_send, email)
+    email_task_send_after_commit("users.password_reset_email_send", email)
 
 
 def email_verification_request(*, request, email: str) -> None:
-    from backend_django.users.tasks import email_verification_send
-
     account_rate_limit_consume(request=request, action="confirm_email", key=email)
-    email_task_send_after_commit(email_verification_send, email)
+    email_task_send_after_commit("users.email_verification_send", email)
 
 
 # --- API tokens ------------------------------------------------------------------

@@ -21,12 +21,12 @@ def email_send(payload: dict) -> None:
 @shared_task(name="users.password_reset_email_send")
 def password_reset_email_send(email: str) -> None:
     """The reset link to each active account with this address (none: nothing)."""
-    from backend_django.users.api.serializers import frontend_password_reset_url
-
     form = AllAuthPasswordResetForm(data={"email": email})
     if not form.is_valid():
         return
-    form.save(None, token_generator=default_token_generator, url_generator=frontend_password_reset_url)
+    form.save(
+        None, token_generator=default_token_generator, url_generator=services.frontend_password_reset_url
+    )
 
 
 @shared_task(name="users.email_verification_send")

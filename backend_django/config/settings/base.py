@@ -337,7 +337,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "UpstreamStateEnum": "backend_django.core.api.serializers.UPSTREAM_STATES",
-        "LightCategoryEnum": "backend_django.upstream.api.serializers.LIGHT_CATEGORIES",
+        "LightCategoryEnum": "backend_django.upstream.http.serializers.LIGHT_CATEGORIES",
     },
     # Swagger UI from this server's static files (drf-spectacular-sidecar).
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -414,16 +414,16 @@ GEOCODER_CONTACT = env("GEOCODER_CONTACT", default="")
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
 OPEN_METEO_READ_TIMEOUT = env.float("OPEN_METEO_READ_TIMEOUT", default=60.0)
 OVERPASS_READ_TIMEOUT = env.float("OVERPASS_READ_TIMEOUT", default=40.0)
-# Retries of 429 / 5xx / timeouts (upstream/retry_policy.py): exponential
+# Retries of 429 / 5xx / timeouts (upstream/jobs/retry.py): exponential
 # back-off with jitter, capped; a Retry-After longer than the cap takes the
-# upstream down at once (upstream/health.py).
+# upstream down at once (upstream/guards/breaker.py).
 UPSTREAM_RETRY_BASE_DELAY = env.float("UPSTREAM_RETRY_BASE_DELAY", default=1.0)
 UPSTREAM_RETRY_MAX_DELAY = env.float("UPSTREAM_RETRY_MAX_DELAY", default=30.0)
 # The longest a worker sleeps in place in one run (back-off, a budget window,
 # a busy slot, another worker's fetch of the same unit); a longer wait puts
 # the job back in the queue with a countdown, freeing the worker.
 UPSTREAM_MAX_INLINE_WAIT = env.float("UPSTREAM_MAX_INLINE_WAIT", default=5.0)
-# Each upstream's circuit breaker (upstream/health.py): this many transient
+# Each upstream's circuit breaker (upstream/guards/breaker.py): this many transient
 # failures in a row (any workers) take it down for a cool-off that starts at
 # UPSTREAM_BREAKER_COOL_OFF seconds and doubles with each failed probe up to
 # UPSTREAM_BREAKER_MAX_COOL_OFF (never shorter than its Retry-After); one
@@ -493,12 +493,12 @@ UPSTREAM_JOB_TTL = env.int("UPSTREAM_JOB_TTL", default=2 * 86400)
 UPSTREAM_LOCK_TTL = env.int("UPSTREAM_LOCK_TTL", default=300)
 # Each worker process refreshes the heartbeat of the jobs it runs this often;
 # a running job whose heartbeat is older than the stale time is queued again
-# (its worker died: upstream/heartbeat.py, docs/upstream-proxy.md "Dead workers").
+# (its worker died: upstream/jobs/liveness.py, docs/upstream-proxy.md "Dead workers").
 UPSTREAM_HEARTBEAT_SECONDS = env.float("UPSTREAM_HEARTBEAT_SECONDS", default=3.0)
 UPSTREAM_HEARTBEAT_STALE_SECONDS = env.float("UPSTREAM_HEARTBEAT_STALE_SECONDS", default=15.0)
 # One client (a signed-in person by their id, anyone else by address) may
 # spend at most this share of each upstream's hourly and daily budget, with
-# its misses and its plans' prefetches together (upstream/shares.py); 1 turns
+# its misses and its plans' prefetches together (upstream/guards/shares.py); 1 turns
 # the shares off.
 UPSTREAM_CLIENT_BUDGET_SHARE = env.float("UPSTREAM_CLIENT_BUDGET_SHARE", default=0.2)
 # Each web process keeps up to this many bytes of recently served entries.
@@ -515,7 +515,7 @@ PROXY_READ_RATE = env("PROXY_READ_RATE", default="1200/min")
 PROXY_FETCH_RATE = env("PROXY_FETCH_RATE", default="60/min")
 # Climate misses per client per day (a full fetch costs ~160 weighted calls).
 PROXY_CLIMATE_FETCHES_PER_DAY = env("PROXY_CLIMATE_FETCHES_PER_DAY", default="15/day")
-# Place search (upstream/places.py): the geocoder gets one request at a time
+# Place search (upstream/kinds/places.py): the geocoder gets one request at a time
 # and at least this many seconds after the previous answer, for the whole
 # deployment (Nominatim's policy: at most 1 request per second, one thread).
 GEOCODER_MIN_INTERVAL_SECONDS = env.float("GEOCODER_MIN_INTERVAL_SECONDS", default=1.0)
@@ -539,7 +539,7 @@ WARM_REFRESH_AHEAD_DAYS = env.float("WARM_REFRESH_AHEAD_DAYS", default=3)
 # A plan page shows buildings this many degrees around the plan's point.
 PLAN_BUILDINGS_RADIUS_DEGREES = env.float("PLAN_BUILDINGS_RADIUS_DEGREES", default=0.0015)
 
-# Sun and shade (backend_django/upstream/sun, docs/sun.md): sites are points
+# Sun and shade (backend_django/upstream/kinds/sun, docs/sun.md): sites are points
 # snapped to this grid (degrees); each gets a square of SUN_SIZE_M metres in
 # cells of SUN_CELL_M metres, sampled every SUN_STEP_MINUTES on one day of each
 # month (SUN_DAYS, MM-DD, January first), counting the sun above

@@ -10,22 +10,17 @@ class HealthChecksSerializer(serializers.Serializer):
 UPSTREAM_STATES = ["up", "failing", "down", "probing", "unknown"]
 
 
-class UpstreamStatesSerializer(serializers.Serializer):
-    open_meteo = serializers.ChoiceField(choices=UPSTREAM_STATES)
-    overpass = serializers.ChoiceField(choices=UPSTREAM_STATES)
-    s3 = serializers.ChoiceField(choices=UPSTREAM_STATES)
-    geocoder = serializers.ChoiceField(choices=UPSTREAM_STATES)
-
-
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "error"])
     checks = HealthChecksSerializer()
-    upstreams = UpstreamStatesSerializer(
+    upstreams = serializers.DictField(
+        child=serializers.ChoiceField(choices=UPSTREAM_STATES),
         help_text=(
-            "Each upstream's circuit breaker: `up`; `failing` (recent failures in a row); `down` (waiting "
-            "out a cool-off); `probing` (one request is testing it). An upstream that is down does not "
-            "make `status` an error."
-        )
+            "Each upstream's circuit breaker, by name (`open_meteo`, `overpass`, `canopy`, `geocoder`, ...): "
+            "`up`; `failing` (recent failures in a row); `down` (waiting out a cool-off); `probing` (one "
+            "request is testing it); `unknown` (the cache did not answer). An upstream that is down does "
+            "not make `status` an error."
+        ),
     )
 
 

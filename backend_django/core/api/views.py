@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend_django.core.exceptions import error_body
-from backend_django.core.health import health_status, upstream_states, version_info
+from backend_django.core.health import health_status, reports, version_info
 
 from .serializers import HealthSerializer, VersionInfoSerializer
 
@@ -23,7 +23,7 @@ class HealthView(APIView):
     def get(self, request: Request) -> Response:
         ok, checks = health_status()
         return Response(
-            {"status": "ok" if ok else "error", "checks": checks, "upstreams": upstream_states()},
+            {"status": "ok" if ok else "error", "checks": checks, **reports()},
             status=200 if ok else 503,
             headers={"Cache-Control": "no-store"},
         )

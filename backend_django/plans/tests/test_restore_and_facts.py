@@ -10,7 +10,8 @@ from backend_django.plans.models import DeletedPlan, Plan
 from backend_django.plans.services import plan_delete
 from backend_django.plans.tasks import BEAT_SCHEDULES, purge_deleted
 from backend_django.plans.tests.factories import PlanFactory
-from backend_django.upstream import climate, store
+from backend_django.upstream.cache import store
+from backend_django.upstream.kinds import climate
 from backend_django.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

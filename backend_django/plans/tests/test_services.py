@@ -17,7 +17,8 @@ from backend_django.plans.services import (
     plans_batch_apply,
 )
 from backend_django.plans.tests.factories import PlanFactory
-from backend_django.upstream import jobs, locations
+from backend_django.upstream import kinds
+from backend_django.upstream.jobs import records
 from backend_django.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def hook_calls():
     def calls() -> list[tuple[str, ...]]:
         found = []
         for key in get_valkey().scan_iter(match="ss:job:*"):
-            job = jobs.job_get(key.decode().removeprefix(jobs.JOB_PREFIX))
+            job = records.job_get(key.decode().removeprefix(records.JOB_PREFIX))
             if job and job.kind == "prefetch" and job.queue == "warm":
                 found.append(tuple(sorted(job.units)))
         return found
@@ -41,7 +42,7 @@ def hook_calls():
 def place(plan_or_lat, lng: float | None = None) -> tuple[str, ...]:
     lat = plan_or_lat if lng is not None else plan_or_lat.latitude
     lng = lng if lng is not None else plan_or_lat.longitude
-    return tuple(sorted(locations.all_units(lat, lng)))
+    return tuple(sorted(kinds.all_units(lat, lng)))
 
 
 def test_create_runs_the_location_hook_after_commit(user, hook_calls, django_capture_on_commit_callbacks):
@@ -198,7 +199,7 @@ def test_a_prefetch_is_charged_to_the_owner_and_an_operators_to_no_one(
     operators = [
         job
         for key in get_valkey().scan_iter(match="ss:job:*")
-        if (job := jobs.job_get(key.decode().removeprefix(jobs.JOB_PREFIX)))
+        if (job := records.job_get(key.decode().removeprefix(records.JOB_PREFIX)))
         and tuple(sorted(job.units)) == place(other)
     ]
     assert [job.client for job in operators] == [""]

@@ -6,8 +6,11 @@ import pytest
 
 from backend_django.plans.tests.factories import PlanFactory
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import climate, jobs, locations, store, sun, warming
-from backend_django.upstream.sun import kind as sun_kind
+from backend_django.upstream import kinds
+from backend_django.upstream.cache import store
+from backend_django.upstream.jobs import records, warming
+from backend_django.upstream.kinds import climate, sun
+from backend_django.upstream.kinds.sun import kind as sun_kind
 
 LAT, LNG = 51.4545, -2.5879
 
@@ -38,10 +41,10 @@ def test_saving_a_plan_prefetches_its_sun_after_the_inputs_and_the_list_shows_it
     plan = response.json()
     assert plan["data_status"]["sun"]["state"] in ("fetching", "missing")
     assert "light" not in plan["facts"]
-    job = jobs.job_get(plan["data_status"]["sun"]["job_id"])
+    job = records.job_get(plan["data_status"]["sun"]["job_id"])
     site_unit = sun.site_snap(lat=LAT, lng=LNG).unit
     assert job.kind == "prefetch" and job.units[-1] == site_unit  # after buildings and canopy
-    assert set(locations.units_for(LAT, LNG)) == {"climate", "buildings", "canopy", "sun"}
+    assert set(kinds.units_for(LAT, LNG)) == {"climate", "buildings", "canopy", "sun"}
 
     def all_fresh():
         current = user_client.get(f"/api/v1/plans/{plan['id']}/").json()
@@ -51,7 +54,7 @@ def test_saving_a_plan_prefetches_its_sun_after_the_inputs_and_the_list_shows_it
     assert final["data_status"]["sun"] == {"state": "fresh", "job_id": None}
     # Every input the sun reads was fetched once, beside the plan's own buildings cells.
     inputs = sun.site_input_units(site=sun.site_from_unit(site_unit))
-    cells = set(locations.units_for(LAT, LNG)["buildings"]) | set(inputs.buildings)
+    cells = set(kinds.units_for(LAT, LNG)["buildings"]) | set(inputs.buildings)
     assert simulator.stats()["overpass"]["requests"] == len(cells)
     summary = store.read(sun_kind.summary_unit(site_unit)).json()
     # The climate was cached first (same job, listed first): its time zone was used.
@@ -93,7 +96,7 @@ def test_the_light_fact_follows_the_hemisphere_and_is_absent_until_cached(user_c
     assert results[str(unknown.pk)]["data_status"]["sun"]["state"] == "missing"
     # Beyond 85° there is no sun site: nothing to show, nothing to fetch.
     assert "light" not in results[str(polar.pk)]["facts"]
-    assert locations.units_for(88.0, 10.0)["sun"] == []
+    assert kinds.units_for(88.0, 10.0)["sun"] == []
 
 
 def test_the_warm_passes_include_the_site():

@@ -19,14 +19,18 @@ from backend_django.core.valkey import get_valkey
 from backend_django.plans.tasks import BEAT_SCHEDULES, warm_ensure_cached, warm_refresh_ahead
 from backend_django.plans.tests.factories import PlanFactory
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import jobs, locations, store, sun, warming
+from backend_django.upstream import kinds
+from backend_django.upstream import status as data_status
+from backend_django.upstream.cache import store
+from backend_django.upstream.jobs import records, warming
+from backend_django.upstream.kinds import sun
 from backend_django.users.tests.factories import UserFactory
 
 worker = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def wait_for_job(job_id: str, timeout: float = 60) -> jobs.Job:
-    return wait_until(lambda: (job := jobs.job_get(job_id)) and job.finished and job, timeout=timeout)
+def wait_for_job(job_id: str, timeout: float = 60) -> records.Job:
+    return wait_until(lambda: (job := records.job_get(job_id)) and job.finished and job, timeout=timeout)
 
 
 def statuses(client: APIClient, plan_id) -> dict:
@@ -56,8 +60,8 @@ def test_creating_a_plan_caches_its_data_without_any_request_for_it(
     stats = simulator.stats()
     assert stats["open_meteo"]["requests"] == 1
     # The page's buildings cells, and those the sun reads around the site (each fetched once).
-    site = sun.site_from_unit(locations.units_for(51.4545, -2.5879)["sun"][0])
-    cells = set(locations.units_for(51.4545, -2.5879)["buildings"]) | set(
+    site = sun.site_from_unit(kinds.units_for(51.4545, -2.5879)["sun"][0])
+    cells = set(kinds.units_for(51.4545, -2.5879)["buildings"]) | set(
         sun.site_input_units(site=site).buildings
     )
     assert stats["overpass"]["requests"] == len(cells)
@@ -82,15 +86,15 @@ def test_moving_a_plan_prefetches_the_new_place_and_status_reports_fetching(
     assert response.status_code == 200
     fetching = response.json()["data_status"]["climate"]
     assert fetching["state"] == "fetching"
-    job = jobs.job_get(fetching["job_id"])
+    job = records.job_get(fetching["job_id"])
     assert job.kind == "prefetch" and job.queue == "warm"
-    assert wait_for_job(job.id).status == jobs.SUCCEEDED
+    assert wait_for_job(job.id).status == records.SUCCEEDED
     assert statuses(user_client, plan.pk)["climate"] == {"state": "fresh", "job_id": None}
     asked = simulator.stats()["open_meteo"]["requests_log"]
     assert any("latitude=12.3" in entry["query"] for entry in asked)
 
     # An entry past its freshness reads as stale.
-    get_valkey().hset(store.entry_key(locations.units_for(12.34, 10.0)["climate"][0]), "fu", time.time() - 1)
+    get_valkey().hset(store.entry_key(kinds.units_for(12.34, 10.0)["climate"][0]), "fu", time.time() - 1)
     assert statuses(user_client, plan.pk)["climate"]["state"] == "stale"
 
 
@@ -102,7 +106,7 @@ def test_prefetch_endpoint_returns_the_job_and_hides_other_peoples_plans(user_cl
     job = response.json()
     assert response["Location"] == f"/api/v1/jobs/{job['id']}/"
     assert job["kind"] == "prefetch"
-    assert job["progress"]["total"] == len(locations.all_units(plan.latitude, plan.longitude))
+    assert job["progress"]["total"] == len(kinds.all_units(plan.latitude, plan.longitude))
     # Asking again joins the same job.
     assert user_client.post(f"/api/v1/plans/{plan.pk}/prefetch/").json()["id"] == job["id"]
 
@@ -147,25 +151,25 @@ def test_warming_waits_in_the_queue_when_its_budget_share_is_spent_and_people_st
 ):
     client = get_valkey()
     now = int(client.time()[0])
-    day_key = f"ss:lim:om:warm:86400:{now // 86400}"
+    day_key = f"ss:lim:open_meteo:warm:86400:{now // 86400}"
     # The warm pool has used its whole share of today's Open-Meteo budget.
     client.set(day_key, settings.OPEN_METEO_CALLS_PER_DAY * settings.WARM_BUDGET_SHARE, ex=3600)
 
     started = warming.prefetch_location(lat=33.3, lng=44.4, result_url="/test/warm")
     job = wait_until(
-        lambda: (job := jobs.job_get(started.job.id)).waiting_for == "budget" and job, "waits", timeout=30
+        lambda: (job := records.job_get(started.job.id)).waiting_for == "budget" and job, "waits", timeout=30
     )
-    assert job.status == jobs.QUEUED and job.retry_at > time.time()
+    assert job.status == records.QUEUED and job.retry_at > time.time()
     assert simulator.stats()["open_meteo"]["requests"] == 0
     # Its place shows the job, not "missing".
-    status = locations.data_status_many([(33.3, 44.4)])[0]["climate"]
+    status = data_status.data_status_many([(33.3, 44.4)])[0]["climate"]
     assert status == {"state": "fetching", "job_id": started.job.id}
 
     response = APIClient().get("/api/v1/climate/", {"lat": 33.3, "lng": 44.4})
     assert response.status_code == 202
-    assert wait_for_job(response.json()["id"]).status == jobs.SUCCEEDED
+    assert wait_for_job(response.json()["id"]).status == records.SUCCEEDED
     assert simulator.stats()["open_meteo"]["requests"] == 1
-    assert not jobs.job_get(started.job.id).finished
+    assert not records.job_get(started.job.id).finished
 
 
 @pytest.mark.worker
@@ -178,16 +182,18 @@ def test_warm_jobs_yield_the_worker_to_peoples_requests(simulator, celery_worker
         for lat in (60.0, 61.0)
     ]
     wait_until(
-        lambda: all(jobs.job_get(job_id).status == jobs.RUNNING for job_id in warm_ids), timeout=20, step=0.02
+        lambda: all(records.job_get(job_id).status == records.RUNNING for job_id in warm_ids),
+        timeout=20,
+        step=0.02,
     )
     response = APIClient().get("/api/v1/climate/", {"lat": -20.0, "lng": 30.0})
     assert response.status_code == 202
     interactive = wait_for_job(response.json()["id"], timeout=30)
-    assert interactive.status == jobs.SUCCEEDED
+    assert interactive.status == records.SUCCEEDED
     # The person's job finished while warming still had work left.
-    assert [jobs.job_get(job_id).finished for job_id in warm_ids] == [False, False]
+    assert [records.job_get(job_id).finished for job_id in warm_ids] == [False, False]
     for job_id in warm_ids:
-        assert wait_for_job(job_id).status == jobs.SUCCEEDED
+        assert wait_for_job(job_id).status == records.SUCCEEDED
 
 
 @pytest.mark.django_db
@@ -214,12 +220,12 @@ def test_scheduled_warming_picks_what_active_plans_need(settings):
     active = PlanFactory(latitude=40.0, longitude=-3.7)
     PlanFactory(latitude=-33.9, longitude=151.2, archived=True)
     result = warm_ensure_cached()
-    queued = {unit for job_id in result["jobs"] for unit in jobs.job_get(job_id).units}
-    assert queued == set(locations.all_units(active.latitude, active.longitude))
-    assert all(jobs.job_get(job_id).queue == "warm" for job_id in result["jobs"])
+    queued = {unit for job_id in result["jobs"] for unit in records.job_get(job_id).units}
+    assert queued == set(kinds.all_units(active.latitude, active.longitude))
+    assert all(records.job_get(job_id).queue == "warm" for job_id in result["jobs"])
 
     # Refresh-ahead: only entries that stop being fresh within the window.
-    climate_unit = locations.units_for(40.0, -3.7)["climate"][0]
+    climate_unit = kinds.units_for(40.0, -3.7)["climate"][0]
     client = get_valkey()
     for unit in queued:
         client.hset(
@@ -238,11 +244,11 @@ def test_warm_cache_command_waits_with_progress(simulator, celery_worker_process
     call_command("warm_cache", "--all", "--wait", stdout=out, stderr=err)
     text = out.getvalue()
     assert "Queued" in text and "cached" in text
-    units = {name: len(units) for name, units in locations.units_for(50.0, 5.0).items()}
+    units = {name: len(units) for name, units in kinds.units_for(50.0, 5.0).items()}
     for name, count in units.items():
         assert f"{name}: {2 * count} done, 0 waiting for budget, 0 failed, 0 still running" in text
     for plan in plans:
-        states = locations.data_status_many([(plan.latitude, plan.longitude)])[0]
+        states = data_status.data_status_many([(plan.latitude, plan.longitude)])[0]
         assert all(kind["state"] == "fresh" for kind in states.values())
 
 
@@ -278,9 +284,8 @@ def test_warm_cache_reports_units_waiting_for_budget_and_stops_waiting(
         time.sleep(86400 - now % 86400 + 1)  # the day would turn while it waits
         now = int(valkey.time()[0])
     # Warming spent its share of today's Open-Meteo budget: nothing can run before tomorrow.
-    valkey.set(
-        f"ss:lim:om:warm:86400:{now // 86400}", settings.OPEN_METEO_CALLS_PER_DAY * settings.WARM_BUDGET_SHARE
-    )
+    day_key = f"ss:lim:open_meteo:warm:86400:{now // 86400}"
+    valkey.set(day_key, settings.OPEN_METEO_CALLS_PER_DAY * settings.WARM_BUDGET_SHARE)
     started = time.monotonic()
     code, out, _err = _warm_cache_exit("--all", "--wait", "--timeout", "120")
     assert code == 3
@@ -309,15 +314,15 @@ def test_admin_cache_overview_and_prefetch_action(client):
 @pytest.mark.django_db(transaction=True)
 def test_refresh_ahead_refetches_entries_about_to_expire(simulator, celery_worker_process):
     PlanFactory(latitude=48.1, longitude=11.6)
-    unit = locations.units_for(48.1, 11.6)["climate"][0]
+    unit = kinds.units_for(48.1, 11.6)["climate"][0]
     first = warming.prefetch_location(lat=48.1, lng=11.6, result_url="/test/first")
-    assert wait_for_job(first.job.id).status == jobs.SUCCEEDED
+    assert wait_for_job(first.job.id).status == records.SUCCEEDED
     before = simulator.stats()["open_meteo"]["requests"]
     get_valkey().hset(store.entry_key(unit), "fu", time.time() + 86400)  # fresh one more day
 
     result = warm_refresh_ahead()
     assert result["units"] == 1
-    assert wait_for_job(result["jobs"][0]).status == jobs.SUCCEEDED
+    assert wait_for_job(result["jobs"][0]).status == records.SUCCEEDED
     log = simulator.stats()["open_meteo"]["requests_log"]
     assert len(log) == before + 1, "the entry was fetched again before it expired"
     asked = parse_qs(log[-1]["query"])
@@ -338,7 +343,7 @@ def test_a_batch_of_100_plans_at_new_places_is_prefetched_once_per_place_and_wai
         now = int(valkey.time()[0])
     # Warming has spent its share of this minute's Open-Meteo budget: the
     # prefetches wait in the queue for the next minute.
-    minute_key = f"ss:lim:om:warm:60:{now // 60}"
+    minute_key = f"ss:lim:open_meteo:warm:60:{now // 60}"
     valkey.set(minute_key, settings.OPEN_METEO_CALLS_PER_MINUTE * settings.WARM_BUDGET_SHARE, ex=120)
 
     user = UserFactory()
@@ -355,12 +360,12 @@ def test_a_batch_of_100_plans_at_new_places_is_prefetched_once_per_place_and_wai
 
     prefetches = [
         job
-        for key in valkey.scan_iter(match=f"{jobs.JOB_PREFIX}*")
-        if (job := jobs.job_get(key.decode().removeprefix(jobs.JOB_PREFIX))) and job.kind == "prefetch"
+        for key in valkey.scan_iter(match=f"{records.JOB_PREFIX}*")
+        if (job := records.job_get(key.decode().removeprefix(records.JOB_PREFIX))) and job.kind == "prefetch"
     ]
     unit_sets = {tuple(sorted(job.units)) for job in prefetches}
     assert len(prefetches) == len(unit_sets) == len(places), "one job per place"
-    assert unit_sets == {tuple(sorted(locations.all_units(lat, lng))) for lat, lng in places}
+    assert unit_sets == {tuple(sorted(kinds.all_units(lat, lng))) for lat, lng in places}
 
     seen_waiting = set()
 
@@ -372,10 +377,10 @@ def test_a_batch_of_100_plans_at_new_places_is_prefetched_once_per_place_and_wai
                 # Never "missing" with no job: fetching (with its job) until fresh.
                 assert status["state"] in ("fresh", "fetching"), (plan["name"], kind, status)
                 assert (status["state"] == "fetching") == bool(status["job_id"])
-        seen_waiting.update(job.id for job in prefetches if jobs.job_get(job.id).waiting_for == "budget")
+        seen_waiting.update(job.id for job in prefetches if records.job_get(job.id).waiting_for == "budget")
         return all(s["state"] == "fresh" for plan in page for s in plan["data_status"].values())
 
     wait_until(all_fresh, "every plan's data is fresh", timeout=150, step=0.5)
     assert seen_waiting, "the prefetches waited for budget"
-    assert all(jobs.job_get(job.id).status == jobs.SUCCEEDED for job in prefetches)
+    assert all(records.job_get(job.id).status == records.SUCCEEDED for job in prefetches)
     assert simulator.stats()["open_meteo"]["requests"] == len(places)

@@ -11,7 +11,7 @@ into one shape, a *place*:
 
 Every request names the deployment in its User-Agent with the operator's
 contact (``GEOCODER_CONTACT``), as Nominatim's usage policy asks. The pace
-(one request at a time, one a second) is kept by the caller (pacing.py).
+(one request at a time, one a second) is kept by the caller (guards/pacing.py).
 """
 
 import math

@@ -20,20 +20,9 @@ import requests
 import urllib3
 from django.conf import settings
 
+from ..upstreams import label
+
 logger = logging.getLogger(__name__)
-
-# How people read each upstream's name (kinds.Kind.upstream).
-LABELS = {
-    "open_meteo": "Open-Meteo",
-    "overpass": "OpenStreetMap's Overpass service",
-    "s3": "The canopy height map",
-    "geocoder": "The place search service",
-}
-
-
-def label(upstream: str) -> str:
-    return LABELS.get(upstream, "The data source")
-
 
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 _HOST = re.compile(r"\b(host|port)=\S+", re.IGNORECASE)
@@ -67,7 +56,7 @@ class UpstreamError(Exception):
     status: int | None = None
     retry_after: float | None = None
     detail: str = ""  # for operators (logs): sanitised, trimmed
-    upstream: str = ""  # which upstream (kinds.Kind.upstream), when known
+    upstream: str = ""  # which upstream (upstreams.py), when known
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" + (f" [{self.detail}]" if self.detail else "")

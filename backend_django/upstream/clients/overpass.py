@@ -5,7 +5,7 @@ from django.conf import settings
 from . import http
 
 # The only query this project sends (and accepts from clients, see
-# upstream/buildings.py): ways tagged building in a south,west,north,east box,
+# upstream/kinds/buildings.py): ways tagged building in a south,west,north,east box,
 # their nodes, in JSON.
 UPSTREAM = "overpass"
 QUERY_TEMPLATE = '[out:json][timeout:25];(way["building"]({s},{w},{n},{e}););out body;>;out skel qt;'

@@ -3,7 +3,7 @@
 import pytest
 
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import store
+from backend_django.upstream.cache import store
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 from rasterio.crs import CRS
 from rasterio.warp import transform
 
-from backend_django.upstream import buildings
+from backend_django.upstream.kinds import buildings
 
 
 def local_crs(lat: float, lng: float) -> CRS:

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
-from backend_django.upstream import store
+from backend_django.upstream.cache import store
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from rest_framework.test import APIClient
 
 from backend_django.devtools.simulator import data as simdata
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import boxes, buildings, store
+from backend_django.upstream.cache import store
+from backend_django.upstream.kinds import boxes, buildings
 
 from .test_proxy_api import BBOX, BBOX_TEXT, expected_way_ids, upstream_requests, wait_for_job
 

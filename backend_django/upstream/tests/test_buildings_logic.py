@@ -4,7 +4,7 @@ import math
 import pytest
 
 from backend_django.core.exceptions import ApplicationError
-from backend_django.upstream import buildings
+from backend_django.upstream.kinds import buildings
 
 
 @pytest.mark.parametrize(

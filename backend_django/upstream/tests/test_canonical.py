@@ -1,4 +1,4 @@
-"""Canonical data URLs (upstream/canonical.py): one URL per piece of data, and it is the right data."""
+"""Canonical data URLs (each kind's urls_for_place): one URL per piece of data, and the right data."""
 
 import random
 from urllib.parse import parse_qs, urlsplit
@@ -8,8 +8,9 @@ from django.conf import settings
 from django.test import RequestFactory
 
 from backend_django.plans.tests.factories import PlanFactory
-from backend_django.upstream import boxes, buildings, canonical
-from backend_django.upstream.api import views
+from backend_django.upstream import kinds
+from backend_django.upstream.http import views
+from backend_django.upstream.kinds import boxes, buildings
 
 POINTS = [(45.5231, -122.6765), (-33.8688, 151.2093), (0.00049, -0.00051), (64.1466, -21.9426)]
 
@@ -20,7 +21,7 @@ def target_of(view_class, url: str):
 
 @pytest.mark.parametrize("lat, lng", POINTS)
 def test_canonical_urls_name_the_data_of_the_point(lat, lng):
-    urls = canonical.data_urls(lat, lng)
+    urls = kinds.data_urls(lat, lng)
     point = f"?lat={lat}&lng={lng}"
     # Climate, its summary and canopy: the very answer the point's own URL gives (same entry,
     # and the canonical URL is that answer's result_url).
@@ -45,24 +46,24 @@ def test_canonical_urls_name_the_data_of_the_point(lat, lng):
 
 
 def test_no_sun_urls_beyond_the_sun_latitude_limit():
-    urls = canonical.data_urls(86.0, 10.0)
+    urls = kinds.data_urls(86.0, 10.0)
     assert "sun" not in urls and "sun_summary" not in urls
     assert set(urls) == {"climate", "climate_summary", "buildings", "canopy"}
 
 
 def test_points_of_one_grid_square_share_every_url_and_always_get_a_covering_box():
     rng = random.Random(21)
-    step = canonical.BOX_GRID_DEGREES
+    step = buildings.BOX_GRID_DEGREES
     for _ in range(500):
         lat, lng = rng.uniform(-60, 60), rng.uniform(-170, 170)
-        south, west, north, east = canonical.buildings_bbox(lat, lng)
+        south, west, north, east = buildings.place_bbox(lat, lng)
         radius = settings.PLAN_BUILDINGS_RADIUS_DEGREES
         assert south <= lat - radius + 1e-9 and north >= lat + radius - 1e-9
         assert west <= lng - radius + 1e-9 and east >= lng + radius - 1e-9
     # Two points in one square (away from its edges): the same buildings URL.
     centre_lat, centre_lng = 45.523, -122.677
-    one = canonical.data_urls(centre_lat + step * 0.3, centre_lng - step * 0.4)
-    two = canonical.data_urls(centre_lat - step * 0.2, centre_lng + step * 0.1)
+    one = kinds.data_urls(centre_lat + step * 0.3, centre_lng - step * 0.4)
+    two = kinds.data_urls(centre_lat - step * 0.2, centre_lng + step * 0.1)
     assert one["buildings"] == two["buildings"]
     assert one["climate_summary"] == two["climate_summary"]
 
@@ -71,7 +72,7 @@ def test_points_of_one_grid_square_share_every_url_and_always_get_a_covering_box
 def test_the_plans_api_gives_each_plan_its_canonical_urls(user_client, user):
     plan = PlanFactory(owner=user, latitude=45.5231, longitude=-122.6765)
     body = user_client.get(f"/api/v1/plans/{plan.id}/").json()
-    assert body["data_urls"] == canonical.data_urls(45.5231, -122.6765)
+    assert body["data_urls"] == kinds.data_urls(45.5231, -122.6765)
     listed = user_client.get("/api/v1/plans/").json()
     results = listed["results"] if isinstance(listed, dict) else listed
     assert results[0]["data_urls"] == body["data_urls"]

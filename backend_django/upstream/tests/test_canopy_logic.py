@@ -8,8 +8,8 @@ import rasterio
 from rasterio.io import MemoryFile
 
 from backend_django.devtools.simulator import data as simdata
-from backend_django.upstream.canopy import grid, window
 from backend_django.upstream.clients.http import UpstreamError
+from backend_django.upstream.kinds.canopy import grid, window
 
 PORTLAND = (45.5231, -122.6765)
 

@@ -7,8 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
-from backend_django.upstream import health
-from backend_django.upstream.canopy import range_proxy
+from backend_django.upstream.guards import breaker as health
+from backend_django.upstream.http import range_proxy
 
 QUADKEY = "021230223"
 URL = f"/api/v1/canopy/{QUADKEY}/"
@@ -167,7 +167,7 @@ def test_upstream_failures_are_5xx_and_cache_nothing(client, simulator, mode, st
     assert response["Cache-Control"] == "no-store"
     assert get_valkey().exists(range_proxy.meta_key(QUADKEY)) == 0
     assert block_keys() == []
-    assert get_valkey().zcard("ss:lim:s3:slots") == 0
+    assert get_valkey().zcard("ss:lim:canopy:slots") == 0
     simulator.reset()
     assert client.get(URL, HTTP_RANGE="bytes=0-99").status_code == 206
 
@@ -180,7 +180,7 @@ def test_while_the_bucket_is_down_it_is_not_asked_and_one_probe_brings_it_back(c
     assert client.get(URL, HTTP_RANGE="bytes=0-99").status_code == 503
     assert len(canopy_log(simulator)) == settings.UPSTREAM_BREAKER_FAILURES
     # The breaker the workers' canopy fetches use is now open.
-    assert health.state_of("s3")["state"] == "down"
+    assert health.state_of("canopy")["state"] == "down"
 
     for request in (lambda: client.get(URL, HTTP_RANGE="bytes=0-99"), lambda: client.head(URL)):
         down = request()
@@ -198,7 +198,7 @@ def test_while_the_bucket_is_down_it_is_not_asked_and_one_probe_brings_it_back(c
         assert time.monotonic() < deadline, "the breaker did not let a probe through after its cool-off"
         time.sleep(0.1)
     assert answer.status_code == 206
-    assert health.state_of("s3")["state"] == "up"
+    assert health.state_of("canopy")["state"] == "up"
     # The probe (the HEAD), then the bytes.
     assert [entry["method"] for entry in canopy_log(simulator)] == ["HEAD", "GET"]
 
@@ -209,7 +209,7 @@ def test_a_busy_slot_does_not_count_as_a_bucket_failure(client, simulator, tile,
         busy = client.get(URL, HTTP_RANGE="bytes=0-99")
         assert busy.status_code == 503
         assert busy.json()["error"]["code"] == "upstream_busy"
-    assert health.state_of("s3")["state"] == "up"
+    assert health.state_of("canopy")["state"] == "up"
     assert canopy_log(simulator) == []
 
 
@@ -259,7 +259,7 @@ def test_concurrent_heads_of_one_tile_make_one_upstream_head(simulator, tile):
     assert {int(response["Content-Length"]) for response in responses} == {tile.size}
     assert {response["ETag"] for response in responses} == {tile.etag}
     assert [entry["method"] for entry in canopy_log(simulator)] == ["HEAD"]
-    assert get_valkey().zcard("ss:lim:s3:slots") == 0
+    assert get_valkey().zcard("ss:lim:canopy:slots") == 0
 
 
 def test_waiters_on_a_failed_head_get_its_error_and_the_next_request_asks_again(simulator, tile):

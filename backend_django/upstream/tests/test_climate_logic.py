@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from backend_django.upstream import climate
+from backend_django.upstream.kinds import climate
 
 TODAY = date(2026, 11, 23)
 

@@ -14,9 +14,11 @@ import time
 import pytest
 
 from backend_django.core.valkey import get_valkey
-from backend_django.upstream import buildings, kinds, store, tasks
-from backend_django.upstream.kinds import Kind
-from backend_django.upstream.retry_policy import Attempt
+from backend_django.upstream import kinds
+from backend_django.upstream.cache import store
+from backend_django.upstream.jobs import tasks
+from backend_django.upstream.jobs.retry import Attempt
+from backend_django.upstream.kinds import Kind, buildings
 
 LAT, LNG = 45.5231, -122.6765
 CELLS = [buildings.cell_unit(*cell) for cell in buildings.cells_for_bbox(LAT, LNG, LAT + 0.001, LNG + 0.01)]
@@ -58,8 +60,7 @@ PROBE_KIND = Kind(
 
 @pytest.fixture(autouse=True)
 def probe_kind(monkeypatch):
-    by_prefix = {**kinds._by_prefix(), "probe:": PROBE_KIND}
-    monkeypatch.setattr(kinds, "_by_prefix", lambda: by_prefix)
+    monkeypatch.setitem(kinds._BY_PREFIX, "probe:", PROBE_KIND)
     computed.clear()
     yield PROBE_KIND
 

@@ -20,8 +20,10 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
-from backend_django.upstream import health, jobs, limits
-from backend_django.upstream.warming import WARM_QUEUE
+from backend_django.upstream import guards
+from backend_django.upstream.guards import breaker as health
+from backend_django.upstream.jobs import records
+from backend_django.upstream.jobs.warming import WARM_QUEUE
 
 pytestmark = [pytest.mark.faults, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +53,11 @@ TARGETS = {
         {"bbox": "52.5201,13.4001,52.5209,13.4009"},
     ),
     "canopy": Target(
-        "canopy", "s3", "/api/v1/canopy/", {"lat": 45.5231, "lng": -122.6765}, {"lat": 47.61, "lng": -122.33}
+        "canopy",
+        "canopy",
+        "/api/v1/canopy/",
+        {"lat": 45.5231, "lng": -122.6765},
+        {"lat": 47.61, "lng": -122.33},
     ),
     "geocoder": Target("geocoder", "geocoder", "/api/v1/places/", {"q": "Lisbon"}, {"q": "Berlin"}),
 }
@@ -69,7 +75,7 @@ def client():
 
 
 def open_meteo_used() -> float:
-    return limits.OpenMeteoBudget.used(86400)
+    return guards.limiter("open_meteo").used(86400)
 
 
 def poll(client, location: str) -> tuple[dict, int | None]:
@@ -219,8 +225,9 @@ def test_a_warm_job_waits_quietly_for_a_down_upstream_and_a_spent_budget(
 ):
     simulator.fail("open_meteo", "500")
     unit = "climate:45.5:-122.7"
-    started = jobs.job_start(kind="climate", units=[unit], result_url="/api/v1/climate/?lat=45.5&lng=-122.7",
-                             queue=WARM_QUEUE)  # fmt: skip
+    started = records.job_start(
+        kind="climate", units=[unit], result_url="/api/v1/climate/?lat=45.5&lng=-122.7", queue=WARM_QUEUE
+    )
     location = f"/api/v1/jobs/{started.job.id}/"
     job, _, _ = wait_until_job(
         client, location, lambda job: job["waiting_for"] == "upstream_down", 15, "a wait"
@@ -237,11 +244,16 @@ def test_a_warm_job_waits_quietly_for_a_down_upstream_and_a_spent_budget(
 def test_health_shows_each_upstream(client):
     answer = client.get("/api/v1/health/")
     assert answer.status_code == 200
-    assert answer.json()["upstreams"] == {"open_meteo": "up", "overpass": "up", "s3": "up", "geocoder": "up"}
+    assert answer.json()["upstreams"] == {
+        "open_meteo": "up",
+        "overpass": "up",
+        "canopy": "up",
+        "geocoder": "up",
+    }
     get_valkey().hset(
-        health.health_key("s3"), mapping={"state": "open", "until": time.time() * 1000 + 60_000}
+        health.health_key("canopy"), mapping={"state": "open", "until": time.time() * 1000 + 60_000}
     )
-    assert client.get("/api/v1/health/").json()["upstreams"]["s3"] == "down"
+    assert client.get("/api/v1/health/").json()["upstreams"]["canopy"] == "down"
 
 
 def test_a_slow_trickle_is_cut_at_the_deadline_not_each_read(simulator, settings):

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import store
+from backend_django.upstream.cache import store
 
 UNIT = "climate:45.5:-122.7"
 PARAMS = {"lat": 45.5, "lng": -122.7}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from backend_django.upstream import jobs
+from backend_django.upstream.jobs import records as jobs
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from backend_django.core.valkey import get_valkey
 from backend_django.devtools.simulator import gazetteer
 from backend_django.testing.http_cache import assert_hit
-from backend_django.upstream import store
+from backend_django.upstream.cache import store
 
 from .test_proxy_api import keys_without_ttl, wait_for_job
 

@@ -7,11 +7,13 @@ import time
 import pytest
 
 from backend_django.core.exceptions import ApplicationError
+from backend_django.core.valkey import get_valkey
 from backend_django.devtools.simulator import gazetteer
-from backend_django.upstream import pacing, places
+from backend_django.upstream import guards
 from backend_django.upstream.clients import geocoder
 from backend_django.upstream.clients.http import UpstreamError
-from backend_django.upstream.limits import BudgetWait
+from backend_django.upstream.guards.budgets import BudgetWait
+from backend_django.upstream.kinds import places
 
 
 @pytest.mark.parametrize(
@@ -165,7 +167,7 @@ def test_a_hanging_geocoder_times_out(simulator, settings):
 
 def test_a_turn_is_taken_once_and_freed_by_the_pause_after_the_answer(settings):
     settings.GEOCODER_MIN_INTERVAL_SECONDS = 0.3
-    turns = pacing.GeocoderTurns
+    turns = guards.limiter("geocoder")
     token, _ = turns.try_take()
     assert token is not None
     other, wait = turns.try_take()
@@ -181,13 +183,13 @@ def test_a_turn_is_taken_once_and_freed_by_the_pause_after_the_answer(settings):
 
 def test_a_dead_workers_turn_ends_with_its_lease(settings):
     settings.GEOCODER_MIN_INTERVAL_SECONDS = 0.05
-    turns = pacing.Turns(
-        key="ss:lim:test-turn", upstream="test", interval_setting="GEOCODER_MIN_INTERVAL_SECONDS",
-        lease_seconds=lambda: 0.2,
-    )  # fmt: skip
+    turns = guards.limiter("geocoder")
     token, _ = turns.try_take()
     assert token and turns.try_take()[0] is None
-    time.sleep(0.25)
+    lease_ms = get_valkey().pttl(turns.key)
+    expected = (settings.UPSTREAM_CONNECT_TIMEOUT + 2 * settings.GEOCODER_READ_TIMEOUT + 5) * 1000
+    assert expected - 100 < lease_ms <= expected, "the turn is leased for longer than any request takes"
+    get_valkey().delete(turns.key)  # the lease runs out: its worker died mid-request
     successor, _ = turns.try_take()
     assert successor is not None
     assert not turns.give_back(token), "a late worker does not end its successor's turn"
@@ -196,9 +198,9 @@ def test_a_dead_workers_turn_ends_with_its_lease(settings):
 
 def test_a_429_pauses_everyone_for_its_retry_after(settings):
     settings.GEOCODER_MIN_INTERVAL_SECONDS = 0.05
-    with pytest.raises(UpstreamError), pacing.geocoder_turn():
+    with pytest.raises(UpstreamError), guards.limiter("geocoder").hold():
         raise UpstreamError("upstream_rate_limited", "slow down", True, 429, retry_after=2.0)
-    with pytest.raises(BudgetWait) as info, pacing.geocoder_turn():
+    with pytest.raises(BudgetWait) as info, guards.limiter("geocoder").hold():
         pass
     assert 1.5 < info.value.seconds <= 2.0
     assert info.value.upstream == "geocoder"

@@ -5,11 +5,11 @@ import time
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
-from backend_django.upstream import retry_policy
 from backend_django.upstream.clients.http import UpstreamError
-from backend_django.upstream.health import UpstreamDown
-from backend_django.upstream.limits import BudgetWait
-from backend_django.upstream.retry_policy import Attempt, Fail, Requeue, Sleep, UnitBusy, YieldToPeople
+from backend_django.upstream.guards.breaker import UpstreamDown
+from backend_django.upstream.guards.budgets import BudgetWait
+from backend_django.upstream.jobs import retry as retry_policy
+from backend_django.upstream.jobs.retry import Attempt, Fail, Requeue, Sleep, UnitBusy, YieldToPeople
 
 
 @pytest.fixture(autouse=True)

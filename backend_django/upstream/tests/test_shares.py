@@ -5,8 +5,18 @@ from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import jobs, limits, shares
-from backend_django.upstream.limits import OpenMeteoBudget
+from backend_django.upstream import guards
+from backend_django.upstream.guards import BudgetWait, shares
+from backend_django.upstream.jobs import records
+
+OPEN_METEO = guards.limiter("open_meteo")
+OVERPASS = guards.limiter("overpass")
+
+
+def reserve(weight: float, pool: str) -> None:
+    """Spend ``weight`` of Open-Meteo's budget (and the client's share) as a call that worked."""
+    with OPEN_METEO.hold(pool, weight):
+        pass
 
 
 @pytest.fixture
@@ -22,37 +32,37 @@ def small_budgets(settings):
 
 def test_a_client_gets_at_most_its_share_of_the_hour_and_others_still_get_theirs(small_budgets):
     shares.set_client("ip:192.0.2.1")
-    limits.open_meteo_reserve(160, "interactive")
-    with pytest.raises(limits.BudgetWait) as info:
-        limits.open_meteo_reserve(160, "interactive")  # 320 > 0.25 x 1000 this hour
+    reserve(160, "interactive")
+    with pytest.raises(BudgetWait) as info:
+        reserve(160, "interactive")  # 320 > 0.25 x 1000 this hour
     assert info.value.upstream == "open_meteo" and 0 < info.value.seconds <= 3600
     assert shares.used("open_meteo", "ip:192.0.2.1", 3600) == 160
-    assert OpenMeteoBudget.used(3600) == 160, "a refused share takes nothing of the budget"
+    assert OPEN_METEO.used(3600) == 160, "a refused share takes nothing of the budget"
     # A small tail refresh still fits in the share.
-    limits.open_meteo_reserve(80, "interactive")
+    reserve(80, "interactive")
 
     shares.set_client("user:7")
-    limits.open_meteo_reserve(240, "warm")  # prefetches count against the same share
-    with pytest.raises(limits.BudgetWait):
-        limits.open_meteo_reserve(20, "interactive")
-    assert OpenMeteoBudget.used(3600) == 480
+    reserve(240, "warm")  # prefetches count against the same share
+    with pytest.raises(BudgetWait):
+        reserve(20, "interactive")
+    assert OPEN_METEO.used(3600) == 480
 
 
 def test_the_daily_share_holds_across_hours(small_budgets, settings):
     settings.OPEN_METEO_CALLS_PER_HOUR = 100_000  # so that only the day binds
     shares.set_client("ip:192.0.2.2")
-    limits.open_meteo_reserve(1000, "interactive")
-    with pytest.raises(limits.BudgetWait) as info:
-        limits.open_meteo_reserve(1, "interactive")
+    reserve(1000, "interactive")
+    with pytest.raises(BudgetWait) as info:
+        reserve(1, "interactive")
     assert info.value.seconds > 0
     assert shares.used("open_meteo", "ip:192.0.2.2", 86400) == 1000
 
 
 def test_a_spent_budget_gives_the_share_back(small_budgets):
     shares.set_client("ip:192.0.2.3")
-    OpenMeteoBudget.reserve(1000)  # someone else spent the whole hour
-    with pytest.raises(limits.BudgetWait):
-        limits.open_meteo_reserve(50, "interactive")
+    OPEN_METEO.reserve(1000)  # someone else spent the whole hour
+    with pytest.raises(BudgetWait):
+        reserve(50, "interactive")
     assert shares.used("open_meteo", "ip:192.0.2.3", 3600) == 0
     assert shares.used("open_meteo", "ip:192.0.2.3", 86400) == 0
 
@@ -60,26 +70,26 @@ def test_a_spent_budget_gives_the_share_back(small_budgets):
 def test_overpass_requests_per_day_are_shared_out(small_budgets):
     shares.set_client("user:9")
     for _ in range(2):  # 0.25 x 10 requests a day
-        with limits.overpass_slot("interactive"):
+        with OVERPASS.hold("interactive"):
             pass
-    with pytest.raises(limits.BudgetWait) as info, limits.overpass_slot("interactive"):
+    with pytest.raises(BudgetWait) as info, OVERPASS.hold("interactive"):
         pass
     assert info.value.upstream == "overpass"
     # A busy slot gives the request back.
     shares.set_client("user:10")
-    get_valkey().set(limits.OverpassSlots.cooldown_key, "1", px=60_000)
-    with pytest.raises(limits.BudgetWait), limits.overpass_slot("interactive"):
+    get_valkey().set(OVERPASS.cooldown_key, "1", px=60_000)
+    with pytest.raises(BudgetWait), OVERPASS.hold("interactive"):
         pass
     assert shares.used("overpass", "user:10", 86400) == 0
 
 
 def test_the_deployments_own_warming_and_share_one_are_not_shared_out(small_budgets, settings):
     shares.set_client("")
-    limits.open_meteo_reserve(400, "interactive")  # beyond any client's share
+    reserve(400, "interactive")  # beyond any client's share
     settings.UPSTREAM_CLIENT_BUDGET_SHARE = 1
     shares.set_client("ip:192.0.2.4")
-    limits.open_meteo_reserve(400, "interactive")
-    assert OpenMeteoBudget.used(3600) == 800
+    reserve(400, "interactive")
+    assert OPEN_METEO.used(3600) == 800
 
 
 @pytest.mark.worker
@@ -97,22 +107,22 @@ def test_a_client_past_its_share_waits_while_another_gets_its_data(
 
     greedy_job = APIClient(REMOTE_ADDR=greedy).get("/api/v1/climate/", {"lat": 1.5, "lng": 2.5}).json()
     other_job = APIClient(REMOTE_ADDR=other).get("/api/v1/climate/", {"lat": 3.5, "lng": 4.5}).json()
-    assert jobs.job_get(greedy_job["id"]).client == f"ip:{greedy}"
+    assert records.job_get(greedy_job["id"]).client == f"ip:{greedy}"
 
     def finished(job_id):
-        return (job := jobs.job_get(job_id)) and job.finished and job
+        return (job := records.job_get(job_id)) and job.finished and job
 
-    assert wait_until(lambda: finished(other_job["id"]), timeout=60).status == jobs.SUCCEEDED
+    assert wait_until(lambda: finished(other_job["id"]), timeout=60).status == records.SUCCEEDED
 
     def decided(job_id):
         # The retry policy's answer to a spent share, as to a spent budget: back
         # to the queue until the hour turns, or (more than MAX_COUNTDOWN away) fail.
-        job = jobs.job_get(job_id)
-        requeued = job.status == jobs.QUEUED and job.updated_at > job.created_at + 0.001
-        return job if job.status == jobs.FAILED or requeued else None
+        job = records.job_get(job_id)
+        requeued = job.status == records.QUEUED and job.updated_at > job.created_at + 0.001
+        return job if job.status == records.FAILED or requeued else None
 
     greedy_done = wait_until(lambda: decided(greedy_job["id"]), timeout=60)
-    assert greedy_done.status in (jobs.QUEUED, jobs.FAILED)
-    if greedy_done.status == jobs.FAILED:
+    assert greedy_done.status in (records.QUEUED, records.FAILED)
+    if greedy_done.status == records.FAILED:
         assert greedy_done.error_code == "budget_exhausted"
     assert simulator.stats()["open_meteo"]["requests"] == 1

@@ -3,9 +3,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from backend_django.core.valkey import get_valkey
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import store
-from backend_django.upstream.local_copies import LocalCopies
-from backend_django.upstream.tracking import CONNECTION_NAME
+from backend_django.upstream.cache import store
+from backend_django.upstream.cache.local_copies import LocalCopies
+from backend_django.upstream.cache.tracking import CONNECTION_NAME
 
 UNIT = "test:a"
 

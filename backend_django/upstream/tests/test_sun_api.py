@@ -18,8 +18,9 @@ from rest_framework.test import APIClient
 from backend_django.core.valkey import get_valkey
 from backend_django.testing.http_cache import cache_control
 from backend_django.testing.waiting import wait_until
-from backend_django.upstream import buildings, store, sun
-from backend_django.upstream.sun import kind as sun_kind
+from backend_django.upstream.cache import store
+from backend_django.upstream.kinds import buildings, sun
+from backend_django.upstream.kinds.sun import kind as sun_kind
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -21,8 +21,8 @@ import pytest
 from pvlib import solarposition
 from rasterio.io import MemoryFile
 
-from backend_django.upstream import sun
-from backend_django.upstream.sun import site as sun_site
+from backend_django.upstream.kinds import sun
+from backend_django.upstream.kinds.sun import site as sun_site
 
 from .sun_helpers import box_payload, canopy_window, cell_centres
 

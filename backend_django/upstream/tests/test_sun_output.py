@@ -12,11 +12,11 @@ from rasterio.io import MemoryFile
 
 from backend_django.core.exceptions import ApplicationError
 from backend_django.devtools.simulator import data as simdata
-from backend_django.upstream import buildings, sun
-from backend_django.upstream.canopy import grid as canopy_grid
-from backend_django.upstream.canopy import window
-from backend_django.upstream.sun import output
-from backend_django.upstream.sun import site as sun_site
+from backend_django.upstream.kinds import buildings, sun
+from backend_django.upstream.kinds.canopy import grid as canopy_grid
+from backend_django.upstream.kinds.canopy import window
+from backend_django.upstream.kinds.sun import output
+from backend_django.upstream.kinds.sun import site as sun_site
 
 from .sun_helpers import box_payload, to_metres
 

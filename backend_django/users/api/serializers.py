@@ -1,9 +1,7 @@
 from allauth.account.adapter import get_adapter
-from allauth.account.utils import user_pk_to_url_str
 from dj_rest_auth.registration.serializers import RegisterSerializer as BaseRegisterSerializer
 from dj_rest_auth.serializers import LoginSerializer as BaseLoginSerializer
 from dj_rest_auth.serializers import PasswordChangeSerializer as BasePasswordChangeSerializer
-from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
@@ -128,11 +126,6 @@ class PasswordChangeSerializer(BasePasswordChangeSerializer):
         self.set_password_form.save()
         if self.request.auth is None and self.request.user.is_authenticated:
             update_session_auth_hash(self.request, self.user)
-
-
-def frontend_password_reset_url(request, user, temp_key: str) -> str:
-    """The browser app's page that posts to auth/password/reset/confirm/."""
-    return f"{settings.FRONTEND_URL}/reset-password?uid={user_pk_to_url_str(user)}&token={temp_key}"
 
 
 class PasswordResetSerializer(serializers.Serializer):

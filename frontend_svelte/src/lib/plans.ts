@@ -11,8 +11,8 @@ export interface Readiness {
 	text: string;
 }
 
-/** Whether the plan's data is in the cache (from its `data_status`). */
-export function readiness(status: DataStatus | undefined): Readiness {
+/** Whether the plan's data is in the cache (from its `data_status`: one state per kind, whichever kinds the server has). */
+export function readiness(status: Partial<DataStatus> | undefined): Readiness {
 	const states = Object.values(status ?? {})
 		.filter((kind): kind is NonNullable<typeof kind> => Boolean(kind))
 		.map((kind) => kind.state);

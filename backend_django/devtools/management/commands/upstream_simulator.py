@@ -6,6 +6,7 @@ Used by `UPSTREAMS=simulator make dev` (Procfile.dev `simulator`); see docs/upst
 from django.core.management.base import BaseCommand
 
 from backend_django.devtools.simulator import SimulatorApp, make_simulator_server
+from backend_django.upstream.upstreams import simulator_env
 
 # Open-Meteo's free tier, in weighted calls (applied with --open-meteo-rate-limits).
 FREE_TIER = {"open_meteo_per_minute": 600, "open_meteo_per_hour": 5000, "open_meteo_per_day": 10000}
@@ -34,8 +35,18 @@ class Command(BaseCommand):
             help="refuse (429) geocoder requests closer than this to the previous one, as Nominatim would",
         )
         parser.add_argument("--quiet", action="store_true", help="do not log requests")
+        parser.add_argument(
+            "--print-env",
+            action="store_true",
+            help="print the URL settings (NAME=URL, one a line) that point every upstream at a simulator "
+            "on --host/--port, and exit",
+        )
 
     def handle(self, *args, **options) -> None:
+        if options["print_env"]:
+            base = f"http://{options['host']}:{options['port']}"
+            self.stdout.write("".join(f"{name}={url}\n" for name, url in simulator_env(base).items()))
+            return
         limits = FREE_TIER if options["open_meteo_rate_limits"] else {}
         app = SimulatorApp(
             latency=options["latency_ms"] / 1000,
@@ -51,12 +62,10 @@ class Command(BaseCommand):
         server = make_simulator_server(app, options["host"], options["port"], quiet=options["quiet"])
         host, port = server.server_address[:2]
         base = f"http://{host}:{port}"
+        settings_lines = "".join(f"  {name}={url}\n" for name, url in simulator_env(base).items())
         self.stdout.write(
-            f"Upstream simulator on {base}\n"
-            f"  OPEN_METEO_URL={base}/v1/archive\n"
-            f"  OVERPASS_URL={base}/api/interpreter\n"
-            f"  CANOPY_URL={base}/chm\n"
-            f"  GEOCODER_URL={base}/nominatim (or {base}/photon with GEOCODER_API=photon)\n"
+            f"Upstream simulator on {base}\n{settings_lines}"
+            f"  (GEOCODER_URL={base}/photon with GEOCODER_API=photon)\n"
             f"  control: GET {base}/__sim__/stats, POST {base}/__sim__/reset, POST {base}/__sim__/config"
         )
         self.stdout.flush()

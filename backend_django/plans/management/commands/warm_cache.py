@@ -21,26 +21,28 @@ from tqdm import tqdm
 
 from backend_django.plans.models import Plan
 from backend_django.plans.services import plan_prefetch
-from backend_django.upstream import jobs, kinds, store
+from backend_django.upstream import kinds
+from backend_django.upstream.cache import store
+from backend_django.upstream.jobs import records
 
 EXIT_FAILED, EXIT_WAITING_FOR_BUDGET, EXIT_TIMED_OUT = 1, 3, 4
 DONE, WAITING, FAILED, PENDING = "done", "waiting for budget", "failed", "still running"
 
 
-def _unit_outcome(state: str, job: jobs.Job | None) -> str:
+def _unit_outcome(state: str, job: records.Job | None) -> str:
     if state == "fresh":
         return DONE
-    if job is None or job.status == jobs.FAILED:
+    if job is None or job.status == records.FAILED:
         return FAILED
-    if job.status == jobs.SUCCEEDED:
+    if job.status == records.SUCCEEDED:
         return DONE  # stale already (a very short freshness): it was cached
     if job.waiting_for == "budget":
         return WAITING
     return PENDING
 
 
-def _waits_past(job: jobs.Job, deadline: float) -> bool:
-    return job.status == jobs.QUEUED and job.waiting_for == "budget" and (job.retry_at or 0) > deadline
+def _waits_past(job: records.Job, deadline: float) -> bool:
+    return job.status == records.QUEUED and job.waiting_for == "budget" and (job.retry_at or 0) > deadline
 
 
 class Command(BaseCommand):
@@ -72,19 +74,21 @@ class Command(BaseCommand):
         latest = self._follow(job_ids, timeout)
         self._report(latest)
 
-    def _follow(self, job_ids: list[str], timeout: float) -> dict[str, jobs.Job | None]:
+    def _follow(self, job_ids: list[str], timeout: float) -> dict[str, records.Job | None]:
         """Poll the jobs until each has ended, or all left wait past the deadline, or the deadline."""
         deadline_monotonic = time.monotonic() + timeout
         deadline = time.time() + timeout
-        latest: dict[str, jobs.Job | None] = {job_id: jobs.job_get(job_id) for job_id in job_ids}
+        latest: dict[str, records.Job | None] = {job_id: records.job_get(job_id) for job_id in job_ids}
         total = sum(job.total for job in latest.values() if job)
         shown = 0
         with tqdm(total=total, unit="unit", desc="warming", file=self.stdout) as bar:
             while True:
-                latest = {job_id: jobs.job_get(job_id) for job_id in job_ids}
+                latest = {job_id: records.job_get(job_id) for job_id in job_ids}
                 # Units cached: all of a job that succeeded, what one still at it (or failed) did.
                 done = sum(
-                    job.total if job.status == jobs.SUCCEEDED else job.done for job in latest.values() if job
+                    job.total if job.status == records.SUCCEEDED else job.done
+                    for job in latest.values()
+                    if job
                 )
                 bar.update(done - shown)
                 shown = done
@@ -96,8 +100,8 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         return latest
 
-    def _report(self, latest: dict[str, jobs.Job | None]) -> None:
-        job_of_unit: dict[str, jobs.Job | None] = {}
+    def _report(self, latest: dict[str, records.Job | None]) -> None:
+        job_of_unit: dict[str, records.Job | None] = {}
         for job in latest.values():
             for unit in job.units if job else ():
                 job_of_unit.setdefault(unit, job)
@@ -111,7 +115,7 @@ class Command(BaseCommand):
                 f"{name}: "
                 + ", ".join(f"{counts[outcome]} {outcome}" for outcome in (DONE, WAITING, FAILED, PENDING))
             )
-        failed = [job for job in latest.values() if job is not None and job.status == jobs.FAILED]
+        failed = [job for job in latest.values() if job is not None and job.status == records.FAILED]
         for job in failed:
             self.stderr.write(f"job {job.id} failed: {job.error_code}: {job.error_message}")
         totals = sum(by_kind.values(), Counter())

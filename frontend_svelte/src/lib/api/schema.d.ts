@@ -890,19 +890,19 @@ export interface components {
 		};
 		DataStatus: {
 			buildings: components['schemas']['DataKindStatus'];
-			canopy?: components['schemas']['DataKindStatus'];
+			canopy: components['schemas']['DataKindStatus'];
 			climate: components['schemas']['DataKindStatus'];
-			sun?: components['schemas']['DataKindStatus'];
+			sun: components['schemas']['DataKindStatus'];
 		};
 		DataUrls: {
 			/** @description Buildings in a box around the point, snapped to a 0.001° grid (covers the plan's PLAN_BUILDINGS_RADIUS_DEGREES box). */
-			buildings: string;
+			buildings?: string;
 			/** @description The canopy window of the point's block. */
-			canopy: string;
+			canopy?: string;
 			/** @description Climate of the point's 0.1° grid cell. */
-			climate: string;
+			climate?: string;
 			/** @description Its summary (frost dates, normals). */
-			climate_summary: string;
+			climate_summary?: string;
 			/** @description Sun hours of the point's sun site (absent beyond 85° north or south). */
 			sun?: string;
 			/** @description Its summary (hours per month, light shares). */
@@ -1005,8 +1005,10 @@ export interface components {
 		Health: {
 			checks: components['schemas']['HealthChecks'];
 			status: components['schemas']['HealthStatusEnum'];
-			/** @description Each upstream's circuit breaker: `up`; `failing` (recent failures in a row); `down` (waiting out a cool-off); `probing` (one request is testing it). An upstream that is down does not make `status` an error. */
-			upstreams: components['schemas']['UpstreamStates'];
+			/** @description Each upstream's circuit breaker, by name (`open_meteo`, `overpass`, `canopy`, `geocoder`, ...): `up`; `failing` (recent failures in a row); `down` (waiting out a cool-off); `probing` (one request is testing it); `unknown` (the cache did not answer). An upstream that is down does not make `status` an error. */
+			upstreams: {
+				[key: string]: 'up' | 'failing' | 'down' | 'probing' | 'unknown';
+			};
 		};
 		HealthChecks: {
 			broker: string;
@@ -1594,21 +1596,6 @@ export interface components {
 		 * @enum {string}
 		 */
 		UnitsEnum: 'metric' | 'imperial';
-		/**
-		 * @description * `up` - up
-		 *     * `failing` - failing
-		 *     * `down` - down
-		 *     * `probing` - probing
-		 *     * `unknown` - unknown
-		 * @enum {string}
-		 */
-		UpstreamStateEnum: 'up' | 'failing' | 'down' | 'probing' | 'unknown';
-		UpstreamStates: {
-			geocoder: components['schemas']['UpstreamStateEnum'];
-			open_meteo: components['schemas']['UpstreamStateEnum'];
-			overpass: components['schemas']['UpstreamStateEnum'];
-			s3: components['schemas']['UpstreamStateEnum'];
-		};
 		/**
 		 * @description * `sig` - sig
 		 * @enum {string}

@@ -1,0 +1,361 @@
+"""The cache store: upstream data kept in Valkey ready to send.
+
+Each cached unit of data (a climate point, a buildings cell, a canopy window)
+is one Valkey hash ``ss:e:<unit>`` holding the response body gzip-compressed
+once, its content type, ETag, fetch time and freshness limits. A hit sends the
+stored bytes as they are, from the web process's tracked copy (no round trip;
+local_copies.py, tracking.py) or after one Lua call (lua/entry_lookup.lua)
+that returns the body only when the process's copy is not current.
+
+    b   body, gzip (mtime 0, so the same data gives the same bytes), or the raw
+        bytes when ``z`` says "identity"
+    z   "identity" for a body stored as is (already compressed formats such as
+        a deflate GeoTIFF, where gzip would only cost time); absent = gzip
+    t   content type
+    e   ETag (quoted)
+    f   fetched at (unix seconds)
+    fu  fresh until
+    su  stale until (the key's TTL ends there too)
+
+An entry of a derived kind (kinds/base.py) is registered in the set
+``ss:dep:<input unit>`` of each unit it was computed from; when an input is
+rewritten with another ETag, its dependents' fresh-until drops to now in the
+same Lua call (lua/entry_write.lua), so they are served stale and recomputed.
+
+Definite upstream errors (4xx) are remembered under ``ss:neg:<unit>`` for
+UPSTREAM_NEGATIVE_TTL seconds; 5xx and timeouts never are.
+"""
+
+import gzip
+import hashlib
+import json
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from django.conf import settings
+
+from backend_django.core.lua import lua_script
+from backend_django.core.valkey import get_valkey
+
+from .client_counts import ClientCounts
+from .local_copies import LocalCopies
+from .tracking import Tracker
+
+ENTRY_PREFIX = "ss:e:"
+NEGATIVE_PREFIX = "ss:neg:"
+DEPENDENTS_PREFIX = "ss:dep:"
+STATS_PREFIX = "ss:stats:"
+STATS_TTL = 30 * 86400  # counters of an endpoint nobody asked in 30 days go away
+
+State = Literal["fresh", "stale", "missing"]
+
+
+def entry_key(unit: str) -> str:
+    return f"{ENTRY_PREFIX}{unit}"
+
+
+def negative_key(unit: str) -> str:
+    return f"{NEGATIVE_PREFIX}{unit}"
+
+
+def dependents_key(unit: str) -> str:
+    """The set of derived units computed from ``unit``."""
+    return f"{DEPENDENTS_PREFIX}{unit}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    body: bytes  # gzip-compressed unless ``encoding`` is "identity"
+    content_type: str
+    etag: str
+    fetched_at: float
+    fresh_until: float
+    stale_until: float
+    encoding: str = "gzip"  # "gzip" or "identity"
+
+    def state(self, now: float | None = None) -> State:
+        now = time.time() if now is None else now
+        if now < self.fresh_until:
+            return "fresh"
+        if now < self.stale_until:
+            return "stale"
+        return "missing"
+
+    @property
+    def gzipped(self) -> bool:
+        return self.encoding == "gzip"
+
+    def raw(self) -> bytes:
+        return gzip.decompress(self.body) if self.gzipped else self.body
+
+    def json(self):
+        return json.loads(self.raw())
+
+
+def parse_entry(fields: dict[bytes, bytes]) -> Entry | None:
+    """An Entry from HGETALL's answer, or None for a missing/partial hash."""
+    try:
+        return Entry(
+            body=fields[b"b"],
+            content_type=fields[b"t"].decode(),
+            etag=fields[b"e"].decode(),
+            fetched_at=float(fields[b"f"]),
+            fresh_until=float(fields[b"fu"]),
+            stale_until=float(fields[b"su"]),
+            encoding=fields.get(b"z", b"gzip").decode(),
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """Data to store: raw (uncompressed) bytes and how long they stay fresh."""
+
+    unit: str
+    raw: bytes
+    content_type: str
+    fresh_seconds: float
+    stale_seconds: float
+    # False for bodies that are compressed already (gzip would only cost time).
+    compress: bool = True
+    # The units a derived entry was computed from (kinds.Kind.derived_entry): it
+    # is marked stale when one of them is rewritten with another ETag.
+    inputs: tuple[str, ...] = ()
+
+
+def etag_for(raw: bytes) -> str:
+    return '"' + hashlib.blake2b(raw, digest_size=16).hexdigest() + '"'
+
+
+def queue_write(pipe, entry: NewEntry, now: float | None = None) -> None:
+    """Add the commands that store ``entry`` to a (transactional) pipeline
+    (without following dependents: ``write`` does)."""
+    now = time.time() if now is None else now
+    key = entry_key(entry.unit)
+    pipe.delete(key)
+    mapping = {
+        "b": gzip.compress(entry.raw, compresslevel=6, mtime=0) if entry.compress else entry.raw,
+        "t": entry.content_type,
+        "e": etag_for(entry.raw),
+        "f": f"{now:.3f}",
+        "fu": f"{now + entry.fresh_seconds:.3f}",
+        "su": f"{now + entry.fresh_seconds + entry.stale_seconds:.3f}",
+    }
+    if not entry.compress:
+        mapping["z"] = "identity"
+    pipe.hset(key, mapping=mapping)
+    pipe.expire(key, max(1, math.ceil(entry.fresh_seconds + entry.stale_seconds)))
+    pipe.delete(negative_key(entry.unit))
+
+
+def write(entries: list[NewEntry]) -> int:
+    """Store ``entries`` together, in one Lua call (lua/entry_write.lua), and
+    mark stale the entries derived from any of them whose ETag changed.
+    Returns how many dependents were marked."""
+    now = time.time()
+    keys: list[str] = []
+    args: list = [f"{now:.3f}", ENTRY_PREFIX, DEPENDENTS_PREFIX, len(entries)]
+    for entry in entries:
+        keys += [entry_key(entry.unit), negative_key(entry.unit), dependents_key(entry.unit)]
+        lifetime = entry.fresh_seconds + entry.stale_seconds
+        args += [
+            entry.unit,
+            gzip.compress(entry.raw, compresslevel=6, mtime=0) if entry.compress else entry.raw,
+            entry.content_type,
+            etag_for(entry.raw),
+            f"{now:.3f}",
+            f"{now + entry.fresh_seconds:.3f}",
+            f"{now + lifetime:.3f}",
+            "" if entry.compress else "identity",
+            max(1, math.ceil(lifetime)),
+            len(entry.inputs),
+            *entry.inputs,
+        ]
+    return int(lua_script(__file__, "entry_write")(keys=keys, args=args, client=get_valkey()))
+
+
+@dataclass
+class _ProcessCopies:
+    """What one process keeps between requests: its copies, the thread that
+    keeps them coherent, and the counts of requests served from them."""
+
+    pid: int
+    url: str
+    copies: LocalCopies
+    counts: ClientCounts | None = None
+    tracker: Tracker | None = None
+
+
+_process: _ProcessCopies | None = None
+_process_lock = threading.Lock()
+
+
+def _process_copies() -> _ProcessCopies:
+    """This process's copies (new after a fork or a changed VALKEY_URL)."""
+    global _process
+    state = _process
+    if state is None or state.pid != os.getpid() or state.url != settings.VALKEY_URL:
+        with _process_lock:
+            state = _process
+            if state is None or state.pid != os.getpid() or state.url != settings.VALKEY_URL:
+                if state is not None and state.tracker is not None and state.pid == os.getpid():
+                    state.tracker.stop(wait=False)
+                state = _process = _ProcessCopies(
+                    pid=os.getpid(),
+                    url=settings.VALKEY_URL,
+                    copies=LocalCopies(settings.UPSTREAM_LOCAL_BODY_CACHE_BYTES),
+                )
+    return state
+
+
+def local_copies() -> LocalCopies:
+    return _process_copies().copies
+
+
+def tracker(state: _ProcessCopies | None = None) -> Tracker | None:
+    """The thread keeping this process's copies coherent (started on first use)."""
+    if not settings.UPSTREAM_TRACKED_COPIES:
+        return None
+    state = state or _process_copies()
+    if state.tracker is None:
+        with _process_lock:
+            if state.tracker is None:
+                state.counts = ClientCounts(url=state.url)
+                state.tracker = Tracker(
+                    url=state.url, copies=state.copies, prefix=ENTRY_PREFIX, counts=state.counts
+                )
+    return state.tracker
+
+
+def client_counts() -> ClientCounts | None:
+    """This process's counts of requests served from copies (None before tracking started)."""
+    return _process_copies().counts
+
+
+def reset_local_state() -> None:
+    """Forget this process's copies and unsent counts (between tests: call it
+    before deleting keys, so no batch in flight writes a counter afterwards)."""
+    state = _process_copies()
+    state.copies.clear()
+    if state.counts is not None:
+        state.counts.forget()
+
+
+def stop_tracking() -> None:
+    """Stop this process's tracking thread (before its Valkey goes away)."""
+    state = _process
+    if state is not None and state.tracker is not None and state.pid == os.getpid():
+        state.tracker.stop()
+        state.tracker = None
+
+
+def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int) -> tuple[Entry | None, int]:
+    """Read ``unit`` and count the request: in the client's window
+    (``counter_key``) and in the endpoint's statistics (``ss:stats:<stats>``).
+
+    No round trip when this process holds a tracked copy (tracking.py);
+    otherwise one Lua call, which sends the body only if the process's copy
+    is not the current one. Returns the entry (None when missing) and the
+    client's count in the window.
+    """
+    state = _process_copies()
+    local = state.copies
+    watcher = tracker(state)
+    stats_key = f"{STATS_PREFIX}{stats}"
+    counts = state.counts
+    if watcher is not None:
+        token = local.token()
+        copy = local.tracked(unit)
+        if copy is not None and watcher.serving() and local.token() == token:
+            return copy, counts.count(counter_key, counter_ttl, stats_key, STATS_TTL, entry_key(unit))
+    token = local.token()
+    known = local.get(unit)
+    count, flat = lua_script(__file__, "entry_lookup")(
+        keys=[entry_key(unit), counter_key, stats_key],
+        args=[counter_ttl, known.etag if known is not None else "", STATS_TTL],
+        client=get_valkey(),
+    )
+    if watcher is not None and watcher.alive():  # add what this process served from copies, not sent yet
+        count = counts.seen(counter_key, count, counter_ttl)
+    fields = dict(zip(flat[::2], flat[1::2], strict=True))
+    if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:
+        entry = replace(known, fresh_until=float(fields[b"fu"]), stale_until=float(fields[b"su"]))
+    else:
+        entry = parse_entry(fields)
+    if entry is not None:
+        local.put(unit, entry, token)
+    return entry, count
+
+
+def read(unit: str) -> Entry | None:
+    return parse_entry(get_valkey().hgetall(entry_key(unit)))
+
+
+def states(units: list[str], now: float | None = None) -> dict[str, State]:
+    """Freshness of many units in one round trip, without reading bodies."""
+    if not units:
+        return {}
+    now = time.time() if now is None else now
+    pipe = get_valkey().pipeline(transaction=False)
+    for unit in units:
+        pipe.hmget(entry_key(unit), "fu", "su")
+    result: dict[str, State] = {}
+    for unit, (fresh_until, stale_until) in zip(units, pipe.execute(), strict=True):
+        if fresh_until is None or stale_until is None:
+            result[unit] = "missing"
+        elif now < float(fresh_until):
+            result[unit] = "fresh"
+        elif now < float(stale_until):
+            result[unit] = "stale"
+        else:
+            result[unit] = "missing"
+    return result
+
+
+def states_and_bodies(pairs: list[str], bodies: list[str]) -> list[bytes]:
+    """In one command (lua/data_status.lua): for each (entry key, pending-job key) in
+    ``pairs`` (flattened), its fresh-until, stale-until and the pending job id; then for
+    each entry key in ``bodies``, its body, encoding and stale-until (b"" for absent)."""
+    return lua_script(__file__, "data_status")(keys=[*pairs, *bodies], args=[len(pairs)], client=get_valkey())
+
+
+def remember_error(unit: str, code: str, message: str, status: int | None) -> None:
+    get_valkey().set(
+        negative_key(unit),
+        json.dumps({"code": code, "message": message, "status": status}),
+        ex=settings.UPSTREAM_NEGATIVE_TTL,
+    )
+
+
+FAILED_PREFIX = "ss:failed:"
+FAILED_COOL_DOWN = 60
+
+
+def note_failure(unit: str) -> None:
+    """A transient failure: background refreshes leave the unit alone for a minute."""
+    get_valkey().set(f"{FAILED_PREFIX}{unit}", "1", ex=FAILED_COOL_DOWN)
+
+
+def refresh_allowed(units: list[str]) -> bool:
+    """False while any unit has a remembered error or a recent failed fetch."""
+    keys = [key for unit in units for key in (negative_key(unit), f"{FAILED_PREFIX}{unit}")]
+    return not any(get_valkey().mget(keys))
+
+
+def remembered_error(unit: str) -> dict | None:
+    value = get_valkey().get(negative_key(unit))
+    return json.loads(value) if value else None
+
+
+def count(endpoint: str, field: str, amount: int = 1, pipe=None) -> None:
+    """Request/miss/stale counters per endpoint, for the admin's cache page."""
+    target = pipe if pipe is not None else get_valkey().pipeline(transaction=False)
+    target.hincrby(f"{STATS_PREFIX}{endpoint}", field, amount)
+    target.expire(f"{STATS_PREFIX}{endpoint}", STATS_TTL)
+    if pipe is None:
+        target.execute()

@@ -1,0 +1,349 @@
+"""Fetch jobs: records in Valkey that a browser polls while a worker fills the cache.
+
+A job fills one or more *units* (cache entries, see cache/store.py). A miss calls
+``job_start``, which atomically either joins the job already filling the same
+units for the same kind of answer, or creates a new job and enqueues its task:
+concurrent identical misses get the same job id and one upstream call.
+
+    ss:job:<id>        hash: the job resource (kept UPSTREAM_JOB_TTL seconds);
+                       besides its state and progress: ``attempts`` (upstream
+                       requests sent), ``last_error_code``/``last_error_message``
+                       (the latest transient failure while it keeps trying),
+                       ``retry_at`` (epoch seconds, "" for none) and
+                       ``waiting_for`` ("", "upstream_down", "budget", "worker")
+    ss:jk:<kind>:<h>   the job currently filling those units (single flight);
+                       deleted when the job ends, expires if its worker died
+    ss:due             sorted set: queued jobs by when they are due to run
+                       (liveness.py sends again those long past it)
+
+Inside a worker, each unit is fetched under its own lock (locks.py), so two
+different jobs that need the same unit (the climate body and its summary, two
+overlapping boxes) still fetch it once. The task itself is tasks.run_job,
+sent by name so that this module does not import the tasks.
+"""
+
+import hashlib
+import json
+import logging
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from backend_django.core.lua import lua_script
+from backend_django.core.valkey import get_valkey, send_task
+
+logger = logging.getLogger(__name__)
+
+JOB_PREFIX = "ss:job:"
+JOB_CLAIM_PREFIX = "ss:jk:"
+PENDING_PREFIX = "ss:pending:"
+DUE_KEY = "ss:due"
+# A new job is due this long before its claim and pending marks would expire:
+# if it is still queued then (a long queue, or its message lost with a worker
+# that died holding it), liveness.py's sweep sends it again and renews them,
+# so it keeps showing in data status and keeps its single flight.
+NEW_JOB_DUE_MARGIN = 180
+RUN_JOB_TASK = "upstream.run_job"
+
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+DONE_STATES = (SUCCEEDED, FAILED)
+# What a queued job waits for (``waiting_for``).
+UPSTREAM_DOWN, BUDGET, WORKER = "upstream_down", "budget", "worker"
+WAITING_FOR = (UPSTREAM_DOWN, BUDGET, WORKER)
+# Polls of a job with nothing particular to wait for: every second at first,
+# then less often as it ages ((age in seconds, Retry-After), first match).
+POLL_SCHEDULE = ((10, 1), (30, 2), (120, 5))
+POLL_LONGEST = 10
+
+
+def job_key(job_id: str) -> str:
+    return f"{JOB_PREFIX}{job_id}"
+
+
+def claim_key(kind: str, units: list[str], result_url: str) -> str:
+    digest = hashlib.blake2b("\n".join([result_url, *sorted(units)]).encode(), digest_size=12).hexdigest()
+    return f"{JOB_CLAIM_PREFIX}{kind}:{digest}"
+
+
+def pending_key(unit: str) -> str:
+    """Which job is filling ``unit`` now (for data-status answers)."""
+    return f"{PENDING_PREFIX}{unit}"
+
+
+def _now() -> str:
+    return f"{time.time():.3f}"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    kind: str
+    status: str
+    units: list[str]
+    done: int
+    total: int
+    error_code: str
+    error_message: str
+    result_url: str
+    queue: str
+    refresh_within: float
+    created_at: float
+    updated_at: float
+    attempts: int = 0
+    last_error_code: str = ""
+    last_error_message: str = ""
+    # What a queued job waits for ("" | "upstream_down" | "budget" | "worker") and until when.
+    retry_at: float | None = None
+    waiting_for: str = ""
+    # Whose share of the upstream budgets its fetches spend ("" for the deployment's own warming).
+    client: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.status in DONE_STATES
+
+    def poll_after(self, now: float | None = None) -> int | None:
+        """Seconds a client should wait before polling again (``Retry-After``); None once finished.
+
+        Until ``retry_at`` when the job waits for one, else growing with the job's age.
+        """
+        if self.finished:
+            return None
+        now = time.time() if now is None else now
+        if self.retry_at is not None and self.retry_at > now:
+            return max(1, math.ceil(self.retry_at - now))
+        age = now - self.created_at
+        for up_to, seconds in POLL_SCHEDULE:
+            if age < up_to:
+                return seconds
+        return POLL_LONGEST
+
+    def as_resource(self) -> dict[str, Any]:
+        """The job as the API shows it (see the HTTP contract)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "progress": {"done": self.done, "total": self.total},
+            "error": (
+                {"code": self.error_code, "message": self.error_message} if self.status == FAILED else None
+            ),
+            "result_url": self.result_url,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+            "attempts": self.attempts,
+            "last_error": (
+                {"code": self.last_error_code, "message": self.last_error_message}
+                if self.last_error_code and not self.finished
+                else None
+            ),
+            "retry_at": _iso(self.retry_at) if self.retry_at is not None and not self.finished else None,
+            "waiting_for": self.waiting_for
+            if self.waiting_for in WAITING_FOR and not self.finished
+            else None,
+        }
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse(job_id: str, fields: dict[bytes, bytes]) -> Job | None:
+    if not fields:
+        return None
+    text = {key.decode(): value.decode() for key, value in fields.items()}
+    return Job(
+        id=job_id,
+        kind=text.get("kind", ""),
+        status=text.get("status", QUEUED),
+        units=json.loads(text.get("units", "[]")),
+        done=int(text.get("done", 0)),
+        total=int(text.get("total", 0)),
+        error_code=text.get("error_code", ""),
+        error_message=text.get("error_message", ""),
+        result_url=text.get("result_url", ""),
+        queue=text.get("queue", "interactive"),
+        refresh_within=float(text.get("refresh_within", 0)),
+        created_at=float(text.get("created_at", 0)),
+        updated_at=float(text.get("updated_at", 0)),
+        attempts=int(text.get("attempts", 0) or 0),
+        last_error_code=text.get("last_error_code", ""),
+        last_error_message=text.get("last_error_message", ""),
+        retry_at=float(text["retry_at"]) if text.get("retry_at") else None,
+        waiting_for=text.get("waiting_for", ""),
+        client=text.get("client", ""),
+    )
+
+
+def job_get(job_id: str) -> Job | None:
+    if not job_id or len(job_id) > 64:
+        return None
+    return _parse(job_id, get_valkey().hgetall(job_key(job_id)))
+
+
+@dataclass(frozen=True)
+class StartedJob:
+    job: Job
+    created: bool
+
+
+def job_start(
+    *,
+    kind: str,
+    units: list[str],
+    result_url: str,
+    queue: str = "interactive",
+    refresh_within: float = 0,
+    client: str = "",
+) -> StartedJob:
+    """Join or create the job that fills ``units``; enqueue its task if new.
+
+    ``refresh_within``: also re-fetch units that stop being fresh within that
+    many seconds (refresh-ahead); by default only units that are not fresh.
+    ``client``: whose share of the upstream budgets a new job spends (guards/shares.py).
+    Callers use ``jobs.job_start``, which also takes back a joined job whose
+    worker died (liveness.py).
+    """
+    valkey = get_valkey()
+    new_id = secrets.token_urlsafe(12)
+    now = _now()
+    fields = {
+        "kind": kind,
+        "status": QUEUED,
+        "units": json.dumps(units),
+        "done": 0,
+        "total": len(units),
+        "result_url": result_url,
+        "queue": queue,
+        "refresh_within": refresh_within,
+        "created_at": now,
+        "updated_at": now,
+        "attempts": 0,
+        "last_error_code": "",
+        "last_error_message": "",
+        "retry_at": "",
+        "waiting_for": "",
+        "client": client,
+    }
+    flat: list[Any] = [item for pair in fields.items() for item in pair]
+    job_id, created = lua_script(__file__, "job_start")(
+        keys=[claim_key(kind, units, result_url), job_key(new_id), JOB_PREFIX],
+        args=[new_id, settings.UPSTREAM_LOCK_TTL, settings.UPSTREAM_JOB_TTL, *flat],
+        client=valkey,
+    )
+    job_id = job_id.decode() if isinstance(job_id, bytes) else job_id
+    if created:
+        pipe = valkey.pipeline(transaction=False)
+        for unit in units:
+            pipe.set(pending_key(unit), job_id, ex=settings.UPSTREAM_LOCK_TTL)
+        due = time.time() + max(0, settings.UPSTREAM_LOCK_TTL - NEW_JOB_DUE_MARGIN)
+        pipe.zadd(DUE_KEY, {job_id: due})
+        pipe.execute()
+        job_send(job_id, queue)
+    job = job_get(job_id)
+    assert job is not None
+    return StartedJob(job=job, created=bool(created))
+
+
+def job_send(job_id: str, queue: str) -> None:
+    """Send the job's task; a job that cannot be queued fails (and this raises)."""
+    try:
+        send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
+    except Exception:
+        logger.exception("could not queue job %s", job_id)
+        job_fail(job_id, code="queue_unavailable", message="We could not start the fetch; try again shortly.")
+        raise
+
+
+def _update(job: Job | str, *, finish: bool = False, hold: float = 0, **fields: Any) -> None:
+    """Write ``fields`` of a job that has not ended (lua/job_update.lua): a task
+    delivered twice must not move a finished job back to "running".
+
+    ``finish`` releases its single-flight claim and pending marks (when still
+    its own); ``hold`` keeps them that many seconds more while it waits.
+    """
+    if isinstance(job, str):
+        job = job_get(job)
+        if job is None:
+            return
+    flat = [item for pair in {**fields, "updated_at": _now()}.items() for item in pair]
+    mode, ttl = "", 0
+    if finish:
+        mode = "finish"
+    elif hold:
+        mode, ttl = "hold", int(settings.UPSTREAM_LOCK_TTL + hold)
+    keys = [job_key(job.id)]
+    if mode:
+        keys += [claim_key(job.kind, job.units, job.result_url), *(pending_key(unit) for unit in job.units)]
+    lua_script(__file__, "job_update")(
+        keys=keys, args=[settings.UPSTREAM_JOB_TTL, job.id, mode, ttl, *flat], client=get_valkey()
+    )
+
+
+def job_running(job_id: str) -> None:
+    _update(job_id, status=RUNNING, waiting_for="", retry_at="")
+
+
+def job_requeued(job_id: str, *, countdown: float = 0) -> None:
+    """Back to queued: the task runs again after ``countdown`` seconds (a free worker's)."""
+    _update(job_id, status=QUEUED, hold=countdown, waiting_for=WORKER, retry_at="")
+
+
+def job_waiting(
+    job_id: str, *, waiting_for: str, retry_at: float | None, error: tuple[str, str] | None = None
+) -> None:
+    """Back to queued until ``retry_at`` (epoch seconds; None: not known), waiting
+    for ``waiting_for`` ("upstream_down", "budget" or "worker"); ``error``: the
+    (code, message) of the latest transient failure, shown as ``last_error``."""
+    fields: dict[str, Any] = {
+        "status": QUEUED,
+        "waiting_for": waiting_for,
+        "retry_at": "" if retry_at is None else f"{retry_at:.3f}",
+    }
+    if error is not None:
+        fields.update(last_error_code=error[0], last_error_message=error[1][:500])
+    hold = 0.0 if retry_at is None else max(0.0, retry_at - time.time())
+    _update(job_id, hold=hold, **fields)
+
+
+def job_retrying(job_id: str, *, retry_at: float, error: tuple[str, str]) -> None:
+    """Still running: the worker tries again in place at ``retry_at`` after ``error``."""
+    _update(
+        job_id, status=RUNNING, waiting_for="", retry_at=f"{retry_at:.3f}",
+        last_error_code=error[0], last_error_message=error[1][:500],
+    )  # fmt: skip
+
+
+def job_attempted(job_id: str) -> int:
+    """The job sent one more upstream request; its attempts in all (0 once it ended)."""
+    return int(
+        lua_script(__file__, "job_count")(
+            keys=[job_key(job_id)], args=[settings.UPSTREAM_JOB_TTL, _now()], client=get_valkey()
+        )
+    )
+
+
+def job_progress(job_id: str, done: int) -> None:
+    _update(job_id, done=done)
+
+
+def job_succeed(job_id: str) -> None:
+    job = job_get(job_id)
+    if job is not None:
+        _update(job, finish=True, status=SUCCEEDED, done=job.total, waiting_for="", retry_at="")
+
+
+def job_fail(job_id: str, *, code: str, message: str) -> None:
+    _update(
+        job_id, finish=True, status=FAILED, error_code=code, error_message=message[:500],
+        waiting_for="", retry_at="",
+    )  # fmt: skip
+
+
+def jobs_in_flight() -> int:
+    return sum(1 for _ in get_valkey().scan_iter(match=f"{JOB_CLAIM_PREFIX}*", count=1000))
