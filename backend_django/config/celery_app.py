@@ -1,7 +1,7 @@
 """The Celery application: workers, beat and Flower all start from here.
 
 Every setting lives in Django settings under the ``CELERY_`` namespace
-(see ``settings/base.py``), so one place describes queues, limits and
+(see ``settings/celery.py``), so one place describes queues, limits and
 serialisation for every process.
 """
 

@@ -5,6 +5,10 @@ else; when VALKEY_URL is unset the test suite starts a private valkey-server
 (see backend_django/testing/valkey_plugin.py) before these settings load.
 """
 
+import json
+
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import DATABASES, INSTALLED_APPS, VAR_DIR, env
 
@@ -57,3 +61,13 @@ PROXY_CLIMATE_FETCHES_PER_DAY = "100000/day"
 PROXY_PLACE_SEARCHES_PER_DAY = "100000/day"
 # The upstream simulator and its `upstream_simulator` command (never in production).
 INSTALLED_APPS = [*INSTALLED_APPS, "backend_django.devtools"]
+
+# A process a test starts (gunicorn, a worker) takes that test's values of
+# settings from TEST_SETTINGS_OVERRIDES, a JSON object such as
+# {"PROXY_READ_RATE": "5/min"}. Only plain settings: one that others are
+# computed from here (VALKEY_URL, TRUSTED_PROXY_COUNT) comes from its
+# environment variable instead.
+_overrides = json.loads(env("TEST_SETTINGS_OVERRIDES", default="{}"))
+if not all(name.isupper() for name in _overrides):
+    raise ImproperlyConfigured(f"TEST_SETTINGS_OVERRIDES names settings (upper case): {sorted(_overrides)}")
+globals().update(_overrides)

@@ -59,7 +59,7 @@ def edge(django_db_setup, django_db_blocker, tmp_path_factory, upstream_simulato
         "VALKEY_URL": settings.VALKEY_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "TRUSTED_PROXY_COUNT": "1",
-        "PROXY_READ_RATE": "5/min",
+        "TEST_SETTINGS_OVERRIDES": json.dumps({"PROXY_READ_RATE": "5/min"}),
     }
     logs = {name: (tmp / f"{name}.log").open("w") for name in ("gunicorn", "caddy")}
     gunicorn = subprocess.Popen(

@@ -58,7 +58,7 @@ def front(django_db_setup, django_db_blocker, tmp_path_factory, upstream_simulat
         "VALKEY_URL": settings.VALKEY_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "TRUSTED_PROXY_COUNT": "2",
-        "PROXY_READ_RATE": "20/min",
+        "TEST_SETTINGS_OVERRIDES": json.dumps({"PROXY_READ_RATE": "20/min"}),
     }
     gunicorn_log = (tmp / "gunicorn.log").open("w")
     caddy_log = (tmp / "caddy.log").open("w")

@@ -1,0 +1,48 @@
+"""Celery: broker and results (Valkey), the two queues, time limits, beat, the Flower link.
+From the environment: CELERY_BROKER_URL and CELERY_RESULT_BACKEND (default VALKEY_URL), FLOWER_URL."""
+
+from kombu import Exchange, Queue
+
+from .core import TIME_ZONE
+from .environment import env
+from .valkey import VALKEY_SOCKET_TIMEOUT, VALKEY_URL
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=VALKEY_URL)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=VALKEY_URL)
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TIMEZONE = TIME_ZONE
+# Hard and soft time limits of a task (seconds).
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+# A task is acknowledged after it ran, and requeued if its worker died, so a
+# fetch is never lost; fetch tasks are written to be safe to run twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+# User-triggered fetches go to "interactive"; prefetch and scheduled warming
+# to "warm". Workers consume both (see scripts/dev and docker/).
+# Each queue has its own exchange and routing key: without them Celery binds
+# both to the default routing key and a task would land in both.
+CELERY_TASK_QUEUES = (
+    Queue("interactive", Exchange("interactive"), routing_key="interactive"),
+    Queue("warm", Exchange("warm"), routing_key="warm"),
+)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than the task time limit, so a running task is not redelivered.
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": VALKEY_SOCKET_TIMEOUT,
+    "socket_timeout": VALKEY_SOCKET_TIMEOUT,
+    # A worker listening to "interactive,warm" always takes the interactive
+    # queue's tasks first: people's fetches go before warming.
+    "queue_order_strategy": "priority",
+}
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Where the admin links to the task dashboard (the compose stack: /flower/).
+FLOWER_URL = env("FLOWER_URL", default="http://localhost:5555")
