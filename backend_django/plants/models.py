@@ -57,6 +57,14 @@ class MaturityFrom(models.TextChoices):
     TRANSPLANT = "transplant", "Transplanting"
 
 
+def light_for_hours(hours: float) -> str:
+    """The light category a number of hours of direct sun a day falls in."""
+    for light, bottom in LIGHT_MIN_HOURS.items():
+        if hours >= bottom:
+            return light
+    return "shade"
+
+
 def _light_matches_hours() -> Q:
     """A plant's light category is the band its minimum hours fall in."""
     condition = Q()
@@ -218,6 +226,9 @@ class Plant(models.Model):
             models.CheckConstraint(
                 condition=Q(days_to_maturity_min__isnull=True, days_to_maturity_max__isnull=True)
                 | Q(
+                    # A comparison with NULL passes a CHECK: say "not null" outright.
+                    days_to_maturity_min__isnull=False,
+                    days_to_maturity_max__isnull=False,
                     days_to_maturity_min__gte=1,
                     days_to_maturity_max__gte=models.F("days_to_maturity_min"),
                     days_to_maturity_max__lte=MAX_DAYS_TO_MATURITY,
@@ -248,12 +259,12 @@ class Plant(models.Model):
         if low is not None and ideal is not None and ideal < low:
             add("sun_hours_ideal", "Must be at least the minimum hours of sun.")
         if low is not None and self.light in LIGHT_MIN_HOURS:
-            bottom, top = LIGHT_MIN_HOURS[self.light], LIGHT_MAX_HOURS[self.light]
-            if not (bottom <= low and (top >= 24 or low < top)):
-                band = f"{bottom:g} h or more" if top >= 24 else f"from {bottom:g} h to under {top:g} h"
+            fits = light_for_hours(low)
+            if fits != self.light:
                 add(
                     "light",
-                    f"{self.get_light_display()} means a minimum of {band}; the minimum is {low:g} h.",
+                    f"A minimum of {low:g} h of sun a day is {Light(fits).label}; "
+                    "pick that or change the hours.",
                 )
 
         cycle = self.life_cycle
