@@ -6,6 +6,7 @@ import re
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django_filters.fields import ChoiceField
 from drf_spectacular.utils import extend_schema_field
 
 from .models import Kind, Light, Plant
@@ -15,10 +16,31 @@ from .models import Kind, Light, Plant
 ZONE_PATTERN = re.compile(r"^(\d{1,2})([ab]?)$")
 PLACE_ZONES = (0, 14)
 ZONE_MESSAGE = f"A USDA hardiness zone from {PLACE_ZONES[0]} to {PLACE_ZONES[1]}, e.g. 6 or 6b."
+EMPTY_MESSAGE = "Give a value, or leave the parameter out."
+
+
+def _refuse_empty(value) -> None:
+    """An empty value (``?light=``) is a mistake like any other, not "no filter"."""
+    if isinstance(value, str) and not value.strip():
+        raise forms.ValidationError(EMPTY_MESSAGE, code="empty")
+
+
+class GivenChoiceField(ChoiceField):
+    def clean(self, value):
+        _refuse_empty(value)
+        return super().clean(value)
+
+
+class GivenChoiceFilter(django_filters.ChoiceFilter):
+    field_class = GivenChoiceField
 
 
 class ZoneField(forms.CharField):
     """A place's USDA zone, "6" or "6b", as its number: a plant's coldest zone is a whole zone."""
+
+    def clean(self, value):
+        _refuse_empty(value)
+        return super().clean(value)
 
     def to_python(self, value):
         text = super().to_python(value)
@@ -49,8 +71,8 @@ class ZoneFilter(django_filters.Filter):
 
 
 class PlantFilter(django_filters.FilterSet):
-    light = django_filters.ChoiceFilter(choices=Light.choices, help_text="The plant's light need.")
-    kind = django_filters.ChoiceFilter(choices=Kind.choices)
+    light = GivenChoiceFilter(choices=Light.choices, help_text="The plant's light need.")
+    kind = GivenChoiceFilter(choices=Kind.choices)
     zone = ZoneFilter(help_text=ZONE_HELP)
     q = django_filters.CharFilter(
         method="search",

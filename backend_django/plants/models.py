@@ -288,9 +288,3 @@ class Plant(models.Model):
             add("weeks_fall_sowing_before_first_frost", "Leave empty unless a fall sowing is possible.")
         if errors:
             raise ValidationError(errors)
-
-    @property
-    def days_to_maturity(self) -> tuple[int, int] | None:
-        if self.days_to_maturity_min is None or self.days_to_maturity_max is None:
-            return None
-        return self.days_to_maturity_min, self.days_to_maturity_max
