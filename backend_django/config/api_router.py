@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from backend_django.core.api.views import HealthView, VersionInfoView
 from backend_django.plans.api.views import PlanViewSet
+from backend_django.plants.api.views import PlantViewSet
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -23,6 +24,7 @@ class OptionalSlashRouter(DefaultRouter):
 # Trailing slashes are optional on the API's own endpoints.
 router = OptionalSlashRouter()
 router.register("plans", PlanViewSet, basename="plans")
+router.register("plants", PlantViewSet, basename="plants")
 
 app_name = "api"
 # The data endpoints come first: they are the hot path, and URL resolution

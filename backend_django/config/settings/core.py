@@ -58,6 +58,7 @@ LOCAL_APPS = [
     "backend_django.core",
     "backend_django.users",
     "backend_django.plans",
+    "backend_django.plants",
     "backend_django.upstream",
     "backend_django.sync",
 ]

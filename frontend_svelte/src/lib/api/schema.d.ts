@@ -549,6 +549,46 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/plants/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The plant catalogue
+		 * @description Plants by common name, paginated. Filters: `light`, `kind`, `zone` (perennials that survive that zone's winters, and every annual) and `q` (part of the common or botanical name). Sends an `ETag`; `If-None-Match` with it → 304 while the catalogue is unchanged.
+		 */
+		get: operations['plants_list'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/plants/{id}/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * One plant of the catalogue
+		 * @description Sends the catalogue's `ETag`; `If-None-Match` with it → 304.
+		 */
+		get: operations['plants_retrieve'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/sun/': {
 		parameters: {
 			query?: never;
@@ -979,6 +1019,13 @@ export interface components {
 			years_without_frost: number;
 		};
 		/**
+		 * @description * `tender` - Tender: killed by frost
+		 *     * `half_hardy` - Half-hardy: takes a light frost
+		 *     * `hardy` - Hardy: takes hard frosts
+		 * @enum {string}
+		 */
+		FrostToleranceEnum: 'tender' | 'half_hardy' | 'hardy';
+		/**
 		 * @description * `a` - a
 		 *     * `b` - b
 		 * @enum {string}
@@ -1107,6 +1154,16 @@ export interface components {
 			keys: components['schemas']['JWK'][];
 		};
 		/**
+		 * @description * `vegetable` - Vegetable
+		 *     * `herb` - Herb
+		 *     * `fruit` - Fruit
+		 *     * `flower` - Flower
+		 *     * `shrub` - Shrub
+		 *     * `tree` - Tree
+		 * @enum {string}
+		 */
+		KindEnum: 'vegetable' | 'herb' | 'fruit' | 'flower' | 'shrub' | 'tree';
+		/**
 		 * @description * `EC` - EC
 		 *     * `RSA` - RSA
 		 *     * `OKP` - OKP
@@ -1126,6 +1183,13 @@ export interface components {
 			years: number;
 			years_without_frost: number;
 		};
+		/**
+		 * @description * `annual` - Annual
+		 *     * `biennial` - Biennial
+		 *     * `perennial` - Perennial
+		 * @enum {string}
+		 */
+		LifeCycleEnum: 'annual' | 'biennial' | 'perennial';
 		/**
 		 * @description * `full_sun` - full_sun
 		 *     * `part_sun` - part_sun
@@ -1175,6 +1239,12 @@ export interface components {
 			email: string;
 			password: string;
 		};
+		/**
+		 * @description * `sowing` - Sowing
+		 *     * `transplant` - Transplanting
+		 * @enum {string}
+		 */
+		MaturityFromEnum: 'sowing' | 'transplant';
 		Monthly: {
 			/** Format: double */
 			mean_max: number | null;
@@ -1209,6 +1279,21 @@ export interface components {
 			 */
 			previous?: string | null;
 			results: components['schemas']['Plan'][];
+		};
+		PaginatedPlantList: {
+			/** @example 123 */
+			count: number;
+			/**
+			 * Format: uri
+			 * @example http://api.example.org/accounts/?page=4
+			 */
+			next?: string | null;
+			/**
+			 * Format: uri
+			 * @example http://api.example.org/accounts/?page=2
+			 */
+			previous?: string | null;
+			results: components['schemas']['Plant'][];
 		};
 		PasswordChangeRequest: {
 			new_password1: string;
@@ -1369,6 +1454,92 @@ export interface components {
 			/** @description IANA time zone name, e.g. Europe/Berlin. */
 			timezone?: string;
 		};
+		/** @description A catalogue entry as the API shows it: every fact, read-only. */
+		Plant: {
+			readonly botanical_name: string;
+			readonly common_name: string;
+			/** @description Days to the first harvest (or first flowers), late varieties. */
+			readonly days_to_maturity_max: number | null;
+			/** @description Days to the first harvest (or first flowers), early varieties. */
+			readonly days_to_maturity_min: number | null;
+			/** @description A second sowing (or planting: garlic, bulbs) timed back from the first frost. */
+			readonly fall_sowing: boolean;
+			/**
+			 * @description Required for annuals and biennials; optional for perennials.
+			 *
+			 *     * `tender` - Tender: killed by frost
+			 *     * `half_hardy` - Half-hardy: takes a light frost
+			 *     * `hardy` - Hardy: takes hard frosts
+			 */
+			readonly frost_tolerance:
+				(components['schemas']['FrostToleranceEnum'] | components['schemas']['NullEnum']) | null;
+			/** @description The coldest USDA hardiness zone it survives winters in (e.g. 5). Required for perennials, optional for biennials, empty for annuals. */
+			readonly hardiness_zone_min: number | null;
+			/** @description Grown height, in cm. */
+			readonly height_cm: number;
+			readonly id: number;
+			readonly kind: components['schemas']['KindEnum'];
+			/**
+			 * @description As grown in gardens (tomatoes: annual).
+			 *
+			 *     * `annual` - Annual
+			 *     * `biennial` - Biennial
+			 *     * `perennial` - Perennial
+			 */
+			readonly life_cycle: components['schemas']['LifeCycleEnum'];
+			/**
+			 * @description The light category its minimum hours fall in.
+			 *
+			 *     * `full_sun` - Full sun (6 h or more)
+			 *     * `part_sun` - Part sun (4 to 6 h)
+			 *     * `part_shade` - Part shade (2 to 4 h)
+			 *     * `shade` - Shade (under 2 h)
+			 */
+			readonly light: components['schemas']['PlantLightEnum'];
+			/**
+			 * @description What the days to maturity count from.
+			 *
+			 *     * `sowing` - Sowing
+			 *     * `transplant` - Transplanting
+			 */
+			readonly maturity_from: components['schemas']['MaturityFromEnum'];
+			/** @description A short growing tip. */
+			readonly notes: string;
+			/** @description The public reference the facts come from. */
+			readonly source: string;
+			/** Format: uri */
+			readonly source_url: string;
+			/** @description Between plants, in cm. */
+			readonly spacing_cm: number;
+			/**
+			 * Format: double
+			 * @description Hours of direct sun a day it does best with.
+			 */
+			readonly sun_hours_ideal: number;
+			/**
+			 * Format: double
+			 * @description Fewest hours of direct sun a day it grows with.
+			 */
+			readonly sun_hours_min: number;
+			/** Format: date-time */
+			readonly updated_at: string;
+			/** @description Sow outdoors this many weeks after the last spring frost (negative: before it). */
+			readonly weeks_direct_sow_after_last_frost: number | null;
+			/** @description For a fall sowing: this many weeks before the first fall frost. */
+			readonly weeks_fall_sowing_before_first_frost: number | null;
+			/** @description Sow indoors this many weeks before the last spring frost; empty if not started indoors. */
+			readonly weeks_start_indoors_before_last_frost: number | null;
+			/** @description Plant out this many weeks after the last spring frost (negative: before it). */
+			readonly weeks_transplant_after_last_frost: number | null;
+		};
+		/**
+		 * @description * `full_sun` - Full sun (6 h or more)
+		 *     * `part_sun` - Part sun (4 to 6 h)
+		 *     * `part_shade` - Part shade (2 to 4 h)
+		 *     * `shade` - Shade (under 2 h)
+		 * @enum {string}
+		 */
+		PlantLightEnum: 'full_sun' | 'part_sun' | 'part_shade' | 'shade';
 		Polygon: {
 			coordinates: number[][][];
 			type: components['schemas']['PolygonTypeEnum'];
@@ -3188,6 +3359,111 @@ export interface operations {
 			401: components['responses']['Unauthorized'];
 			403: components['responses']['Forbidden'];
 			413: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
+		};
+	};
+	plants_list: {
+		parameters: {
+			query?: {
+				/**
+				 * @description * `vegetable` - Vegetable
+				 *     * `herb` - Herb
+				 *     * `fruit` - Fruit
+				 *     * `flower` - Flower
+				 *     * `shrub` - Shrub
+				 *     * `tree` - Tree
+				 */
+				kind?: 'flower' | 'fruit' | 'herb' | 'shrub' | 'tree' | 'vegetable';
+				/**
+				 * @description The plant's light need.
+				 *
+				 *     * `full_sun` - Full sun (6 h or more)
+				 *     * `part_sun` - Part sun (4 to 6 h)
+				 *     * `part_shade` - Part shade (2 to 4 h)
+				 *     * `shade` - Shade (under 2 h)
+				 */
+				light?: 'full_sun' | 'part_shade' | 'part_sun' | 'shade';
+				/** @description A page number within the paginated result set. */
+				page?: number;
+				/** @description Number of results to return per page. */
+				page_size?: number;
+				/** @description Part of the common or botanical name, any case. */
+				q?: string;
+				/** @description A place's USDA hardiness zone (6 or 6b): perennials that survive its winters (coldest zone at or below it), and every annual. */
+				zone?: string;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PaginatedPlantList'];
+				};
+			};
+			/** @description Not modified: the `ETag` sent in `If-None-Match` is current. */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			404: components['responses']['NotFound'];
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+		};
+	};
+	plants_retrieve: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Plant'];
+				};
+			};
+			/** @description Not modified: the `ETag` sent in `If-None-Match` is current. */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			404: {
 				headers: {
 					[name: string]: unknown;
 				};

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 
 from django.conf import settings
 
-from .. import guards
-from ..cache.store import Entry, NewEntry
-from ..clients import open_meteo
-from .base import Kind
+from ... import guards
+from ...cache.store import Entry, NewEntry
+from ...clients import open_meteo
+from ..base import Kind
 
 logger = logging.getLogger(__name__)
 
