@@ -117,7 +117,6 @@ def celery_worker_process(django_db_setup, django_db_blocker, upstream_simulator
         "DATABASE_URL": database_url,
         "VALKEY_URL": settings.VALKEY_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
         "TEST_EMAIL_FILE_PATH": str(WORKER_MAIL_DIR),
     }
     shutil.rmtree(WORKER_MAIL_DIR, ignore_errors=True)

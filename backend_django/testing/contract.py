@@ -125,7 +125,6 @@ def main() -> int:
         "DATABASE_URL": f"sqlite:///{workdir / 'contract.sqlite3'}?timeout=30",
         "VALKEY_URL": f"redis://127.0.0.1:{valkey.port}/0",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{valkey.port}/0",
-        "CELERY_RESULT_BACKEND": f"redis://127.0.0.1:{valkey.port}/0",
         **simulator_env(simulator.base_url),
         "TEST_SETTINGS_OVERRIDES": json.dumps(LIFTED_LIMITS),
     }

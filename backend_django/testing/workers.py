@@ -27,7 +27,6 @@ class WorkerProcess:
             "DATABASE_URL": database_url,
             "VALKEY_URL": settings.VALKEY_URL,
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
             **(env or {}),
         }
         self.log_path = Path(settings.VAR_DIR) / f"test-worker-{name}.log"

@@ -1,5 +1,5 @@
-"""Celery: broker and results (Valkey), the two queues, time limits, beat, the Flower link.
-From the environment: CELERY_BROKER_URL and CELERY_RESULT_BACKEND (default VALKEY_URL), FLOWER_URL."""
+"""Celery: the broker (Valkey), the two queues, time limits, beat, the Flower link.
+From the environment: CELERY_BROKER_URL (default VALKEY_URL), FLOWER_URL."""
 
 from kombu import Exchange, Queue
 
@@ -8,11 +8,13 @@ from .environment import env
 from .valkey import VALKEY_SOCKET_TIMEOUT, VALKEY_URL
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=VALKEY_URL)
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=VALKEY_URL)
+# No result backend: a job's outcome is its record (upstream/jobs/records.py),
+# which the API and Flower's events show; nothing reads task results, so none
+# are stored (decision 0024).
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
-CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 # Hard and soft time limits of a task (seconds).
 CELERY_TASK_TIME_LIMIT = 300

@@ -10,7 +10,7 @@ import json
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, INSTALLED_APPS, VAR_DIR, env
+from .base import DATABASES, INSTALLED_APPS, VALKEY_URL, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
@@ -71,3 +71,7 @@ _overrides = json.loads(env("TEST_SETTINGS_OVERRIDES", default="{}"))
 if not all(name.isupper() for name in _overrides):
     raise ImproperlyConfigured(f"TEST_SETTINGS_OVERRIDES names settings (upper case): {sorted(_overrides)}")
 globals().update(_overrides)
+# Tests wait for a task's return value (a ping through each queue, a late
+# delivery that must change nothing): they keep results, in the test Valkey.
+CELERY_RESULT_BACKEND = VALKEY_URL
+CELERY_TASK_IGNORE_RESULT = False

@@ -310,6 +310,24 @@ def test_admin_cache_overview_and_prefetch_action(client):
         assert text in page.content
 
 
+@pytest.mark.django_db
+def test_admin_plans_list_shows_each_plans_data_status_and_prefetches_every_kind(client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    plan = PlanFactory(latitude=45.52, longitude=-122.68)
+    climate_unit = kinds.units_for(45.52, -122.68)["climate"][0]
+    store.write([store.NewEntry(climate_unit, b"{}", "application/json", 3600, 3600)])
+    page = client.get("/admin/plans/plan/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "climate fresh" in text and "buildings missing" in text and "sun missing" in text
+    # The action says what it fetches, every kind a plan page needs; its job fills them all.
+    assert "Prefetch data (climate, buildings, canopy, sun) into the cache" in text
+    client.post("/admin/plans/plan/", {"action": "prefetch_data", "_selected_action": [str(plan.pk)]})
+    job_id = get_valkey().get(records.pending_key(kinds.units_for(45.52, -122.68)["sun"][0])).decode()
+    assert set(records.job_get(job_id).units) == set(kinds.all_units(45.52, -122.68))
+
+
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_refresh_ahead_refetches_entries_about_to_expire(simulator, celery_worker_process):

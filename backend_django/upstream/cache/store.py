@@ -296,6 +296,14 @@ def read(unit: str) -> Entry | None:
     return parse_entry(get_valkey().hgetall(entry_key(unit)))
 
 
+def fresh_untils(units: list[str]) -> list[float | None]:
+    """When each unit stops being fresh (None: not stored), in one round trip, without bodies."""
+    pipe = get_valkey().pipeline(transaction=False)
+    for unit in units:
+        pipe.hget(entry_key(unit), "fu")
+    return [None if value is None else float(value) for value in pipe.execute()]
+
+
 def states(units: list[str], now: float | None = None) -> dict[str, State]:
     """Freshness of many units in one round trip, without reading bodies."""
     if not units:

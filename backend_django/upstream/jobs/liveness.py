@@ -207,7 +207,7 @@ def _resend(job: records.Job) -> bool:
     if not again:
         return False
     logger.warning("job %s (%s): still queued past its due time; its task is sent again", job.id, job.kind)
-    records.job_send(job.id, job.queue)
+    records.job_send(job)
     return True
 
 
@@ -229,7 +229,7 @@ def _reclaim(job: records.Job) -> bool:
         return False
     logger.warning("job %s (%s): its worker stopped beating; queued again", job.id, job.kind)
     records.job_waiting(job.id, waiting_for="worker", retry_at=None)
-    records.job_send(job.id, job.queue)
+    records.job_send(job)
     return True
 
 

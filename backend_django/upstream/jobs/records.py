@@ -156,7 +156,10 @@ def _iso(timestamp: float) -> str:
 def _parse(job_id: str, fields: dict[bytes, bytes]) -> Job | None:
     if not fields:
         return None
-    text = {key.decode(): value.decode() for key, value in fields.items()}
+    return _from_text(job_id, {key.decode(): value.decode() for key, value in fields.items()})
+
+
+def _from_text(job_id: str, text: dict[str, str]) -> Job:
     return Job(
         id=job_id,
         kind=text.get("kind", ""),
@@ -244,16 +247,29 @@ def job_start(
         due = time.time() + max(0, settings.UPSTREAM_LOCK_TTL - NEW_JOB_DUE_MARGIN)
         pipe.zadd(DUE_KEY, {job_id: due})
         pipe.execute()
-        job_send(job_id, queue)
-    job = job_get(job_id)
-    assert job is not None
-    return StartedJob(job=job, created=bool(created))
+        job = _from_text(job_id, {name: str(value) for name, value in fields.items()})
+        job_send(job)
+        return StartedJob(job=job, created=True)
+    joined = job_get(job_id)
+    assert joined is not None
+    return StartedJob(job=joined, created=False)
 
 
-def job_send(job_id: str, queue: str) -> None:
-    """Send the job's task; a job that cannot be queued fails (and this raises)."""
+def task_label(job: Job) -> str:
+    """How the job's task shows in Flower and the worker's log: its kind and what it
+    fills ("climate climate:45.5:-122.7", "prefetch climate:45.5:-122.7 (+6 more)"),
+    instead of the bare task name and an opaque id."""
+    more = f" (+{len(job.units) - 1} more)" if len(job.units) > 1 else ""
+    first = job.units[0] if job.units else "nothing"
+    return f"{job.kind} {first}{more}"
+
+
+def job_send(job: Job) -> None:
+    """Send the job's task (named for people: ``task_label``); a job that cannot be
+    queued fails (and this raises)."""
+    job_id = job.id
     try:
-        send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
+        send_task(RUN_JOB_TASK, args=[job_id], queue=job.queue, shadow=task_label(job))
     except Exception:
         logger.exception("could not queue job %s", job_id)
         job_fail(job_id, code="queue_unavailable", message="We could not start the fetch; try again shortly.")
@@ -265,23 +281,27 @@ def _update(job: Job | str, *, finish: bool = False, hold: float = 0, **fields: 
     delivered twice must not move a finished job back to "running".
 
     ``finish`` releases its single-flight claim and pending marks (when still
-    its own); ``hold`` keeps them that many seconds more while it waits.
+    its own); ``hold`` keeps them that many seconds more while it waits. Only
+    those need the record's units (one read, when given an id): a progress or
+    state write is the one Lua call.
     """
-    if isinstance(job, str):
-        job = job_get(job)
-        if job is None:
-            return
     flat = [item for pair in {**fields, "updated_at": _now()}.items() for item in pair]
     mode, ttl = "", 0
     if finish:
         mode = "finish"
     elif hold:
         mode, ttl = "hold", int(settings.UPSTREAM_LOCK_TTL + hold)
-    keys = [job_key(job.id)]
+    job_id = job if isinstance(job, str) else job.id
+    keys = [job_key(job_id)]
     if mode:
+        if isinstance(job, str):
+            found = job_get(job)
+            if found is None:
+                return
+            job = found
         keys += [claim_key(job.kind, job.units, job.result_url), *(pending_key(unit) for unit in job.units)]
     lua_script(__file__, "job_update")(
-        keys=keys, args=[settings.UPSTREAM_JOB_TTL, job.id, mode, ttl, *flat], client=get_valkey()
+        keys=keys, args=[settings.UPSTREAM_JOB_TTL, job_id, mode, ttl, *flat], client=get_valkey()
     )
 
 
@@ -289,13 +309,13 @@ def job_running(job_id: str) -> None:
     _update(job_id, status=RUNNING, waiting_for="", retry_at="")
 
 
-def job_requeued(job_id: str, *, countdown: float = 0) -> None:
+def job_requeued(job: Job | str, *, countdown: float = 0) -> None:
     """Back to queued: the task runs again after ``countdown`` seconds (a free worker's)."""
-    _update(job_id, status=QUEUED, hold=countdown, waiting_for=WORKER, retry_at="")
+    _update(job, status=QUEUED, hold=countdown, waiting_for=WORKER, retry_at="")
 
 
 def job_waiting(
-    job_id: str, *, waiting_for: str, retry_at: float | None, error: tuple[str, str] | None = None
+    job: Job | str, *, waiting_for: str, retry_at: float | None, error: tuple[str, str] | None = None
 ) -> None:
     """Back to queued until ``retry_at`` (epoch seconds; None: not known), waiting
     for ``waiting_for`` ("upstream_down", "budget" or "worker"); ``error``: the
@@ -308,7 +328,7 @@ def job_waiting(
     if error is not None:
         fields.update(last_error_code=error[0], last_error_message=error[1][:500])
     hold = 0.0 if retry_at is None else max(0.0, retry_at - time.time())
-    _update(job_id, hold=hold, **fields)
+    _update(job, hold=hold, **fields)
 
 
 def job_retrying(job_id: str, *, retry_at: float, error: tuple[str, str]) -> None:
@@ -332,15 +352,18 @@ def job_progress(job_id: str, done: int) -> None:
     _update(job_id, done=done)
 
 
-def job_succeed(job_id: str) -> None:
-    job = job_get(job_id)
-    if job is not None:
-        _update(job, finish=True, status=SUCCEEDED, done=job.total, waiting_for="", retry_at="")
+def job_succeed(job: Job | str) -> None:
+    if isinstance(job, str):
+        found = job_get(job)
+        if found is None:
+            return
+        job = found
+    _update(job, finish=True, status=SUCCEEDED, done=job.total, waiting_for="", retry_at="")
 
 
-def job_fail(job_id: str, *, code: str, message: str) -> None:
+def job_fail(job: Job | str, *, code: str, message: str) -> None:
     _update(
-        job_id, finish=True, status=FAILED, error_code=code, error_message=message[:500],
+        job, finish=True, status=FAILED, error_code=code, error_message=message[:500],
         waiting_for="", retry_at="",
     )  # fmt: skip
 

@@ -49,13 +49,16 @@ class Deferred(Exception):
         self.unit = unit  # the unit whose fetch failed (a derived unit's input, say)
 
 
-def _up_to_date(kind: kinds.Kind, unit: str, refresh_within: float) -> tuple[bool, store.Entry | None]:
-    """(nothing to do, the unit's entry) for ``unit`` now."""
-    entry = store.read(unit)
-    if entry is None or entry.fresh_until <= time.time() + refresh_within:
-        return False, entry
-    companions = kind.companions(unit)
-    return all(state == "fresh" for state in store.states(companions).values()), entry
+def _up_to_date(kind: kinds.Kind, unit: str, refresh_within: float) -> bool:
+    """Nothing to do for ``unit``: it is fresh (for ``refresh_within`` more seconds), and so
+    are its companions. One round trip, no body read."""
+    now = time.time()
+    own, *companions = store.fresh_untils([unit, *kind.companions(unit)])
+    return (
+        own is not None
+        and own > now + refresh_within
+        and all(until is not None and until > now for until in companions)
+    )
 
 
 def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Attempt:
@@ -74,7 +77,7 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
     refills = 0
     inputs_filled = kind.inputs is None
     while True:
-        if _up_to_date(kind, unit, refresh_within)[0]:
+        if _up_to_date(kind, unit, refresh_within):
             return attempt
         if not inputs_filled:
             for input_unit in kind.inputs(unit):
@@ -84,10 +87,10 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
             if not locks.unit_lock_acquire(unit, token):
                 raise UnitBusy(unit)
             try:
-                done, entry = _up_to_date(kind, unit, refresh_within)
-                if done:
+                if _up_to_date(kind, unit, refresh_within):  # filled meanwhile
                     return attempt
                 # An entry still within its stale window lets climate fetch only the tail.
+                entry = store.read(unit)
                 usable = entry if entry is not None and entry.state() != "missing" else None
                 store.write(_fetch_counted(kind, unit, usable, attempt))
                 return attempt
@@ -184,10 +187,10 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
     except Exception:
         logger.exception("job %s (%s) crashed on %s", job_id, job.kind, unit)
         records.job_fail(
-            job_id, code="internal_error", message="Something went wrong on our side; please try again later."
+            job, code="internal_error", message="Something went wrong on our side; please try again later."
         )
         raise
-    records.job_succeed(job_id)
+    records.job_succeed(job)
     return records.SUCCEEDED
 
 
@@ -196,17 +199,19 @@ def _carry_out(task, job: records.Job, unit: str, deferred: Deferred) -> str:
     if isinstance(decision, Requeue):
         failures = deferred.attempt.failures + (1 if isinstance(error, UpstreamError | UpstreamDown) else 0)
         if isinstance(error, YieldToPeople | UnitBusy):
-            records.job_requeued(job.id, countdown=decision.countdown)
+            records.job_requeued(job, countdown=decision.countdown)
         else:
             cause = (error.code, error.message) if isinstance(error, UpstreamError | UpstreamDown) else None
             records.job_waiting(
-                job.id,
+                job,
                 waiting_for=decision.waiting_for,
                 retry_at=time.time() + decision.countdown,
                 error=cause,
             )
         if isinstance(error, YieldToPeople):
-            run_job.apply_async(args=[job.id], queue=job.queue, countdown=decision.countdown)
+            run_job.apply_async(
+                args=[job.id], queue=job.queue, countdown=decision.countdown, shadow=records.task_label(job)
+            )
             return "yielded"
         logger.info("job %s (%s) waits %.0f s: %s", job.id, job.kind, decision.countdown, error)
         raise task.retry(countdown=decision.countdown, kwargs={"failures": failures}) from error
@@ -218,5 +223,5 @@ def _carry_out(task, job: records.Job, unit: str, deferred: Deferred) -> str:
         else:
             store.remember_error(unit, error.code, error.message, error.status)
     logger.warning("job %s (%s) failed on %s: %s", job.id, job.kind, unit, error)
-    records.job_fail(job.id, code=decision.code, message=decision.message)
+    records.job_fail(job, code=decision.code, message=decision.message)
     return records.FAILED

@@ -182,3 +182,11 @@ def test_a_buildings_refresh_that_finds_the_same_buildings_keeps_its_bytes(simul
     (changed,) = buildings.fetch_entries(unit, store.read(unit), "interactive")
     assert json.loads(changed.raw)["ways"] == json.loads(first.raw)["ways"]
     assert simulator.stats()["overpass"]["requests"] == 3
+
+
+def test_a_fresh_unit_is_found_fresh_without_reading_its_body(valkey_commands):
+    store.write([store.NewEntry(PROBE_SUMMARY, b"{}", "application/json", 3600, 3600)])
+    store.write([store.NewEntry(PROBE, b"x" * 100_000, "application/json", 3600, 3600)])
+    valkey_commands.clear()
+    fill()
+    assert valkey_commands == ["pipeline"], "one pipeline of fresh-until fields, no HGETALL of the body"

@@ -29,3 +29,32 @@ def test_identical_starts_join_one_job_until_it_ends(valkey_commands):
     assert after.created and after.job.id != first.job.id
     # The scripts are sent by hash, never as source.
     assert "EVALSHA" in valkey_commands and "EVAL" not in valkey_commands
+
+
+def test_a_jobs_task_is_named_for_operators_by_its_kind_and_what_it_fills(monkeypatch):
+    sent = []
+    monkeypatch.setattr(jobs, "send_task", lambda name, **options: sent.append((name, options["shadow"])))
+    jobs.job_start(kind="climate", units=["climate:45.5:-122.7"], result_url="/a")
+    jobs.job_start(
+        kind="prefetch",
+        units=["climate:45.5:-122.7", "bcell:4551:-12269", "sun:45.52:-122.68"],
+        result_url="/b",
+    )
+    assert sent == [
+        ("upstream.run_job", "climate climate:45.5:-122.7"),
+        ("upstream.run_job", "prefetch climate:45.5:-122.7 (+2 more)"),
+    ]
+
+
+def test_a_progress_or_state_write_is_one_command_and_a_new_job_is_not_read_back(valkey_commands, monkeypatch):
+    monkeypatch.setattr(jobs, "send_task", lambda name, **options: None)
+    started = jobs.job_start(kind="test", units=["test:1", "test:2"], result_url="/x", queue="test-no-worker")
+    assert "HGETALL" not in valkey_commands, "a job just created is known without reading it back"
+    valkey_commands.clear()
+    jobs.job_running(started.job.id)
+    jobs.job_progress(started.job.id, 1)
+    assert valkey_commands == ["EVALSHA", "EVALSHA"]
+    valkey_commands.clear()
+    jobs.job_succeed(started.job)  # the run has its job: releasing the claim reads nothing
+    assert valkey_commands == ["EVALSHA"]
+    assert jobs.job_get(started.job.id).status == jobs.SUCCEEDED
