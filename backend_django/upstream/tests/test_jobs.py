@@ -46,7 +46,7 @@ def test_a_jobs_task_is_named_for_operators_by_its_kind_and_what_it_fills(monkey
     ]
 
 
-def test_a_progress_or_state_write_is_one_command_and_a_new_job_is_not_read_back(valkey_commands, monkeypatch):
+def test_a_state_write_is_one_command_and_a_new_job_is_not_read_back(valkey_commands, monkeypatch):
     monkeypatch.setattr(jobs, "send_task", lambda name, **options: None)
     started = jobs.job_start(kind="test", units=["test:1", "test:2"], result_url="/x", queue="test-no-worker")
     assert "HGETALL" not in valkey_commands, "a job just created is known without reading it back"
