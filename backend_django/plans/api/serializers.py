@@ -153,6 +153,27 @@ class PlanSerializer(StrictModelSerializer):
         return kinds.data_urls(plan.latitude, plan.longitude)
 
 
+class PlanSummarySerializer(PlanSerializer):
+    """A plan as the plans list shows it: without its free-form data and data URLs,
+    which the plan itself (``GET plans/{id}/``) carries."""
+
+    class Meta(PlanSerializer.Meta):
+        fields = [
+            "id",
+            "name",
+            "latitude",
+            "longitude",
+            "address",
+            "timezone",
+            "archived",
+            "created_at",
+            "updated_at",
+            "data_status",
+            "facts",
+        ]
+        read_only_fields = fields
+
+
 class BatchOpSerializer(serializers.Serializer):
     op = serializers.ChoiceField(
         choices=["PUT", "PATCH", "DELETE"],

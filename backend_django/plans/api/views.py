@@ -42,6 +42,7 @@ from .serializers import (
     BatchRequestSerializer,
     BatchResponseSerializer,
     PlanSerializer,
+    PlanSummarySerializer,
 )
 
 _ERROR = ErrorSerializer
@@ -88,7 +89,7 @@ BATCH_ERROR_EXAMPLE = OpenApiExample(
                 description="Only archived (true) or only active (false) plans.",
             )
         ],
-        responses={200: PlanSerializer(many=True), 400: _ERROR},
+        responses={200: PlanSummarySerializer(many=True), 400: _ERROR},
     ),
     create=extend_schema(
         summary="Create a plan",
@@ -130,7 +131,12 @@ class PlanViewSet(viewsets.ModelViewSet):
     queryset = Plan.objects.none()  # for schema generation; requests use get_queryset()
 
     def get_queryset(self):
+        if self.action == "list":  # the list shows no free-form data: do not load it
+            return plan_list(owner=self.request.user).defer("data")
         return plan_list(owner=self.request.user)
+
+    def get_serializer_class(self):
+        return PlanSummarySerializer if self.action == "list" else PlanSerializer
 
     def handle_exception(self, exc):
         # Services validate too (full_clean); answer those like serializer errors.

@@ -289,3 +289,16 @@ def test_list_parameters_of_the_wrong_type_are_refused(user_client, query):
     response = user_client.get(URL, query)
     assert response.status_code == 400
     assert set(query) <= set(response.json()["error"]["fields"])
+
+
+@pytest.mark.django_db
+def test_the_list_shows_plans_at_a_glance_and_the_plan_carries_the_rest(user_client, user):
+    plan = PlanFactory(owner=user, data={"notes": "x" * 5000})
+    listed = user_client.get("/api/v1/plans/").json()["results"][0]
+    assert set(listed) == {
+        "id", "name", "latitude", "longitude", "address", "timezone", "archived",
+        "created_at", "updated_at", "data_status", "facts",
+    }  # fmt: skip
+    one = user_client.get(f"/api/v1/plans/{plan.id}/").json()
+    assert one["data"] == {"notes": "x" * 5000} and "climate" in one["data_urls"]
+    assert {name: one[name] for name in listed} == listed

@@ -73,7 +73,7 @@ export interface Fact {
  * always (it says "not known yet" while missing), the site's light once the
  * sun has been worked out (nothing before).
  */
-export function planFacts(plan: Plan): Fact[] {
+export function planFacts(plan: Pick<Plan, 'facts'>): Fact[] {
 	const facts: Fact[] = [
 		{ label: 'Last spring frost', value: lastSpringFrostText(plan.facts?.last_spring_frost) }
 	];

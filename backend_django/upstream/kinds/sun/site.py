@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import cache
 
 from django.conf import settings
 
@@ -101,6 +102,7 @@ def parameters_from_settings() -> SunParameters:
 # --- sites -------------------------------------------------------------------
 
 
+@cache
 def _digits(step: float) -> int:
     """Decimals needed to write multiples of ``step`` exactly (0.0005 -> 4)."""
     for digits in range(12):
@@ -122,14 +124,14 @@ class Site:
 
 def site_snap(*, lat: float, lng: float, parameters: SunParameters | None = None) -> Site:
     """The site a point belongs to: the point snapped to the site grid."""
-    parameters = parameters or parameters_from_settings()
+    # Only the grid matters here: read it alone (a plans page snaps a hundred points).
+    step = parameters.site_grid_degrees if parameters is not None else settings.SUN_SITE_GRID_DEGREES
     if not (math.isfinite(lat) and math.isfinite(lng)) or abs(lat) > 90 or abs(lng) > 180:
         raise ApplicationError("lat/lng: not a point on the Earth.", code="invalid")
     if abs(lat) > MAX_ABS_LATITUDE:
         raise ApplicationError(
             f"lat: sun and shade are computed up to {MAX_ABS_LATITUDE:g}° north and south.", code="invalid"
         )
-    step = parameters.site_grid_degrees
     digits = _digits(step)
     # "+ 0.0" turns -0.0 into 0.0 so both sides of the equator share a unit.
     snapped_lat = round(round(lat / step) * step, digits) + 0.0

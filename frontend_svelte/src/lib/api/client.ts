@@ -20,7 +20,11 @@ export type DataStatus = Model<'DataStatus'>;
  * marks it optional because clients may leave it out on create).
  */
 export type Plan = Model<'Plan'> & { id: string };
-export type PaginatedPlanList = Omit<Model<'PaginatedPlanList'>, 'results'> & { results: Plan[] };
+/** A plan as the plans list shows it (no free-form data or data URLs: `GET plans/{id}/` has them). */
+export type PlanSummary = Model<'PlanSummary'> & { id: string };
+export type PaginatedPlanList = Omit<Model<'PaginatedPlanSummaryList'>, 'results'> & {
+	results: PlanSummary[];
+};
 export type Job = Model<'Job'>;
 export type ClimateSummary = Model<'ClimateSummary'>;
 export type BuildingCollection = Model<'Buildings'>;

@@ -1265,7 +1265,7 @@ export interface components {
 			/** @description The building-in-a-box Overpass QL query. */
 			query: string;
 		};
-		PaginatedPlanList: {
+		PaginatedPlanSummaryList: {
 			/** @example 123 */
 			count: number;
 			/**
@@ -1278,7 +1278,7 @@ export interface components {
 			 * @example http://api.example.org/accounts/?page=2
 			 */
 			previous?: string | null;
-			results: components['schemas']['Plan'][];
+			results: components['schemas']['PlanSummary'][];
 		};
 		PaginatedPlantList: {
 			/** @example 123 */
@@ -1453,6 +1453,34 @@ export interface components {
 			name: string;
 			/** @description IANA time zone name, e.g. Europe/Berlin. */
 			timezone?: string;
+		};
+		/**
+		 * @description A plan as the plans list shows it: without its free-form data and data URLs,
+		 *     which the plan itself (``GET plans/{id}/``) carries.
+		 */
+		PlanSummary: {
+			readonly address: string;
+			readonly archived: boolean;
+			/** Format: date-time */
+			readonly created_at: string;
+			/** @description Per data kind: whether the plan's data is cached (fresh, stale), missing, or being fetched (with the job id). */
+			readonly data_status: components['schemas']['DataStatus'];
+			/** @description The plan's place at a glance, from the cached data (the last spring frost, ...). */
+			readonly facts: components['schemas']['PlanFacts'];
+			/**
+			 * Format: uuid
+			 * @description Client-generated UUID (optional on create; the server makes one when absent).
+			 */
+			id?: string;
+			/** Format: double */
+			readonly latitude: number;
+			/** Format: double */
+			readonly longitude: number;
+			readonly name: string;
+			/** @description IANA time zone name, e.g. Europe/Berlin. */
+			readonly timezone: string;
+			/** Format: date-time */
+			readonly updated_at: string;
 		};
 		/** @description A catalogue entry as the API shows it: every fact, read-only. */
 		Plant: {
@@ -3027,7 +3055,7 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					'application/json': components['schemas']['PaginatedPlanList'];
+					'application/json': components['schemas']['PaginatedPlanSummaryList'];
 				};
 			};
 			400: {
