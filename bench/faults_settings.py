@@ -13,7 +13,7 @@ PROXY_READ_RATE = "100000000/min"
 PROXY_FETCH_RATE = "100000000/min"
 PROXY_CLIMATE_FETCHES_PER_DAY = "100000000/day"
 PROXY_PLACE_SEARCHES_PER_DAY = "100000000/day"
-GEOCODER_CONTACT = "bench@solar-sim.invalid"
+UPSTREAM_CONTACT = "bench@solar-sim.invalid"
 # Short read timeouts (bench/faults.py sets them), so that a hang does not take minutes.
 OPEN_METEO_READ_TIMEOUT = OVERPASS_READ_TIMEOUT = CANOPY_READ_TIMEOUT = GEOCODER_READ_TIMEOUT = env.float(
     "BENCH_FAULTS_READ_TIMEOUT", default=10.0

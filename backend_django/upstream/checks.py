@@ -8,6 +8,7 @@ from django.core.checks import Error, Tags, Warning, register
 from .clients.geocoder import NOMINATIM, PHOTON
 
 PUBLIC_NOMINATIM_HOST = "nominatim.openstreetmap.org"
+PUBLIC_OSM_TILES_HOST = "tile.openstreetmap.org"
 
 
 @register()
@@ -23,16 +24,23 @@ def geocoder_api_check(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def geocoder_contact_check(app_configs, **kwargs):
-    host = urlsplit(settings.GEOCODER_URL).hostname or ""
-    if host == PUBLIC_NOMINATIM_HOST and not settings.GEOCODER_CONTACT.strip():
-        return [
-            Warning(
-                "GEOCODER_CONTACT is empty: the public Nominatim asks for a way to reach the "
-                "operator of an application (sent in the User-Agent).",
-                hint="Set GEOCODER_CONTACT to an email address or URL, or point GEOCODER_URL "
-                "at your own instance.",
-                id="upstream.W001",
-            )
-        ]
-    return []
+def upstream_contact_check(app_configs, **kwargs):
+    """The public services run on donations ask to be able to reach an application's operator."""
+    if settings.UPSTREAM_CONTACT.strip():
+        return []
+    public = []
+    if (urlsplit(settings.GEOCODER_URL).hostname or "") == PUBLIC_NOMINATIM_HOST:
+        public.append("the public Nominatim (GEOCODER_URL)")
+    if (urlsplit(settings.BASEMAP_URL).hostname or "") == PUBLIC_OSM_TILES_HOST:
+        public.append("OpenStreetMap's tile servers (BASEMAP_URL)")
+    if not public:
+        return []
+    return [
+        Warning(
+            f"UPSTREAM_CONTACT is empty: {' and '.join(public)} ask for a way to reach the "
+            "operator of an application (sent in the User-Agent).",
+            hint="Set UPSTREAM_CONTACT to an email address or URL, or point those URLs at your own "
+            "instances.",
+            id="upstream.W001",
+        )
+    ]

@@ -96,6 +96,14 @@ UPSTREAMS: tuple[Upstream, ...] = (
         simulator_path="/chm",
     ),
     Upstream(
+        name="basemap",
+        label="The map tile server",
+        url_setting="BASEMAP_URL",
+        read_timeout_setting="BASEMAP_READ_TIMEOUT",
+        limit=Slots(concurrent="BASEMAP_MAX_CONCURRENT"),
+        simulator_path="/basemap/{z}/{x}/{y}.png",
+    ),
+    Upstream(
         name="geocoder",
         label="The place search service",
         url_setting="GEOCODER_URL",

@@ -60,6 +60,9 @@ PROXY_FETCH_RATE = "60/min"
 PROXY_CLIMATE_FETCHES_PER_DAY = env("PROXY_CLIMATE_FETCHES_PER_DAY", default="15/day")
 # Place searches (and reverse lookups) not cached yet, per client per day.
 PROXY_PLACE_SEARCHES_PER_DAY = env("PROXY_PLACE_SEARCHES_PER_DAY", default="200/day")
+# Map tiles not cached yet, per client per day (a map view asks for a few
+# dozen; this stops anyone scraping a tile server through us).
+PROXY_TILE_MISSES_PER_DAY = "3000/day"
 
 # --- Warming --------------------------------------------------------------------
 # Warming (prefetch and scheduled refresh) may use at most this share of each

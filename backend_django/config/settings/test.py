@@ -50,7 +50,7 @@ UPSTREAM_HEARTBEAT_STALE_SECONDS = 3.0
 OVERPASS_READ_TIMEOUT = 3.0
 CANOPY_READ_TIMEOUT = 2.0
 GEOCODER_READ_TIMEOUT = 3.0
-GEOCODER_CONTACT = "tests@solar-sim.invalid"
+UPSTREAM_CONTACT = "tests@solar-sim.invalid"
 # Budgets large enough for the suite's many full fetches; the limiter itself
 # is tested with its own small limits (upstream/tests/test_limits.py).
 OPEN_METEO_CALLS_PER_MINUTE = 1_000_000

@@ -3,12 +3,16 @@ From the environment: the URLs, User-Agent and contact, and the budgets a paid p
 
 from .environment import env
 
-# Who we are, on every upstream request (say how to reach you), and the
-# connect timeout of any upstream (seconds).
+# Who we are, on every upstream request, and who the upstreams' operators can
+# reach about this deployment's traffic (an email address or URL, sent in the
+# User-Agent as Nominatim's and the OpenStreetMap tile servers' policies ask;
+# `manage.py check --deploy` warns while it is empty), and the connect timeout
+# of any upstream (seconds).
 UPSTREAM_USER_AGENT = env(
     "UPSTREAM_USER_AGENT",
     default="SolarSim/1.0 (garden planning; +https://github.com/solar-sim/solar-sim)",
 )
+UPSTREAM_CONTACT = env("UPSTREAM_CONTACT", default="")
 UPSTREAM_CONNECT_TIMEOUT = 5.0
 
 # --- Open-Meteo archive: climate ----------------------------------------------
@@ -78,10 +82,6 @@ CANOPY_MAX_RANGE_BYTES = 8 * 1024 * 1024
 # deployment to switch at any time).
 GEOCODER_URL = env("GEOCODER_URL", default="https://nominatim.openstreetmap.org")
 GEOCODER_API = env("GEOCODER_API", default="nominatim")
-# Who the geocoder's operators can reach about this deployment's traffic (an
-# email address or URL), sent in the User-Agent of every geocoder request as
-# Nominatim's usage policy asks. `manage.py check --deploy` warns while empty.
-GEOCODER_CONTACT = env("GEOCODER_CONTACT", default="")
 # The geocoder gets one request at a time and at least this many seconds after
 # the previous answer, for the whole deployment (Nominatim's policy: at most 1
 # request per second, one thread); an instance of your own can take more.
@@ -94,3 +94,20 @@ GEOCODER_LANGUAGE = "en"
 GEOCODER_ATTRIBUTION = "© OpenStreetMap contributors"
 PLACES_FRESH_SECONDS = 30 * 86400
 PLACES_STALE_SECONDS = 30 * 86400
+
+# --- Basemap tiles: the map under the garden (upstream/kinds/basemap.py) -------------
+# Raster XYZ tiles from a URL template with {z}, {x} and {y}, and the
+# attribution the map always shows with them (decision 0025). Only tiles a
+# person views are fetched (never warmed), at most BASEMAP_MAX_CONCURRENT at
+# once for the whole deployment, as OpenStreetMap's tile policy asks.
+BASEMAP_URL = env("BASEMAP_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+BASEMAP_ATTRIBUTION = env("BASEMAP_ATTRIBUTION", default="© OpenStreetMap contributors")
+BASEMAP_MAX_CONCURRENT = 2
+BASEMAP_READ_TIMEOUT = 5.0
+BASEMAP_MAX_ZOOM = 19
+# A tile is fresh as long as the tile server's Cache-Control says (these when
+# it says nothing), then served stale while it is revalidated (If-None-Match).
+BASEMAP_FRESH_SECONDS = 7 * 86400
+BASEMAP_STALE_SECONDS = 30 * 86400
+# The longest a request for a tile not cached yet waits for it before 503.
+BASEMAP_MISS_WAIT_SECONDS = 5.0

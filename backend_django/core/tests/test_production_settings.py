@@ -21,7 +21,7 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://solarsim.example.com",
     "DATABASE_URL": "postgres://solarsim:secret@127.0.0.1:5432/solarsim",
     "VALKEY_URL": "redis://127.0.0.1:6379/0",
-    "GEOCODER_CONTACT": "ops@solarsim.example.com",
+    "UPSTREAM_CONTACT": "ops@solarsim.example.com",
 }
 # Settings a developer's shell or the test run may have set that would change
 # what production settings see.
@@ -32,7 +32,7 @@ CLEARED = (
     "ACCOUNT_EMAIL_VERIFICATION",
     "TRUSTED_PROXY_COUNT",
     "GEOCODER_URL",
-    "GEOCODER_CONTACT",
+    "UPSTREAM_CONTACT",
 )
 
 
@@ -64,10 +64,10 @@ def test_check_deploy_reports_nothing():
 
 
 def test_check_deploy_asks_for_a_geocoder_contact_on_the_public_nominatim():
-    result = run_with_production_settings("manage.py", "check", "--deploy", GEOCODER_CONTACT="")
+    result = run_with_production_settings("manage.py", "check", "--deploy", UPSTREAM_CONTACT="")
     assert "upstream.W001" in result.stderr + result.stdout
     own = run_with_production_settings(
-        "manage.py", "check", "--deploy", GEOCODER_CONTACT="", GEOCODER_URL="http://nominatim.internal:8080"
+        "manage.py", "check", "--deploy", UPSTREAM_CONTACT="", GEOCODER_URL="http://nominatim.internal:8080"
     )
     assert "upstream.W001" not in own.stderr + own.stdout
 

@@ -16,6 +16,8 @@ that returns the body only when the process's copy is not current.
     f   fetched at (unix seconds)
     fu  fresh until
     su  stale until (the key's TTL ends there too)
+    v   the upstream's own validator (its ETag), for a conditional refresh
+        (If-None-Match); absent for data that has none
 
 An entry of a derived kind (kinds/base.py) is registered in the set
 ``ss:dep:<input unit>`` of each unit it was computed from; when an input is
@@ -76,6 +78,7 @@ class Entry:
     fresh_until: float
     stale_until: float
     encoding: str = "gzip"  # "gzip" or "identity"
+    validator: str = ""  # the upstream's ETag of the data, when it gave one
 
     def state(self, now: float | None = None) -> State:
         now = time.time() if now is None else now
@@ -107,6 +110,7 @@ def parse_entry(fields: dict[bytes, bytes]) -> Entry | None:
             fresh_until=float(fields[b"fu"]),
             stale_until=float(fields[b"su"]),
             encoding=fields.get(b"z", b"gzip").decode(),
+            validator=fields.get(b"v", b"").decode(),
         )
     except (KeyError, ValueError):
         return None
@@ -126,6 +130,8 @@ class NewEntry:
     # The units a derived entry was computed from (kinds.Kind.derived_entry): it
     # is marked stale when one of them is rewritten with another ETag.
     inputs: tuple[str, ...] = ()
+    # The upstream's validator of the data (its ETag), kept for a conditional refresh.
+    validator: str = ""
 
 
 def etag_for(raw: bytes) -> str:
@@ -148,6 +154,8 @@ def queue_write(pipe, entry: NewEntry, now: float | None = None) -> None:
     }
     if not entry.compress:
         mapping["z"] = "identity"
+    if entry.validator:
+        mapping["v"] = entry.validator
     pipe.hset(key, mapping=mapping)
     pipe.expire(key, max(1, math.ceil(entry.fresh_seconds + entry.stale_seconds)))
     pipe.delete(negative_key(entry.unit))
@@ -172,6 +180,7 @@ def write(entries: list[NewEntry]) -> int:
             f"{now + entry.fresh_seconds:.3f}",
             f"{now + lifetime:.3f}",
             "" if entry.compress else "identity",
+            entry.validator,
             max(1, math.ceil(lifetime)),
             len(entry.inputs),
             *entry.inputs,

@@ -92,7 +92,7 @@ def gdal_options() -> dict:
     return {
         "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
         "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif",
-        "GDAL_HTTP_USERAGENT": settings.UPSTREAM_USER_AGENT,
+        "GDAL_HTTP_USERAGENT": http.user_agent(),
         "GDAL_HTTP_TIMEOUT": max(1, math.ceil(settings.CANOPY_READ_TIMEOUT)),
         "GDAL_HTTP_CONNECTTIMEOUT": max(1, math.ceil(settings.UPSTREAM_CONNECT_TIMEOUT)),
         "GDAL_HTTP_MAX_RETRY": 0,

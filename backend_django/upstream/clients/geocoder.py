@@ -10,7 +10,7 @@ into one shape, a *place*:
      "bbox": [south, west, north, east] | None, "category", "type", "osm_id"}
 
 Every request names the deployment in its User-Agent with the operator's
-contact (``GEOCODER_CONTACT``), as Nominatim's usage policy asks. The pace
+contact (``UPSTREAM_CONTACT``, clients/http.py), as Nominatim's usage policy asks. The pace
 (one request at a time, one a second) is kept by the caller (guards/pacing.py).
 """
 
@@ -25,12 +25,6 @@ NOMINATIM, PHOTON = "nominatim", "photon"
 UPSTREAM = "geocoder"
 
 
-def user_agent() -> str:
-    """The User-Agent of geocoder requests: the application, and who to contact."""
-    contact = settings.GEOCODER_CONTACT.strip()
-    return f"{settings.UPSTREAM_USER_AGENT} contact: {contact}" if contact else settings.UPSTREAM_USER_AGENT
-
-
 def _get(path: str, params: dict[str, Any]) -> Any:
     response = http.request(
         "GET",
@@ -38,7 +32,7 @@ def _get(path: str, params: dict[str, Any]) -> Any:
         upstream=UPSTREAM,
         read_timeout=settings.GEOCODER_READ_TIMEOUT,
         params=params,
-        headers={"User-Agent": user_agent(), "Accept": "application/json"},
+        headers={"Accept": "application/json"},
     )
     return json_value(response)
 

@@ -80,8 +80,14 @@ class SameHostRedirectSession(requests.Session):
 def session() -> requests.Session:
     s = SameHostRedirectSession()
     s.max_redirects = 3
-    s.headers.update({"User-Agent": settings.UPSTREAM_USER_AGENT, "Accept-Encoding": "gzip"})
+    s.headers.update({"Accept-Encoding": "gzip"})
     return s
+
+
+def user_agent() -> str:
+    """The User-Agent of every upstream request: the application, and who to contact."""
+    contact = settings.UPSTREAM_CONTACT.strip()
+    return f"{settings.UPSTREAM_USER_AGENT} contact: {contact}" if contact else settings.UPSTREAM_USER_AGENT
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
@@ -129,10 +135,14 @@ def _read_by(response: requests.Response, deadline: float) -> None:
     response.close()
 
 
-def request(method: str, url: str, *, upstream: str, read_timeout: float, **kwargs) -> requests.Response:
-    """Send one request to ``upstream``; raise UpstreamError for anything that is not a 2xx."""
+def request(
+    method: str, url: str, *, upstream: str, read_timeout: float, not_modified: bool = False, **kwargs
+) -> requests.Response:
+    """Send one request to ``upstream``; raise UpstreamError for anything that is not a 2xx
+    (nor a 304, when ``not_modified``: a conditional request's answer)."""
     name = label(upstream)
     stream = kwargs.pop("stream", False)
+    kwargs["headers"] = {"User-Agent": user_agent(), **kwargs.get("headers", {})}
     deadline = time.monotonic() + settings.UPSTREAM_CONNECT_TIMEOUT + read_timeout
     try:
         response = session().request(
@@ -154,7 +164,7 @@ def request(method: str, url: str, *, upstream: str, read_timeout: float, **kwar
         ) from exc
 
     status = response.status_code
-    if 200 <= status < 300:
+    if 200 <= status < 300 or (not_modified and status == 304):
         return response
     detail = sanitise(f"HTTP {status}: {response.text[:2000]}")
     if status == 429:

@@ -19,6 +19,7 @@ in the request instead: range_proxy.py.
 
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ from backend_django.core.valkey import get_valkey, retry_after_seconds
 
 from .. import jobs, kinds
 from ..cache import store
-from ..guards import shares
+from ..clients.http import UpstreamError
+from ..guards import BudgetWait, UpstreamDown, shares
+from ..jobs import tasks
 from ..kinds import Kind
 from .throttles import ProxyThrottle, daily_miss_throttle, fetch_throttle, read_throttle
 
@@ -178,6 +181,49 @@ def cells_answer(*, endpoint: str, units: list[str], result_url: str, client: st
         etag=etag,
         fresh_until=min(entry.fresh_until for entry in entries),
         stale_until=min(entry.stale_until for entry in entries),
+    )
+
+
+# --- a miss answered in the request: map tiles --------------------------------------
+
+
+def filled_answer(target: EntryTarget, *, client: str, wait: float) -> Answer:
+    """The answer to a miss, filled in this request (``tasks.fill_now``: the unit's lock,
+    its upstream's guards), waiting at most ``wait`` seconds: for data a page asks for
+    dozens of at once (map tiles), where polling a job each would cost more than the
+    data. A remembered or definite refusal is ``refused``; anything that cannot be done
+    in time raises ApplicationError (503 with Retry-After), and nothing is cached."""
+    remembered = store.remembered_error(target.fill_unit)
+    if remembered is not None:
+        return Answer("refused", refusal=remembered)
+    for kind in _kinds_of([target.fill_unit]):
+        if kind.daily_miss_limit:
+            daily_miss_throttle(kind.name, kind.daily_miss_limit).consume(client)
+    store.count(target.endpoint, "misses")
+    try:
+        tasks.fill_now(target.fill_unit, wait=wait)
+    except tasks.Deferred as deferred:
+        error = deferred.error
+        if isinstance(error, UpstreamError) and not error.transient:
+            refusal = {"code": error.code, "message": error.message, "status": error.status}
+            return Answer("refused", refusal=refusal)
+        seconds = error.seconds if isinstance(error, UpstreamDown | BudgetWait) else 1
+        message = getattr(deferred.decision, "message", "The data could not be fetched in time; try again.")
+        raise ApplicationError(
+            message,
+            code=getattr(deferred.decision, "code", "upstream_unavailable"),
+            status_code=503,
+            headers={"Retry-After": str(max(1, math.ceil(seconds))), "Cache-Control": "no-store"},
+        ) from error
+    entry = store.read(target.read_unit)
+    if entry is None:  # evicted in the moment since (Valkey out of memory): as a busy upstream
+        raise ApplicationError(
+            "The data could not be kept; try again.", code="cache_full", status_code=503,
+            headers={"Retry-After": "1", "Cache-Control": "no-store"},
+        )  # fmt: skip
+    state = entry.state()
+    return Answer(
+        state, entry=entry, etag=entry.etag, fresh_until=entry.fresh_until, stale_until=entry.stale_until
     )
 
 

@@ -13,6 +13,8 @@ from .views import (
     SunPointView,
     SunSummaryView,
     SunView,
+    TileJSONView,
+    TileView,
 )
 
 urlpatterns = [
@@ -28,5 +30,8 @@ urlpatterns = [
     re_path(r"^sun/?$", SunView.as_view(), name="sun"),
     re_path(r"^sun/summary/?$", SunSummaryView.as_view(), name="sun-summary"),
     re_path(r"^sun/point/?$", SunPointView.as_view(), name="sun-point"),
+    re_path(r"^tiles/?$", TileJSONView.as_view(), name="tiles"),
+    # Anything after tiles/ reaches the view, which refuses all but z/x/y.png inside the grid with 400.
+    re_path(r"^tiles/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)\.png$", TileView.as_view(), name="tile"),
     re_path(r"^jobs/(?P<job_id>[A-Za-z0-9_-]{1,64})/?$", JobView.as_view(), name="job"),
 ]

@@ -11,10 +11,12 @@ import json
 import logging
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from redis import RedisError
+from rest_framework import serializers
 from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
@@ -26,7 +28,7 @@ from backend_django.core.exceptions import ApplicationError, error_body
 from backend_django.core.parsers import BoundedJSONParser
 
 from ..jobs import liveness, records
-from ..kinds import boxes, buildings, canopy, climate, places, sun
+from ..kinds import basemap, boxes, buildings, canopy, climate, places, sun
 from ..kinds.canopy import grid
 from ..kinds.sun import kind as sun_kind
 from . import answers, range_proxy, responses
@@ -509,6 +511,93 @@ class OverpassView(CellsView):
     def post(self, request: Request, *args, **kwargs) -> HttpResponse:
         data = request.data if hasattr(request.data, "get") else {}
         return self.answer(request, data.get("query", data.get("data")))
+
+
+TILE_PARAMETERS = [
+    OpenApiParameter(
+        "z", OpenApiTypes.INT, OpenApiParameter.PATH, description="Zoom, 0 to BASEMAP_MAX_ZOOM (19)."
+    ),
+    OpenApiParameter("x", OpenApiTypes.INT, OpenApiParameter.PATH, description="Column, 0 to 2^z - 1."),
+    OpenApiParameter(
+        "y", OpenApiTypes.INT, OpenApiParameter.PATH, description="Row, 0 to 2^z - 1 (north first)."
+    ),
+]
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="basemap_tile",
+        summary="A map tile (raster XYZ, Web Mercator) through the cache",
+        description=(
+            "The tile from the deployment's tile server (`BASEMAP_URL`), cached as long as that server "
+            "says. A tile not cached yet is fetched in this request (never a job: a map asks for "
+            "dozens at once): the answer comes after the tile server's own time, or after at most "
+            "BASEMAP_MISS_WAIT_SECONDS (5 s) a 503 with Retry-After. Show `attribution` from `tiles/` "
+            "with the map."
+        ),
+        parameters=TILE_PARAMETERS,
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The tile image."),
+            304: OpenApiResponse(description="Not modified (`If-None-Match` matched the ETag)."),
+            400: OpenApiResponse(ErrorSerializer, description="z, x or y outside the tile grid."),
+            429: OpenApiResponse(ErrorSerializer, description="Too many requests from this client."),
+            502: OpenApiResponse(ErrorSerializer, description="The tile server refused this tile recently."),
+            503: OpenApiResponse(
+                ErrorSerializer, description="The tile server is down or slow; retry after Retry-After."
+            ),
+        },
+    )
+)
+class TileView(SingleEntryView):
+    """Basemap tiles: a hit like any entry; a miss filled in the request (kinds/basemap.py)."""
+
+    def target(self, request) -> EntryTarget:
+        z, x, y = basemap.parse_tile(self.kwargs.get("z"), self.kwargs.get("x"), self.kwargs.get("y"))
+        unit = basemap.unit_for(z, x, y)
+        return EntryTarget("tiles", unit, unit, basemap.data_url(z, x, y))
+
+    def get(self, request: Request, *args, **kwargs) -> HttpResponse:
+        client = client_of(request)
+        target = getattr(request, "_data_target", None) or self.target(request)
+        lookup = getattr(request, "_data_lookup", None) or answers.entry_lookup(target, client=client)
+        answer = answers.cached_answer(target, lookup) or answers.filled_answer(
+            target, client=client, wait=settings.BASEMAP_MISS_WAIT_SECONDS
+        )
+        if answer.state in ("fresh", "stale"):
+            return self.render_entry(request, answer)
+        return self.render_uncached(answer)
+
+
+class TileJSONSerializer(serializers.Serializer):
+    tilejson = serializers.CharField()
+    name = serializers.CharField()
+    tiles = serializers.ListField(child=serializers.CharField(), help_text="The tile URL template.")
+    minzoom = serializers.IntegerField()
+    maxzoom = serializers.IntegerField()
+    attribution = serializers.CharField(help_text="Show it with the map, always (the tile provider's terms).")
+    scheme = serializers.CharField()
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="basemap_tilejson",
+        summary="The basemap as TileJSON 3.0.0 (tile URL template, zooms, attribution)",
+        responses={200: TileJSONSerializer},
+    )
+)
+class TileJSONView(PublicDataView):
+    def get(self, request: Request) -> Response:
+        template = request.build_absolute_uri("/api/v1/tiles/") + "{z}/{x}/{y}.png"
+        body = {
+            "tilejson": "3.0.0",
+            "name": "Basemap",
+            "tiles": [template],
+            "minzoom": 0,
+            "maxzoom": settings.BASEMAP_MAX_ZOOM,
+            "attribution": settings.BASEMAP_ATTRIBUTION,
+            "scheme": "xyz",
+        }
+        return Response(body, headers={"Cache-Control": "public, max-age=3600"})
 
 
 @extend_schema_view(

@@ -98,6 +98,9 @@ class Attempt:
     slept: float = 0.0  # seconds this run has slept in place so far
     started_at: float = 0.0  # when the job was created (epoch seconds; 0: now)
     job_id: str = ""  # the job, whose record shows each retry (tasks.py)
+    # An answer given in the request (tasks.fill_now): stop waiting at this time
+    # (epoch seconds) instead of the pool's bound, and never requeue.
+    wait_until: float = 0.0
 
     def after(self, error: Exception, decision: Sleep) -> "Attempt":
         """The attempt after ``error`` was slept off."""
@@ -106,6 +109,8 @@ class Attempt:
 
     def deadline(self) -> float:
         """When this job stops waiting (epoch seconds)."""
+        if self.wait_until:
+            return self.wait_until
         start = self.started_at or time.time()
         bound = (
             settings.UPSTREAM_PERSON_MAX_WAIT
@@ -138,7 +143,8 @@ def decide(error: Exception, attempt: Attempt) -> Decision:
             message=_budget_message(error.upstream, time.time() + error.seconds),
         )  # fmt: skip
     if isinstance(error, UnitBusy):
-        if attempt.slept + BUSY_POLL_SECONDS <= settings.UPSTREAM_MAX_INLINE_WAIT:
+        inline = attempt.wait_until or attempt.slept + BUSY_POLL_SECONDS <= settings.UPSTREAM_MAX_INLINE_WAIT
+        if inline and time.time() + BUSY_POLL_SECONDS <= attempt.deadline():
             return Sleep(BUSY_POLL_SECONDS)
         if attempt.requeues >= MAX_REQUEUES:
             return Fail("lock_timeout", "Another fetch of the same data did not finish; please try again.")
@@ -188,6 +194,8 @@ def _wait(
     warm_budget_wait = attempt.pool == "warm" and waiting_for == BUDGET
     if not warm_budget_wait and time.time() + seconds > attempt.deadline():
         return Fail(code, message)
+    if attempt.wait_until:  # in a request: sleep until the deadline, never requeue
+        return Sleep(seconds) if inline else Fail(code, message)
     if inline and attempt.slept + seconds <= settings.UPSTREAM_MAX_INLINE_WAIT:
         return Sleep(seconds)
     return Requeue(max(MIN_COUNTDOWN, min(seconds, MAX_COUNTDOWN)), waiting_for=waiting_for)

@@ -215,13 +215,30 @@ def _carry_out(task, job: records.Job, unit: str, deferred: Deferred) -> str:
             return "yielded"
         logger.info("job %s (%s) waits %.0f s: %s", job.id, job.kind, decision.countdown, error)
         raise task.retry(countdown=decision.countdown, kwargs={"failures": failures}) from error
-    if isinstance(error, UpstreamDown):
-        store.note_failure(unit)
-    if isinstance(error, UpstreamError):
-        if error.transient:
-            store.note_failure(unit)
-        else:
-            store.remember_error(unit, error.code, error.message, error.status)
+    _remember_failure(unit, error)
     logger.warning("job %s (%s) failed on %s: %s", job.id, job.kind, unit, error)
     records.job_fail(job, code=decision.code, message=decision.message)
     return records.FAILED
+
+
+def _remember_failure(unit: str, error: Exception) -> None:
+    """A definite refusal (4xx) is remembered for a while; a transient failure or a down
+    upstream keeps background refreshes of the unit away for a minute."""
+    if isinstance(error, UpstreamError) and not error.transient:
+        store.remember_error(unit, error.code, error.message, error.status)
+    elif isinstance(error, UpstreamError | UpstreamDown):
+        store.note_failure(unit)
+
+
+def fill_now(unit: str, *, wait: float) -> None:
+    """Fill ``unit`` in this process, now, waiting at most ``wait`` seconds: for an
+    answer given in the request (a map tile), with the same lock (single flight with
+    workers and other requests), guards and retry decisions as a worker's fill, but
+    never going back to a queue. Raises ``Deferred`` (its decision a ``Fail`` with a
+    message for people) when it cannot be done in time."""
+    now = time.time()
+    try:
+        fill_unit(unit, attempt=Attempt(pool="interactive", started_at=now, wait_until=now + wait))
+    except Deferred as deferred:
+        _remember_failure(deferred.unit or unit, deferred.error)
+        raise

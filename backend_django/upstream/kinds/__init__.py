@@ -3,7 +3,7 @@
 Each kind's module declares ``KIND = Kind(...)`` (base.py): ``climate.py``,
 ``buildings.py``, ``boxes.py`` (a buildings box, derived from its cells),
 ``canopy/``, ``places.py`` (place search), ``sun/`` (sun and shade,
-derived from buildings and canopy). The functions below answer what a
+derived from buildings and canopy), ``basemap.py`` (map tiles). The functions below answer what a
 place needs: its units, by kind, and its canonical data URLs.
 
 Adding a kind: its module with ``KIND``, and one line in ``REGISTERED``
@@ -12,7 +12,7 @@ below (docs/architecture.md, "Adding a kind").
 
 from functools import cache
 
-from . import boxes, buildings, canopy, climate, places
+from . import basemap, boxes, buildings, canopy, climate, places
 from .base import InputsMissing, Kind, read_inputs
 from .sun import kind as sun_kind
 
@@ -39,6 +39,7 @@ REGISTERED: tuple[Kind, ...] = (
     canopy.KIND,
     places.KIND,
     sun_kind.KIND,
+    basemap.KIND,
 )
 _BY_PREFIX = {kind.unit_prefix: kind for kind in REGISTERED}
 

@@ -148,7 +148,7 @@ def test_geocoder_failures_are_sorted_like_every_upstream_s(simulator, mode, cod
 
 def test_a_stock_user_agent_is_refused_like_the_public_nominatim_does(simulator, settings):
     settings.UPSTREAM_USER_AGENT = "python-requests/2.32"
-    settings.GEOCODER_CONTACT = ""
+    settings.UPSTREAM_CONTACT = ""
     with pytest.raises(UpstreamError) as info:
         geocoder.search("berlin")
     assert info.value.status == 403

@@ -2,8 +2,9 @@
 --   KEYS: per entry, its hash, its remembered-error key and its dependents' set
 --   ARGV[1] now (unix seconds, text), ARGV[2] entry key prefix, ARGV[3] dependents
 --   set prefix, ARGV[4] how many entries; then per entry: unit, body, content
---   type, ETag, fetched at, fresh until, stale until, encoding ("" = gzip), TTL
---   (whole seconds), how many inputs, then the input units.
+--   type, ETag, fetched at, fresh until, stale until, encoding ("" = gzip), the
+--   upstream's validator ("" = none), TTL (whole seconds), how many inputs, then
+--   the input units.
 -- An entry with inputs (a derived kind's) is registered in each input's set
 -- ``<dependents prefix><input>``, kept as long as the longest-lived dependent.
 -- An entry rewritten with another ETag than it had (or written where none
@@ -19,15 +20,17 @@ for k = 1, count do
     local key, negative, dependents = KEYS[3 * k - 2], KEYS[3 * k - 1], KEYS[3 * k]
     local unit, body, ctype, etag = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
     local fetched, fresh, stale, encoding = ARGV[at + 4], ARGV[at + 5], ARGV[at + 6], ARGV[at + 7]
-    local ttl, inputs = tonumber(ARGV[at + 8]), tonumber(ARGV[at + 9])
-    at = at + 10
+    local validator = ARGV[at + 8]
+    local ttl, inputs = tonumber(ARGV[at + 9]), tonumber(ARGV[at + 10])
+    at = at + 11
     local old = redis.call('HGET', key, 'e')
     redis.call('DEL', key)
-    if encoding == '' then
-        redis.call('HSET', key, 'b', body, 't', ctype, 'e', etag, 'f', fetched, 'fu', fresh, 'su', stale)
-    else
-        redis.call('HSET', key, 'b', body, 't', ctype, 'e', etag, 'f', fetched, 'fu', fresh, 'su', stale,
-            'z', encoding)
+    redis.call('HSET', key, 'b', body, 't', ctype, 'e', etag, 'f', fetched, 'fu', fresh, 'su', stale)
+    if encoding ~= '' then
+        redis.call('HSET', key, 'z', encoding)
+    end
+    if validator ~= '' then
+        redis.call('HSET', key, 'v', validator)
     end
     redis.call('EXPIRE', key, ttl)
     redis.call('DEL', negative)

@@ -709,6 +709,46 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/tiles/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The basemap as TileJSON 3.0.0 (tile URL template, zooms, attribution)
+		 * @description Public data: no authentication (no session or token lookup on a hit).
+		 */
+		get: operations['basemap_tilejson'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/tiles/{z}/{x}/{y}.png': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * A map tile (raster XYZ, Web Mercator) through the cache
+		 * @description The tile from the deployment's tile server (`BASEMAP_URL`), cached as long as that server says. A tile not cached yet is fetched in this request (never a job: a map asks for dozens at once): the answer comes after the tile server's own time, or after at most BASEMAP_MISS_WAIT_SECONDS (5 s) a 503 with Retry-After. Show `attribution` from `tiles/` with the map.
+		 */
+		get: operations['basemap_tile'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/users/me/': {
 		parameters: {
 			query?: never;
@@ -1789,6 +1829,17 @@ export interface components {
 		 * @enum {string}
 		 */
 		TableEnum: 'plans';
+		TileJSON: {
+			/** @description Show it with the map, always (the tile provider's terms). */
+			attribution: string;
+			maxzoom: number;
+			minzoom: number;
+			name: string;
+			scheme: string;
+			tilejson: string;
+			/** @description The tile URL template. */
+			tiles: string[];
+		};
 		/**
 		 * @description * `metric` - Metric (°C, metres)
 		 *     * `imperial` - US customary (°F, feet)
@@ -3845,6 +3896,97 @@ export interface operations {
 				};
 			};
 			429: components['responses']['TooManyRequests'];
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	basemap_tilejson: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['TileJSON'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
+		};
+	};
+	basemap_tile: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description Column, 0 to 2^z - 1. */
+				x: number;
+				/** @description Row, 0 to 2^z - 1 (north first). */
+				y: number;
+				/** @description Zoom, 0 to BASEMAP_MAX_ZOOM (19). */
+				z: number;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description The tile image. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'image/png': string;
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description z, x or y outside the tile grid. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			404: components['responses']['NotFound'];
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The tile server refused this tile recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The tile server is down or slow; retry after Retry-After. */
 			503: {
 				headers: {
 					[name: string]: unknown;
