@@ -11,6 +11,7 @@ from .views import (
     PlaceReverseView,
     PlacesView,
     SunPointView,
+    SunShadowView,
     SunSummaryView,
     SunView,
     TileJSONView,
@@ -30,6 +31,7 @@ urlpatterns = [
     re_path(r"^sun/?$", SunView.as_view(), name="sun"),
     re_path(r"^sun/summary/?$", SunSummaryView.as_view(), name="sun-summary"),
     re_path(r"^sun/point/?$", SunPointView.as_view(), name="sun-point"),
+    re_path(r"^sun/shadow/?$", SunShadowView.as_view(), name="sun-shadow"),
     re_path(r"^tiles/?$", TileJSONView.as_view(), name="tiles"),
     # Anything after tiles/ reaches the view, which refuses all but z/x/y.png inside the grid with 400.
     re_path(r"^tiles/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)\.png$", TileView.as_view(), name="tile"),

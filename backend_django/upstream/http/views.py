@@ -9,6 +9,7 @@
 import hashlib
 import json
 import logging
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from ..jobs import liveness, records
 from ..kinds import basemap, boxes, buildings, canopy, climate, places, sun
 from ..kinds.canopy import grid
 from ..kinds.sun import kind as sun_kind
+from ..kinds.sun import shadow
 from . import answers, range_proxy, responses
 from .answers import Answer, EntryTarget
 from .serializers import (
@@ -363,6 +365,54 @@ class SunPointView(SingleEntryView):
         return HttpResponse(
             json.dumps(body, separators=(",", ":")), content_type="application/json", headers=headers
         )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="sun_shadow",
+        summary="Where the shade lies at one moment over a site's square (PNG)",
+        description=(
+            "The site's square (the same as `sun/`'s raster, `X-Site-Bounds`: west,south,east,north) as "
+            "a PNG, a cell dark where it is in shade at `at` (ISO 8601 with its offset, rounded to the "
+            "model's 15-minute step) and transparent where the sun reaches it; all dark while the sun "
+            "is below the horizon. `X-Sun-Azimuth` and `X-Sun-Altitude` give the sun's position "
+            "(degrees) at that moment. Drawn from the cached buildings and canopy around the site "
+            "(fetched first when missing). " + SUN_SITE
+        ),
+        parameters=[
+            *SUN_PARAMETERS,
+            OpenApiParameter(
+                "at", OpenApiTypes.DATETIME, required=True, description="The moment, with its offset."
+            ),
+        ],
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The shade, as a PNG."),
+            **DATA_RESPONSES,
+        },
+    )
+)
+class SunShadowView(SingleEntryView):
+    build = staticmethod(shadow.build_now)
+
+    @staticmethod
+    def moment(request) -> tuple[sun.Site, datetime]:
+        site = _sun_site(request)[2]
+        at = responses.query_values(request, ("at",)).get("at")
+        return site, shadow.parse_instant(at, settings.SUN_STEP_MINUTES)
+
+    def target(self, request) -> EntryTarget:
+        unit = shadow.unit_for(*self.moment(request))
+        return EntryTarget("sun_shadow", unit, unit, shadow.data_url(unit), job_kind="sun")
+
+    def render_entry(self, request, answer: Answer) -> HttpResponse:
+        response = super().render_entry(request, answer)
+        site, instant = self.moment(request)
+        azimuth, altitude = shadow.sun_position(site.lat, site.lng, instant)
+        response["X-Sun-Azimuth"] = f"{azimuth:.1f}"
+        response["X-Sun-Altitude"] = f"{altitude:.1f}"
+        response["X-Site-Bounds"] = ",".join(f"{value:.7f}" for value in shadow.bounds(site))
+        response["X-Shadow-At"] = shadow.clock_text(instant)
+        return response
 
 
 @extend_schema_view(

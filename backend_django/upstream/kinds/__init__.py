@@ -15,6 +15,7 @@ from functools import cache
 from . import basemap, boxes, buildings, canopy, climate, places
 from .base import InputsMissing, Kind, read_inputs
 from .sun import kind as sun_kind
+from .sun import shadow
 
 __all__ = [
     "REGISTERED",
@@ -39,6 +40,7 @@ REGISTERED: tuple[Kind, ...] = (
     canopy.KIND,
     places.KIND,
     sun_kind.KIND,
+    shadow.KIND,
     basemap.KIND,
 )
 _BY_PREFIX = {kind.unit_prefix: kind for kind in REGISTERED}

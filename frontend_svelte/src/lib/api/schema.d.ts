@@ -629,6 +629,26 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/sun/shadow/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Where the shade lies at one moment over a site's square (PNG)
+		 * @description The site's square (the same as `sun/`'s raster, `X-Site-Bounds`: west,south,east,north) as a PNG, a cell dark where it is in shade at `at` (ISO 8601 with its offset, rounded to the model's 15-minute step) and transparent where the sun reaches it; all dark while the sun is below the horizon. `X-Sun-Azimuth` and `X-Sun-Altitude` give the sun's position (degrees) at that moment. Drawn from the cached buildings and canopy around the site (fetched first when missing). The point is snapped to a site on the `SUN_SITE_GRID_DEGREES` grid (0.0005°), whose square of `SUN_SIZE_M` (100 m) in cells of `SUN_CELL_M` (1 m) holds every point that snaps to it; `result_url` names the site. Computed by a worker from the cached buildings and canopy around the site (fetched first when missing), fresh as long as they are and recomputed when they change (docs/sun.md).
+		 */
+		get: operations['sun_shadow'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/sun/summary/': {
 		parameters: {
 			query?: never;
@@ -3651,6 +3671,86 @@ export interface operations {
 				};
 				content: {
 					'application/json': components['schemas']['SunPoint'];
+				};
+			};
+			/** @description Not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description Invalid input; nothing reached the upstream. */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			/** @description Too many requests from this client. */
+			429: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The upstream rejected this request recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	sun_shadow: {
+		parameters: {
+			query: {
+				/** @description The moment, with its offset. */
+				at: string;
+				/** @description Latitude, -85 to 85 (sun and shade stop there). */
+				lat: number;
+				/** @description Longitude, -180 to 180. */
+				lng: number;
+			};
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description The shade, as a PNG. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'image/png': string;
 				};
 			};
 			/** @description Not cached yet: poll the job at `Location`. */
