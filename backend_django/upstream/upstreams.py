@@ -104,6 +104,14 @@ UPSTREAMS: tuple[Upstream, ...] = (
         simulator_path="/basemap/{z}/{x}/{y}.png",
     ),
     Upstream(
+        name="terrain",
+        label="The elevation tiles",
+        url_setting="TERRAIN_URL",
+        read_timeout_setting="TERRAIN_READ_TIMEOUT",
+        limit=Slots(concurrent="TERRAIN_MAX_CONCURRENT"),
+        simulator_path="/terrarium/{z}/{x}/{y}.png",
+    ),
+    Upstream(
         name="geocoder",
         label="The place search service",
         url_setting="GEOCODER_URL",

@@ -111,3 +111,15 @@ BASEMAP_FRESH_SECONDS = 7 * 86400
 BASEMAP_STALE_SECONDS = 30 * 86400
 # The longest a request for a tile not cached yet waits for it before 503.
 BASEMAP_MISS_WAIT_SECONDS = 5.0
+
+# --- Terrain: elevation tiles for the sun's ground and horizon (upstream/kinds/terrain.py) ----
+# Terrarium PNGs (AWS open data "Terrain Tiles"), an XYZ template; the site's
+# ground from zoom 15, the horizon from lower zooms out to TERRAIN_HORIZON_M.
+TERRAIN_URL = env(
+    "TERRAIN_URL", default="https://s3.amazonaws.com/elevation-tiles-prod/terrarium/{z}/{x}/{y}.png"
+)
+TERRAIN_MAX_CONCURRENT = 4
+TERRAIN_READ_TIMEOUT = 20.0
+TERRAIN_FRESH_SECONDS = 365 * 86400
+TERRAIN_STALE_SECONDS = 365 * 86400
+TERRAIN_HORIZON_M = 20000.0

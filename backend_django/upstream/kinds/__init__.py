@@ -3,7 +3,8 @@
 Each kind's module declares ``KIND = Kind(...)`` (base.py): ``climate.py``,
 ``buildings.py``, ``boxes.py`` (a buildings box, derived from its cells),
 ``canopy/``, ``places.py`` (place search), ``sun/`` (sun and shade,
-derived from buildings and canopy), ``basemap.py`` (map tiles). The functions below answer what a
+derived from buildings, canopy and terrain), ``basemap.py`` (map tiles),
+``terrain.py`` (elevation tiles, the sun's ground and horizon). The functions below answer what a
 place needs: its units, by kind, and its canonical data URLs.
 
 Adding a kind: its module with ``KIND``, and one line in ``REGISTERED``
@@ -12,7 +13,7 @@ below (docs/architecture.md, "Adding a kind").
 
 from functools import cache
 
-from . import basemap, boxes, buildings, canopy, climate, places
+from . import basemap, boxes, buildings, canopy, climate, places, terrain
 from .base import InputsMissing, Kind, read_inputs
 from .sun import kind as sun_kind
 from .sun import shadow
@@ -42,6 +43,7 @@ REGISTERED: tuple[Kind, ...] = (
     sun_kind.KIND,
     shadow.KIND,
     basemap.KIND,
+    terrain.KIND,
 )
 _BY_PREFIX = {kind.unit_prefix: kind for kind in REGISTERED}
 

@@ -101,3 +101,36 @@ def cell_centres(site, grid):
     lats = t.f + rows * t.e
     east, north = to_metres(site, lngs.ravel(), lats.ravel())
     return east.reshape(n, n), north.reshape(n, n)
+
+
+def terrarium_png(elevations: np.ndarray) -> bytes:
+    """A Terrarium tile (256 x 256, elevation = R x 256 + G + B / 256 - 32768) of ``elevations``
+    in metres, encoded here by the format's definition (with an opaque alpha band)."""
+    from backend_django.upstream.kinds.sun.shadow import png_rgba
+
+    value = np.floor((np.asarray(elevations, dtype=np.float64) + 32768.0) * 256.0).astype(np.int64)
+    rgba = np.stack([value >> 16, (value >> 8) & 255, value & 255, np.full_like(value, 255)], axis=-1)
+    return png_rgba(rgba.astype(np.uint8))
+
+
+def terrain_entries(site, elevation_of=None) -> list:
+    """Entries of every elevation tile ``site`` reads: flat at 100 m, or ``elevation_of(lat, lng)``
+    (metres, vectorised) sampled at each tile pixel's centre."""
+    from backend_django.upstream.cache import store
+    from backend_django.upstream.kinds import sun, terrain
+
+    entries = []
+    for unit in sun.site_input_units(site=site).terrain.units:
+        z, x, y = terrain.tile_of(unit)
+        if elevation_of is None:
+            heights = np.full((256, 256), 100.0)
+        else:
+            size = 256 * 2**z
+            columns = x * 256 + np.arange(256) + 0.5
+            rows = y * 256 + np.arange(256) + 0.5
+            lngs = columns / size * 360.0 - 180.0
+            lats = np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * rows / size))))
+            lat_grid, lng_grid = np.meshgrid(lats, lngs, indexing="ij")
+            heights = elevation_of(lat_grid, lng_grid)
+        entries.append(store.NewEntry(unit, terrarium_png(heights), "image/png", 3600, 3600, compress=False))
+    return entries

@@ -20,7 +20,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
-from backend_django.upstream import guards
+from backend_django.upstream import guards, upstreams
 from backend_django.upstream.guards import breaker as health
 from backend_django.upstream.jobs import records
 from backend_django.upstream.jobs.warming import WARM_QUEUE
@@ -244,12 +244,8 @@ def test_a_warm_job_waits_quietly_for_a_down_upstream_and_a_spent_budget(
 def test_health_shows_each_upstream(client):
     answer = client.get("/api/v1/health/")
     assert answer.status_code == 200
-    assert answer.json()["upstreams"] == {
-        "open_meteo": "up",
-        "overpass": "up",
-        "canopy": "up",
-        "geocoder": "up",
-    }
+    assert answer.json()["upstreams"] == dict.fromkeys(upstreams.NAMES, "up")
+    assert {"open_meteo", "overpass", "canopy", "geocoder", "basemap", "terrain"} <= set(upstreams.NAMES)
     get_valkey().hset(
         health.health_key("canopy"), mapping={"state": "open", "until": time.time() * 1000 + 60_000}
     )

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from backend_django.upstream.cache import store
 from backend_django.upstream.kinds import sun
 
-from .sun_helpers import box_payload, canopy_window, cell_centres
+from .sun_helpers import box_payload, canopy_window, cell_centres, terrain_entries
 
 # A PNG carries no georeferencing: rasterio says so when it reads one.
 pytestmark = pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
@@ -39,7 +39,7 @@ def store_inputs(boxes) -> None:
     entries.append(
         store.NewEntry(INPUTS.canopy, canopy_window(SITE, []), "image/tiff", 3600, 3600, compress=False)
     )
-    store.write(entries)
+    store.write([*entries, *terrain_entries(SITE)])
 
 
 def buildings_json(payload: dict) -> bytes:

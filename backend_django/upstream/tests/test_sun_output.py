@@ -12,7 +12,7 @@ from rasterio.io import MemoryFile
 
 from backend_django.core.exceptions import ApplicationError
 from backend_django.devtools.simulator import data as simdata
-from backend_django.upstream.kinds import buildings, sun
+from backend_django.upstream.kinds import buildings, sun, terrain
 from backend_django.upstream.kinds.canopy import grid as canopy_grid
 from backend_django.upstream.kinds.canopy import window
 from backend_django.upstream.kinds.sun import output
@@ -114,7 +114,23 @@ def test_site_input_units_cover_the_square_and_the_widest_margin():
     for lat in np.linspace(south, north, 7):
         for lng in np.linspace(west, east, 7):
             assert (math.floor(lat / size), math.floor(lng / size)) in cells
-    assert inputs.units == [*inputs.buildings, inputs.canopy]
+
+    # The elevation tiles: zoom 15 under the whole grid, 13 and 10 around for the horizon.
+    def tiles(units):
+        return [terrain.tile_of(unit) for unit in units]
+
+    for zoom, units, reach_m in (
+        (15, inputs.terrain.site, 0),
+        (13, inputs.terrain.near, 3000),
+        (10, inputs.terrain.far, 20000),
+    ):
+        assert {z for z, _, _ in tiles(units)} == {zoom}
+        reach_lat, reach_lng = reach_m / 111_000, reach_m / (111_000 * math.cos(math.radians(site.lat)))
+        for lat in (south - reach_lat, north + reach_lat):
+            for lng in (west - reach_lng, east + reach_lng):
+                column, row = terrain.world_pixels(lat, lng, zoom)
+                assert (zoom, int(column // 256), int(row // 256)) in tiles(units), (zoom, lat, lng)
+    assert inputs.units == [*inputs.buildings, inputs.canopy, *inputs.terrain.units]
     assert inputs.climate == "climate:45.5:-122.7"
 
 

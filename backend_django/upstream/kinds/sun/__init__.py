@@ -30,6 +30,7 @@ import numpy as np
 from .. import buildings as buildings_kind
 from .. import climate as climate_kind
 from ..canopy import grid as canopy_grid
+from .ground import Ground, TerrainUnits, ground_build, terrain_units
 from .output import (
     CATEGORIES,
     light_category,
@@ -62,12 +63,14 @@ __all__ = [
     "MODEL_VERSION",
     "REFERENCE_YEAR",
     "UNIT_PREFIX",
+    "Ground",
     "Site",
     "SiteInputs",
     "SunParameters",
     "SunPath",
     "SunResult",
     "Surface",
+    "ground_build",
     "light_category",
     "margin_choose",
     "metres_per_degree",
@@ -95,6 +98,7 @@ class SiteInputs:
 
     buildings: list[str]  # buildings cells (``bcell:<row>:<col>``) under the square and the widest margin
     canopy: str  # the canopy window (``canopy:<quadkey>:<row>:<col>``) of the site's block
+    terrain: TerrainUnits  # elevation tiles: the ground under the grid, the horizon around (ground.py)
     # The climate point, read only for its summary's time zone: the result records
     # the time zone itself, so a climate refresh (a new ETag every month) does not
     # make the sun out of date.
@@ -102,8 +106,8 @@ class SiteInputs:
 
     @property
     def units(self) -> list[str]:
-        """The units whose ETags the result depends on (buildings and canopy)."""
-        return [*self.buildings, self.canopy]
+        """The units whose ETags the result depends on (buildings, canopy, terrain)."""
+        return [*self.buildings, self.canopy, *self.terrain.units]
 
 
 def site_input_units(*, site: Site, parameters: SunParameters | None = None) -> SiteInputs:
@@ -115,13 +119,15 @@ def site_input_units(*, site: Site, parameters: SunParameters | None = None) -> 
     not known and count as none.
     """
     parameters = parameters or parameters_from_settings()
-    west, south, east, north = site_grid(site=site, parameters=parameters).bounds(with_margin=True)
+    widest = site_grid(site=site, parameters=parameters)
+    west, south, east, north = widest.bounds(with_margin=True)
     cells = buildings_kind.cells_for_bbox(
         max(-90.0, south), max(-180.0, west), min(90.0, north), min(180.0, east)
     )
     return SiteInputs(
         buildings=[buildings_kind.cell_unit(*cell) for cell in cells],
         canopy=canopy_grid.unit_for(site.lat, site.lng),
+        terrain=terrain_units(site=site, grid=widest),
         climate=climate_kind.unit_for(site.lat, site.lng),
     )
 
@@ -144,6 +150,7 @@ def sun_compute(
     input_etags: Mapping[str, str] | None = None,
     parameters: SunParameters | None = None,
     elevation_m: float | None = None,
+    ground: Ground | None = None,
 ) -> SunResult:
     """Hours of direct sun per day for each month over the site's square.
 
@@ -152,12 +159,19 @@ def sun_compute(
     ``canopy``: the canopy window GeoTIFF bytes, or None; ``timezone``: the
     climate summary's ``timezone`` (an IANA name) or a UTC offset;
     ``input_etags``: the ETag of every input unit, recorded in the summary so
-    a later run can tell whether they changed (``sun_result_current``).
+    a later run can tell whether they changed (``sun_result_current``);
+    ``ground``: the terrain under and around the site (ground.py), or None
+    for flat ground with an open horizon.
     """
     parameters = parameters or parameters_from_settings()
     widest = site_grid(site=site, parameters=parameters)
-    surface = surface_build(grid=widest, buildings=list(buildings), canopy=canopy)
-    margin_m = margin_choose(tallest_m=surface.tallest_m, parameters=parameters)
+    surface = surface_build(
+        grid=widest,
+        buildings=list(buildings),
+        canopy=canopy,
+        ground=None if ground is None else ground.relative,
+    )
+    margin_m = margin_choose(tallest_m=surface.relief_m, parameters=parameters)
     surface = surface.cropped(site_grid(site=site, parameters=parameters, margin_m=margin_m).margin)
     path = sun_path_compute(
         lat=site.lat,
@@ -168,7 +182,7 @@ def sun_compute(
         min_altitude_degrees=parameters.min_altitude_degrees,
         elevation_m=elevation_m,
     )
-    counts = shade_lit_counts(surface=surface, path=path)
+    counts = shade_lit_counts(surface=surface, path=path, ground=ground)
     tenths = tenths_from_counts(counts, path.step_hours)
     tiff = raster_encode(tenths=tenths, grid=surface.grid, roofs=surface.roofs)
     summary = _summary(
@@ -179,6 +193,7 @@ def sun_compute(
         path=path,
         tenths=tenths,
         input_etags=input_etags or {},
+        terrain=ground,
     )
     return SunResult(tiff=tiff, summary=summary)
 
@@ -192,6 +207,7 @@ def _summary(
     path: SunPath,
     tenths: np.ndarray,
     input_etags: Mapping[str, str],
+    terrain: Ground | None,
 ) -> dict:
     ground = ~surface.roofs
     # In tenths like the raster, so an open cell's hours and the daylight agree.
@@ -228,6 +244,7 @@ def _summary(
             "canopy_coverage": round(surface.canopy_coverage, 4),
         },
         "parameters": parameters.as_dict(),
+        "terrain": None if terrain is None else terrain.summary(),
         "inputs": dict(sorted(input_etags.items())),
         "months": months,
     }

@@ -21,8 +21,12 @@ from .. import climate
 from ..base import Kind, read_inputs
 from . import (
     UNIT_PREFIX,
+    Ground,
+    ground_build,
     light_category,
+    parameters_from_settings,
     site_from_unit,
+    site_grid,
     site_input_units,
     site_snap,
     sun_compute,
@@ -74,6 +78,12 @@ def _timezone(climate_unit: str) -> str | None:
     return entry.json().get("timezone")
 
 
+def site_ground(site, inputs, entries: dict[str, store.Entry]) -> Ground:
+    """The ground under and around ``site`` from its terrain tiles' entries."""
+    grid = site_grid(site=site, parameters=parameters_from_settings())
+    return ground_build(site=site, grid=grid, units=inputs.terrain, entries=entries)
+
+
 def fetch_entries(unit: str, existing: store.Entry | None, pool: str) -> list[store.NewEntry]:
     """The site's GeoTIFF and summary, computed from the stored inputs, or the
     stored ones renewed when nothing they depend on changed."""
@@ -96,6 +106,7 @@ def fetch_entries(unit: str, existing: store.Entry | None, pool: str) -> list[st
             buildings=[entries[name].json() for name in inputs.buildings],
             canopy=entries[inputs.canopy].raw(),
             input_etags=etags,
+            ground=site_ground(site, inputs, entries),
         )
         tiff, summary = result.tiff, result.summary_bytes()
         logger.info("sun %s computed (%d bytes, %d inputs)", unit, len(tiff), len(entries))

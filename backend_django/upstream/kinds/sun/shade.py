@@ -17,11 +17,15 @@ climbed above the tallest point of the surface, or at the margin.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .solar import SunPath
 from .surface import Surface
+
+if TYPE_CHECKING:
+    from .ground import Ground
 
 _EPSILON = 1e-3  # metres: a surface this close to the ray's start does not shade it
 
@@ -66,10 +70,19 @@ def shade_lit(*, surface: Surface, azimuth_degrees: float, altitude_degrees: flo
     return highest <= evaluate
 
 
-def shade_lit_counts(*, surface: Surface, path: SunPath) -> np.ndarray:
-    """uint16 (days, cells, cells): steps with the cell in direct sun, per day of the path."""
+def shade_lit_counts(*, surface: Surface, path: SunPath, ground: Ground | None = None) -> np.ndarray:
+    """uint16 (days, cells, cells): steps with the cell in direct sun, per day of the path.
+
+    With ``ground``, a step with the sun below the far horizon (hills and
+    mountains beyond the margin) lights no cell."""
     n = surface.grid.cells
     counts = np.zeros((len(path.days), n, n), dtype=np.uint16)
-    for day, azimuth, altitude in zip(path.day_index, path.azimuth, path.altitude, strict=True):
-        counts[day] += shade_lit(surface=surface, azimuth_degrees=azimuth, altitude_degrees=altitude)
+    above = (
+        np.ones(len(path.altitude), dtype=bool)
+        if ground is None
+        else path.altitude > ground.horizon_at(path.azimuth)
+    )
+    for day, azimuth, altitude, clear in zip(path.day_index, path.azimuth, path.altitude, above, strict=True):
+        if clear:
+            counts[day] += shade_lit(surface=surface, azimuth_degrees=azimuth, altitude_degrees=altitude)
     return counts

@@ -32,7 +32,9 @@ from ...cache import store
 from ...cache.store import Entry, NewEntry
 from ..base import InputsMissing, Kind, read_inputs
 from . import (
+    Ground,
     Site,
+    ground_build,
     parameters_from_settings,
     shade_lit,
     site_from_unit,
@@ -110,28 +112,31 @@ def sun_position(lat: float, lng: float, instant: datetime) -> tuple[float, floa
 
 # --- the surface, kept per process -------------------------------------------------
 
-_surfaces: OrderedDict[tuple, Surface] = OrderedDict()
+_surfaces: OrderedDict[tuple, tuple[Surface, Ground]] = OrderedDict()
 _surfaces_lock = threading.Lock()
 
 
-def _surface(site: Site, inputs: dict[str, Entry]) -> Surface:
-    """The site's surface model for exactly these inputs (by ETag), built once per process."""
+def _surface(site: Site, inputs: dict[str, Entry]) -> tuple[Surface, Ground]:
+    """The site's surface model and ground for exactly these inputs (by ETag), built once per process."""
     key = (site.unit, tuple(sorted((unit, entry.etag) for unit, entry in inputs.items())))
     with _surfaces_lock:
         if key in _surfaces:
             _surfaces.move_to_end(key)
             return _surfaces[key]
     units = site_input_units(site=site)
+    grid = site_grid(site=site, parameters=parameters_from_settings())
+    ground = ground_build(site=site, grid=grid, units=units.terrain, entries=inputs)
     surface = surface_build(
-        grid=site_grid(site=site, parameters=parameters_from_settings()),
+        grid=grid,
         buildings=[inputs[unit].json() for unit in units.buildings],
         canopy=inputs[units.canopy].raw(),
+        ground=ground.relative,
     )
     with _surfaces_lock:
-        _surfaces[key] = surface
+        _surfaces[key] = (surface, ground)
         while len(_surfaces) > SURFACES_KEPT:
             _surfaces.popitem(last=False)
-    return surface
+    return surface, ground
 
 
 # --- the image -------------------------------------------------------------------
@@ -154,11 +159,12 @@ def png_rgba(pixels: np.ndarray) -> bytes:
     )
 
 
-def shadow_png(surface: Surface, azimuth: float, altitude: float) -> bytes:
+def shadow_png(surface: Surface, ground: Ground | None, azimuth: float, altitude: float) -> bytes:
     """The square as a PNG: shaded cells dark, lit cells transparent (north up)."""
     n = surface.grid.cells
-    if altitude <= 0:
-        lit = np.zeros((n, n), dtype=bool)  # night: shade everywhere
+    below = altitude <= 0 or (ground is not None and altitude <= float(ground.horizon_at(azimuth)))
+    if below:  # night, or the sun behind the hills: shade everywhere
+        lit = np.zeros((n, n), dtype=bool)
     else:
         lit = shade_lit(surface=surface, azimuth_degrees=azimuth, altitude_degrees=altitude)
     pixels = np.zeros((n, n, 4), dtype=np.uint8)
@@ -169,7 +175,8 @@ def shadow_png(surface: Surface, azimuth: float, altitude: float) -> bytes:
 def _entry(unit: str, inputs: dict[str, Entry]) -> NewEntry:
     site, instant = site_and_instant(unit)
     azimuth, altitude = sun_position(site.lat, site.lng, instant)
-    return KIND.derived_entry(unit, shadow_png(_surface(site, inputs), azimuth, altitude), inputs)
+    surface, ground = _surface(site, inputs)
+    return KIND.derived_entry(unit, shadow_png(surface, ground, azimuth, altitude), inputs)
 
 
 def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry]:

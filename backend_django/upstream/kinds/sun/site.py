@@ -27,7 +27,7 @@ from backend_django.core.exceptions import ApplicationError
 UNIT_PREFIX = "sun:"
 # Bumped when the model changes what it computes: an entry made by another
 # version is recomputed even when its inputs did not change.
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: terrain (the ground under the site, the horizon around it)
 # The days are taken in one fixed year so that the same inputs always give the
 # same bytes (the sun's path moves by far less than a cell from year to year).
 REFERENCE_YEAR = 2025

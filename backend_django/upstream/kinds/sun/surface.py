@@ -1,7 +1,8 @@
-"""The surface model: building footprints extruded to their heights, and tree heights.
+"""The surface model: the ground, building footprints extruded to their heights, and tree heights.
 
-Heights are metres above a flat ground (terrain is not modelled) on the
-site's grid (site.py), over the square and its margin:
+Heights are metres above the lowest ground of the site's grid (site.py),
+over the square and its margin: the ground itself (ground.py, from the
+terrain tiles; flat when there are none), and on it:
 
 - buildings: every way of the buildings kind's cell payloads
   (``{"ways": [{"id", "nodes", "height_m", ...}], "nodes": {id: [lat, lon]}}``)
@@ -12,9 +13,10 @@ site's grid (site.py), over the square and its margin:
   stays 12 m); cells the window does not reach or marks nodata count as no
   trees.
 
-The surface is the higher of the two. Sun is counted at the top of a
-building (its roof) and at the ground everywhere else, so the ground under
-a tree crown is in the crown's shade.
+The surface is the ground plus the higher of the two. Sun is counted at the
+top of a building (its roof) and at the ground everywhere else, so the
+ground under a tree crown is in the crown's shade, and a slope shades
+itself and the cells below it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ class Surface:
     roofs: np.ndarray  # bool (cells, cells): cells inside a building footprint
     tallest_m: float  # highest point of the surface (square and margin)
     canopy_known: np.ndarray  # bool (size, size): cells the canopy window has data for
+
+    @property
+    def relief_m(self) -> float:
+        """How far the surface rises above the square's lowest evaluated point: the tallest
+        obstacle on flat ground (what the longest shadow is cast from)."""
+        return max(0.0, self.tallest_m - float(self.evaluate.min(initial=0.0)))
 
     @property
     def canopy_coverage(self) -> float:
@@ -141,17 +149,24 @@ def canopy_resample(*, grid: SiteGrid, canopy: bytes | None) -> tuple[np.ndarray
     return heights, known
 
 
-def surface_build(*, grid: SiteGrid, buildings: Iterable[dict], canopy: bytes | None) -> Surface:
-    """The surface model of ``grid`` (square and margin) from the stored inputs."""
+def surface_build(
+    *, grid: SiteGrid, buildings: Iterable[dict], canopy: bytes | None, ground: np.ndarray | None = None
+) -> Surface:
+    """The surface model of ``grid`` (square and margin) from the stored inputs; ``ground``:
+    the ground's height above its lowest point on the same grid (None: flat)."""
     built = buildings_rasterise(grid=grid, buildings=buildings)
     trees, known = canopy_resample(grid=grid, canopy=canopy)
     heights = np.maximum(built, trees)
     m, n = grid.margin, grid.cells
     roofs_height = built[m : m + n, m : m + n]
+    evaluate = np.ascontiguousarray(roofs_height)
+    if ground is not None:
+        heights = heights + ground
+        evaluate = evaluate + ground[m : m + n, m : m + n]
     return Surface(
         grid=grid,
         heights=heights,
-        evaluate=np.ascontiguousarray(roofs_height),
+        evaluate=evaluate,
         roofs=roofs_height > 0,
         tallest_m=float(heights.max(initial=0.0)),
         canopy_known=known,
