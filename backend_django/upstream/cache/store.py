@@ -34,7 +34,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, cast
 
 from django.conf import settings
 
@@ -267,12 +267,11 @@ def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int)
     local = state.copies
     watcher = tracker(state)
     stats_key = f"{STATS_PREFIX}{stats}"
-    counts = state.counts
     if watcher is not None:
         token = local.token()
         copy = local.tracked(unit)
         if copy is not None and watcher.serving() and local.token() == token:
-            return copy, counts.count(counter_key, counter_ttl, stats_key, STATS_TTL, entry_key(unit))
+            return copy, watcher.counts.count(counter_key, counter_ttl, stats_key, STATS_TTL, entry_key(unit))
     token = local.token()
     known = local.get(unit)
     count, flat = lua_script(__file__, "entry_lookup")(
@@ -281,7 +280,7 @@ def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int)
         client=get_valkey(),
     )
     if watcher is not None and watcher.alive():  # add what this process served from copies, not sent yet
-        count = counts.seen(counter_key, count, counter_ttl)
+        count = watcher.counts.seen(counter_key, count, counter_ttl)
     fields = dict(zip(flat[::2], flat[1::2], strict=True))
     if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:
         entry = replace(known, fresh_until=float(fields[b"fu"]), stale_until=float(fields[b"su"]))
@@ -293,7 +292,8 @@ def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int)
 
 
 def read(unit: str) -> Entry | None:
-    return parse_entry(get_valkey().hgetall(entry_key(unit)))
+    # cast: redis-py types answers as bytes | str; this client never decodes them.
+    return parse_entry(cast(dict[bytes, bytes], get_valkey().hgetall(entry_key(unit))))
 
 
 def states(units: list[str], now: float | None = None) -> dict[str, State]:

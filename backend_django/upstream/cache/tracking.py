@@ -34,9 +34,11 @@ import socket
 import threading
 import time
 import uuid
+from typing import cast
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import AbstractConnection
 from redis.retry import Retry
 
 from .client_counts import FLUSH_SECONDS, ClientCounts
@@ -126,12 +128,13 @@ class Tracker:
 
     # --- the thread ------------------------------------------------------------
 
-    def _connect(self) -> redis.Connection:
+    def _connect(self) -> AbstractConnection:
         pool = redis.ConnectionPool.from_url(
             self.url, socket_connect_timeout=1.0, socket_timeout=HEALTHY_WITHIN
         )
         pool.connection_kwargs["protocol"] = 3  # announcements come as RESP3 pushes, whatever the URL says
-        connection = pool.make_connection()
+        # Typed as the interface; a pool from a URL makes one of redis-py's socket connections.
+        connection = cast(AbstractConnection, pool.make_connection())
         connection.connect()
         # The handler redis-py itself uses for its client-side cache.
         connection._parser.set_invalidation_push_handler(self._invalidated)
@@ -182,7 +185,7 @@ class Tracker:
                 )
             self.late_announcements += 1
 
-    def _listen(self, connection: redis.Connection) -> None:
+    def _listen(self, connection: AbstractConnection) -> None:
         sock = self._sock = connection._sock
         self.copies.set_tracking(True)
         connected_at = next_heartbeat = next_flush = time.monotonic()

@@ -125,7 +125,7 @@ def _read_by(response: requests.Response, deadline: float) -> None:
         response.close()
         raise
     response._content = b"".join(chunks)
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag, not in its stubs
     response.close()
 
 

@@ -28,6 +28,7 @@ the request is a 503 with Retry-After.
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 
@@ -148,7 +149,9 @@ def guarded(upstream: str):
 
 def state_of(upstream: str) -> dict:
     """One upstream's health: {"upstream", "label", "state": "up"|"failing"|"down"|"probing", ...}."""
-    fields = {k.decode(): v.decode() for k, v in get_valkey().hgetall(health_key(upstream)).items()}
+    # cast: this client never decodes answers (redis-py types them bytes | str).
+    stored = cast(dict[bytes, bytes], get_valkey().hgetall(health_key(upstream)))
+    fields = {k.decode(): v.decode() for k, v in stored.items()}
     now_ms = time.time() * 1000
     failures = int(fields.get("failures", 0) or 0)
     until = float(fields.get("until", 0) or 0)

@@ -92,7 +92,9 @@ def cached_answer(target: EntryTarget, lookup: Lookup) -> Answer | None:
     """The answer from the cache, or None on a miss. Raises Throttled over the read limit."""
     lookup.throttle.check(lookup.count)
     entry = lookup.entry
-    state = entry.state() if entry is not None else "missing"
+    if entry is None:
+        return None
+    state = entry.state()
     if state == "missing":
         return None
     if state == "stale":
@@ -152,14 +154,15 @@ def cells_answer(*, endpoint: str, units: list[str], result_url: str, client: st
     results = pipe.execute()
     throttle.check(results[len(units)])
 
-    entries = [store.parse_entry(fields) for fields in results[: len(units)]]
+    found = [store.parse_entry(fields) for fields in results[: len(units)]]
     now = time.time()
-    states = [entry.state(now) if entry is not None else "missing" for entry in entries]
+    states = [entry.state(now) if entry is not None else "missing" for entry in found]
     missing = [unit for unit, state in zip(units, states, strict=True) if state == "missing"]
     if missing:
         return start_fetch(
             endpoint=endpoint, units=missing, result_url=result_url, missing=missing, client=client
         )
+    entries = [entry for entry in found if entry is not None]  # every one: none is missing
     stale = [unit for unit, state in zip(units, states, strict=True) if state == "stale"]
     if stale:
         store.count(endpoint, "stale")

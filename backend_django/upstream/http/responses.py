@@ -109,6 +109,7 @@ def not_modified(headers: dict[str, str]) -> HttpResponse:
 def entry_response(request, answer: Answer) -> HttpResponse:
     """A cached single entry as stored: gzip when the client takes it, else decompressed."""
     entry = answer.entry
+    assert entry is not None, "a fresh or stale answer of one entry"
     headers = cache_headers(answer)
     if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), entry.etag):
         return not_modified(headers)

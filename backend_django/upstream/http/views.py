@@ -9,6 +9,7 @@
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
@@ -63,7 +64,9 @@ class PublicDataView(APIView):
     @staticmethod
     def render_uncached(answer: Answer) -> Response:
         if answer.state == "accepted":
+            assert answer.job is not None, "an accepted answer has its job"
             return responses.job_accepted(answer.job)
+        assert answer.refusal is not None, "a refused answer has its refusal"
         return responses.refused_response(answer.refusal)
 
 
@@ -100,7 +103,7 @@ class SingleEntryView(PublicDataView):
         return responses.entry_response(request, answer)
 
     # For a derived target: builds it from inputs already cached (answers.entry_answer).
-    build = None
+    build: Callable[[str], list[str]] | None = None
 
     def get(self, request: Request, *args, **kwargs) -> HttpResponse:
         client = client_of(request)
@@ -342,6 +345,7 @@ class SunPointView(SingleEntryView):
         )
         if responses.etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), headers["ETag"]):
             return responses.not_modified(headers)
+        assert answer.entry is not None, "a fresh or stale answer of one entry"
         tiff = answer.entry.raw()
         hours = sun.sun_point_read(tiff=tiff, lat=lat, lng=lng) or [None] * 12
         body = {

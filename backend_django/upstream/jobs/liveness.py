@@ -40,6 +40,7 @@ import logging
 import os
 import threading
 import time
+from typing import cast
 
 from celery import shared_task
 from celery.signals import task_postrun, worker_process_init
@@ -238,14 +239,17 @@ def stale_job_ids() -> list[str]:
     client = get_valkey()
     seconds, micros = client.time()
     horizon = seconds + micros / 1e6 - settings.UPSTREAM_HEARTBEAT_STALE_SECONDS
-    return [member.decode() for member in client.zrangebyscore(RUNNING_KEY, "-inf", horizon)]
+    # cast: this client never decodes answers (redis-py types them bytes | str).
+    members = cast(list[bytes], client.zrangebyscore(RUNNING_KEY, "-inf", horizon))
+    return [member.decode() for member in members]
 
 
 def overdue_job_ids() -> list[str]:
     """Queued jobs past their retry time by more than the grace (Valkey's clock)."""
     client = get_valkey()
     horizon = int(client.time()[0]) - QUEUED_GRACE_SECONDS
-    return [member.decode() for member in client.zrangebyscore(DUE_KEY, "-inf", horizon)]
+    members = cast(list[bytes], client.zrangebyscore(DUE_KEY, "-inf", horizon))
+    return [member.decode() for member in members]
 
 
 @shared_task(name=SWEEP_TASK)

@@ -30,7 +30,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 
@@ -183,7 +183,8 @@ def _parse(job_id: str, fields: dict[bytes, bytes]) -> Job | None:
 def job_get(job_id: str) -> Job | None:
     if not job_id or len(job_id) > 64:
         return None
-    return _parse(job_id, get_valkey().hgetall(job_key(job_id)))
+    # cast: redis-py types answers as bytes | str; this client never decodes them.
+    return _parse(job_id, cast(dict[bytes, bytes], get_valkey().hgetall(job_key(job_id))))
 
 
 @dataclass(frozen=True)
@@ -267,21 +268,23 @@ def _update(job: Job | str, *, finish: bool = False, hold: float = 0, **fields: 
     ``finish`` releases its single-flight claim and pending marks (when still
     its own); ``hold`` keeps them that many seconds more while it waits.
     """
-    if isinstance(job, str):
-        job = job_get(job)
-        if job is None:
-            return
+    record = job_get(job) if isinstance(job, str) else job
+    if record is None:
+        return
     flat = [item for pair in {**fields, "updated_at": _now()}.items() for item in pair]
     mode, ttl = "", 0
     if finish:
         mode = "finish"
     elif hold:
         mode, ttl = "hold", int(settings.UPSTREAM_LOCK_TTL + hold)
-    keys = [job_key(job.id)]
+    keys = [job_key(record.id)]
     if mode:
-        keys += [claim_key(job.kind, job.units, job.result_url), *(pending_key(unit) for unit in job.units)]
+        keys += [
+            claim_key(record.kind, record.units, record.result_url),
+            *(pending_key(unit) for unit in record.units),
+        ]
     lua_script(__file__, "job_update")(
-        keys=keys, args=[settings.UPSTREAM_JOB_TTL, job.id, mode, ttl, *flat], client=get_valkey()
+        keys=keys, args=[settings.UPSTREAM_JOB_TTL, record.id, mode, ttl, *flat], client=get_valkey()
     )
 
 

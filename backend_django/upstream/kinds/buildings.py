@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -159,6 +160,7 @@ def _length_metres(value: str | None) -> float | None:
 
 def resolve_height(tags: dict) -> tuple[float, float | None, str]:
     """(height in metres, levels, where the height came from)."""
+    levels: float | None
     try:
         levels = float(tags.get("building:levels", "").replace(",", "."))
         if not (0 < levels < 300):
@@ -342,7 +344,7 @@ def _cross_y(a, b, y):
 
 def feature_collection(payloads: list[dict], bbox) -> dict:
     """GeoJSON footprints clipped to the box, one feature per OSM way."""
-    features = []
+    features: list[dict[str, Any]] = []
     for way, ring, _ in _ways_in_box(payloads, bbox):
         lonlat = [(round(lon, 7), round(lat, 7)) for lat, lon in ring]
         clipped = _clip(lonlat, bbox)

@@ -82,14 +82,19 @@ def fetch_entries(unit: str, existing: store.Entry | None, pool: str) -> list[st
     entries = read_inputs(unit, inputs.units)
     etags = {name: entry.etag for name, entry in entries.items()}
     timezone = _timezone(inputs.climate)
-    tiff = summary = None
+    renewed: tuple[bytes, bytes] | None = None
     if existing is not None:
         stored = store.read(summary_unit(unit))
-        usable = stored is not None and stored.state() != "missing"
-        if usable and sun_result_current(summary=stored.json(), input_etags=etags, timezone=timezone):
-            tiff, summary = existing.raw(), stored.raw()
+        if (
+            stored is not None
+            and stored.state() != "missing"
+            and sun_result_current(summary=stored.json(), input_etags=etags, timezone=timezone)
+        ):
+            renewed = existing.raw(), stored.raw()
             logger.info("sun %s: inputs unchanged, renewed", unit)
-    if tiff is None:
+    if renewed is not None:
+        tiff, summary = renewed
+    else:
         result = sun_compute(
             site=site,
             timezone=timezone,
