@@ -90,7 +90,7 @@ class Tracker:
         self.late_announcements = 0  # heartbeats answered before their announcement arrived
         self.heartbeat_key = f"{HEARTBEAT_PREFIX}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._heartbeat_bytes = self.heartbeat_key.encode()
-        self._sock = None
+        self._sock: socket.socket | None = None  # the tracking connection's, while it listens
         self._reading = False
         self._last_heartbeat = -math.inf  # when our heartbeat's announcement last arrived
         self._proven = False  # a heartbeat came back on the current connection
