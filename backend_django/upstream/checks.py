@@ -1,9 +1,12 @@
 """System checks of the upstream settings."""
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from .clients.geocoder import NOMINATIM, PHOTON
 
@@ -11,7 +14,7 @@ PUBLIC_NOMINATIM_HOST = "nominatim.openstreetmap.org"
 
 
 @register()
-def geocoder_api_check(app_configs, **kwargs):
+def geocoder_api_check(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.GEOCODER_API not in (NOMINATIM, PHOTON):
         return [
             Error(
@@ -23,7 +26,7 @@ def geocoder_api_check(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def geocoder_contact_check(app_configs, **kwargs):
+def geocoder_contact_check(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     host = urlsplit(settings.GEOCODER_URL).hostname or ""
     if host == PUBLIC_NOMINATIM_HOST and not settings.GEOCODER_CONTACT.strip():
         return [

@@ -34,9 +34,11 @@ import os
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Literal, cast
+from typing import Any, Literal, TypedDict, cast
 
 from django.conf import settings
+from redis.client import Pipeline
+from redis.typing import EncodableT, FieldT
 
 from backend_django.core.lua import lua_script
 from backend_django.core.valkey import get_valkey
@@ -92,7 +94,7 @@ class Entry:
     def raw(self) -> bytes:
         return gzip.decompress(self.body) if self.gzipped else self.body
 
-    def json(self):
+    def json(self) -> Any:
         return json.loads(self.raw())
 
 
@@ -132,13 +134,13 @@ def etag_for(raw: bytes) -> str:
     return '"' + hashlib.blake2b(raw, digest_size=16).hexdigest() + '"'
 
 
-def queue_write(pipe, entry: NewEntry, now: float | None = None) -> None:
+def queue_write(pipe: Pipeline, entry: NewEntry, now: float | None = None) -> None:
     """Add the commands that store ``entry`` to a (transactional) pipeline
     (without following dependents: ``write`` does)."""
     now = time.time() if now is None else now
     key = entry_key(entry.unit)
     pipe.delete(key)
-    mapping = {
+    mapping: dict[FieldT, EncodableT] = {
         "b": gzip.compress(entry.raw, compresslevel=6, mtime=0) if entry.compress else entry.raw,
         "t": entry.content_type,
         "e": etag_for(entry.raw),
@@ -186,7 +188,7 @@ class _ProcessCopies:
 
     pid: int
     url: str
-    copies: LocalCopies
+    copies: LocalCopies[Entry]
     counts: ClientCounts | None = None
     tracker: Tracker | None = None
 
@@ -213,7 +215,7 @@ def _process_copies() -> _ProcessCopies:
     return state
 
 
-def local_copies() -> LocalCopies:
+def local_copies() -> LocalCopies[Entry]:
     return _process_copies().copies
 
 
@@ -282,6 +284,7 @@ def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int)
     if watcher is not None and watcher.alive():  # add what this process served from copies, not sent yet
         count = watcher.counts.seen(counter_key, count, counter_ttl)
     fields = dict(zip(flat[::2], flat[1::2], strict=True))
+    entry: Entry | None
     if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:
         entry = replace(known, fresh_until=float(fields[b"fu"]), stale_until=float(fields[b"su"]))
     else:
@@ -324,6 +327,14 @@ def states_and_bodies(pairs: list[str], bodies: list[str]) -> list[bytes]:
     return lua_script(__file__, "data_status")(keys=[*pairs, *bodies], args=[len(pairs)], client=get_valkey())
 
 
+class RememberedError(TypedDict):
+    """An upstream's definite refusal of a unit (a 4xx), remembered for a while."""
+
+    code: str
+    message: str
+    status: int | None
+
+
 def remember_error(unit: str, code: str, message: str, status: int | None) -> None:
     get_valkey().set(
         negative_key(unit),
@@ -347,12 +358,12 @@ def refresh_allowed(units: list[str]) -> bool:
     return not any(get_valkey().mget(keys))
 
 
-def remembered_error(unit: str) -> dict | None:
+def remembered_error(unit: str) -> RememberedError | None:
     value = get_valkey().get(negative_key(unit))
     return json.loads(value) if value else None
 
 
-def count(endpoint: str, field: str, amount: int = 1, pipe=None) -> None:
+def count(endpoint: str, field: str, amount: int = 1, pipe: Pipeline | None = None) -> None:
     """Request/miss/stale counters per endpoint, for the admin's cache page."""
     target = pipe if pipe is not None else get_valkey().pipeline(transaction=False)
     target.hincrby(f"{STATS_PREFIX}{endpoint}", field, amount)

@@ -34,7 +34,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import cast
+from typing import Any, cast
 
 import redis
 from redis.backoff import NoBackoff
@@ -76,7 +76,7 @@ class Tracker:
     heartbeat checks that this still holds (``late_announcements``).
     """
 
-    def __init__(self, *, url: str, copies: LocalCopies, prefix: str, counts: ClientCounts):
+    def __init__(self, *, url: str, copies: LocalCopies[Any], prefix: str, counts: ClientCounts):
         self.url = url
         self.copies = copies
         self.counts = counts
@@ -146,7 +146,7 @@ class Tracker:
             connection.read_response()
         return connection
 
-    def _invalidated(self, message):
+    def _invalidated(self, message: list[Any]) -> list[Any]:
         keys = message[1]
         if keys is None:  # FLUSHDB / FLUSHALL
             self.copies.invalidate(None)
@@ -169,7 +169,7 @@ class Tracker:
         self._last_heartbeat = -math.inf
         self.copies.set_tracking(False)
 
-    def _heartbeat(self, sock) -> None:
+    def _heartbeat(self, sock: socket.socket) -> None:
         """Write the heartbeat key; its announcement must come back on ``sock``."""
         try:
             self._client.set(self.heartbeat_key, "1", px=int(2000 * HEALTHY_WITHIN))
@@ -186,7 +186,8 @@ class Tracker:
             self.late_announcements += 1
 
     def _listen(self, connection: AbstractConnection) -> None:
-        sock = self._sock = connection._sock
+        # cast: connected by _connect; redis-py's attribute is typed from its __init__ (None).
+        sock = self._sock = cast(socket.socket, connection._sock)
         self.copies.set_tracking(True)
         connected_at = next_heartbeat = next_flush = time.monotonic()
         while not self._stop.is_set():
@@ -252,9 +253,10 @@ class Tracker:
         atexit.unregister(self.stop)
 
 
-def _readable(sock, timeout: float) -> bool:
+def _readable(sock: socket.socket, timeout: float) -> bool:
     """True when ``sock`` has bytes (or EOF, or an error) to read, within ``timeout`` seconds."""
-    if getattr(sock, "pending", None) is not None and sock.pending():
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending():
         return True  # TLS: bytes decrypted above the OS socket
     # poll(), not select(): no limit on the descriptor's number.
     poller = select.poll()

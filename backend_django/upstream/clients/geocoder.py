@@ -17,6 +17,7 @@ contact (``GEOCODER_CONTACT``), as Nominatim's usage policy asks. The pace
 import math
 from typing import Any
 
+import requests
 from django.conf import settings
 
 from . import http
@@ -43,7 +44,7 @@ def _get(path: str, params: dict[str, Any]) -> Any:
     return json_value(response)
 
 
-def json_value(response) -> Any:
+def json_value(response: requests.Response) -> Any:
     """The JSON of an answer (an array or an object); an HTML page or anything else is an error."""
     return http.json_value(response, UPSTREAM)
 

@@ -70,7 +70,7 @@ class Answer:
     fresh_until: float = 0.0
     stale_until: float = 0.0  # until then a cache may serve it stale while it refreshes
     job: jobs.Job | None = None  # accepted
-    refusal: dict | None = None  # refused: {"code", "message", "status"}
+    refusal: store.RememberedError | None = None  # refused
 
 
 # --- one stored body: climate, climate summary, canopy window -----------------------

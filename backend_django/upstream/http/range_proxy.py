@@ -30,6 +30,7 @@ import json
 import math
 import re
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import cast
@@ -176,7 +177,7 @@ def blocks_of(first: int, last: int) -> range:
 
 
 @contextmanager
-def _s3_request():
+def _s3_request() -> Iterator[None]:
     """One request to S3: behind S3's breaker (UpstreamDown while it is down),
     in one of the deployment's S3 slots, waiting at most PROXY_SLOT_WAIT for it
     (then ``upstream_busy``, which the breaker does not count)."""
@@ -194,7 +195,7 @@ def meta_lock(quadkey: str) -> str:
     return f"canopymeta:{quadkey}"
 
 
-def fetch_meta(quadkey: str, *, before_upstream=None) -> TileMeta:
+def fetch_meta(quadkey: str, *, before_upstream: Callable[[], None] | None = None) -> TileMeta:
     """The tile's size and validators: from one upstream HEAD per tile at a time.
 
     The request that takes the tile's lock asks S3 (``_head_and_store``);

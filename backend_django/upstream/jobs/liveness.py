@@ -40,7 +40,8 @@ import logging
 import os
 import threading
 import time
-from typing import cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 from celery import shared_task
 from celery.signals import task_postrun, worker_process_init
@@ -110,7 +111,7 @@ def ensure_beating() -> None:
 
 
 @worker_process_init.connect(dispatch_uid="upstream.heartbeat.start")
-def _start_in_pool_child(**kwargs) -> None:
+def _start_in_pool_child(**kwargs: Any) -> None:
     ensure_beating()
 
 
@@ -175,7 +176,13 @@ def lock_token() -> str | None:
 
 
 @task_postrun.connect(dispatch_uid="upstream.heartbeat.end")
-def _end_after_task(sender=None, task_id=None, args=None, kwargs=None, **extra) -> None:
+def _end_after_task(
+    sender: Any = None,
+    task_id: str | None = None,
+    args: Sequence[Any] | None = None,
+    kwargs: dict[str, Any] | None = None,
+    **extra: Any,
+) -> None:
     if sender is None or sender.name != records.RUN_JOB_TASK or not args:
         return
     try:

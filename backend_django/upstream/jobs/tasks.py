@@ -19,7 +19,7 @@ from dataclasses import replace
 from functools import cache
 
 import redis
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
@@ -148,7 +148,7 @@ def _sent(attempt: Attempt) -> None:
 
 
 @cache
-def _broker():
+def _broker() -> redis.Redis:
     return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
 
 
@@ -158,7 +158,7 @@ def interactive_backlog() -> int:
 
 
 @shared_task(bind=True, name=records.RUN_JOB_TASK, max_retries=None)
-def run_job(self, job_id: str, failures: int = 0) -> str:
+def run_job(self: Task, job_id: str, failures: int = 0) -> str:
     """Fill the job's units in turn. ``failures``: transient upstream
     failures of its current unit in earlier runs (carried over a requeue)."""
     job = records.job_get(job_id)
@@ -199,7 +199,7 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
     return records.SUCCEEDED
 
 
-def _carry_out(task, job: records.Job, unit: str, deferred: Deferred) -> str:
+def _carry_out(task: Task, job: records.Job, unit: str, deferred: Deferred) -> str:
     decision, error = deferred.decision, deferred.error
     if isinstance(decision, Requeue):
         failures = deferred.attempt.failures + (1 if isinstance(error, UpstreamError | UpstreamDown) else 0)
