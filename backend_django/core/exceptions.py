@@ -19,8 +19,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class ApplicationError(Exception):
     """An expected failure with a client-facing code and message."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "error"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "error"
 
     def __init__(
         self,

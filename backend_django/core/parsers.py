@@ -10,6 +10,8 @@ API's one error shape.
 """
 
 import io
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from rest_framework import status
@@ -26,6 +28,7 @@ class RequestBodyTooLarge(APIException):
 def json_depth_exceeds(value, limit: int) -> bool:
     """Whether ``value`` nests objects/arrays more than ``limit`` levels (iteratively)."""
     stack = [(value, 1)]
+    children: Iterable[Any]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):

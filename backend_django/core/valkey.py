@@ -150,7 +150,8 @@ def _pool_circuit(pool: redis.ConnectionPool) -> Circuit:
     found = getattr(pool, "_solar_sim_circuit", None)  # one lookup per pool, not per call
     if found is None:
         kwargs = pool.connection_kwargs
-        found = pool._solar_sim_circuit = circuit_for(kwargs.get("host"), kwargs.get("port"))
+        found = circuit_for(kwargs.get("host"), kwargs.get("port"))
+        pool._solar_sim_circuit = found  # type: ignore[attr-defined]  # our own attribute on redis-py's pool
     return found
 
 

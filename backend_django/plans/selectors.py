@@ -30,7 +30,7 @@ def plan_list(*, owner: User, filters: Mapping[str, Any] | None = None) -> Query
     return queryset
 
 
-def plan_get(*, owner: User, plan_id: uuid.UUID | str) -> Plan | None:
+def plan_get(*, owner: User, plan_id: uuid.UUID | str | None) -> Plan | None:
     """The owner's plan with this id, or None (also for another person's plan or a malformed id)."""
     try:
         plan_id = uuid.UUID(str(plan_id))
@@ -56,7 +56,7 @@ def plan_glance_many(plans: Sequence[Plan]) -> dict[uuid.UUID, tuple[dict, dict]
     except RedisError:
         logger.warning("data status unavailable: Valkey did not answer", exc_info=True)
         unknown = {"state": "unknown", "job_id": None}
-        empty = {name: value for kind in fact_kinds() for name, value in kind.facts(None).items()}
+        empty = {name: value for kind in fact_kinds() for name, value in kind.place_facts(None).items()}
         statuses = [{kind.name: unknown for kind in place_kinds()} for _ in plans]
         facts = [dict(empty) for _ in plans]
     return {plan.pk: pair for plan, pair in zip(plans, zip(statuses, facts, strict=True), strict=True)}

@@ -285,8 +285,7 @@ class BatchOpError(ApplicationError):
 
 def _apply_op(*, owner: User, op: BatchOp) -> Plan | None:
     if op.op == "PUT":
-        plan, _created = plan_upsert(owner=owner, plan_id=op.id, fields=op.fields)
-        return plan
+        return plan_upsert(owner=owner, plan_id=op.id, fields=op.fields)[0]
     if op.op == "PATCH":
         plan = Plan.objects.select_for_update().filter(owner=owner, pk=op.id).first()
         if plan is None:

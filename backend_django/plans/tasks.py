@@ -16,6 +16,7 @@ after `migrate`, so admins can change their times in the admin.
 """
 
 import logging
+from typing import NotRequired, TypedDict
 
 from celery import shared_task
 
@@ -48,8 +49,19 @@ def purge_deleted() -> dict:
     return {"purged": plans_deleted_purge()}
 
 
+class Crontab(TypedDict):
+    minute: str
+    hour: str
+
+
+class BeatSchedule(TypedDict):
+    task: str
+    crontab: Crontab
+    queue: NotRequired[str]  # default: the warm queue
+
+
 # Created once, never overwritten: times changed in the admin stay.
-BEAT_SCHEDULES = {
+BEAT_SCHEDULES: dict[str, BeatSchedule] = {
     "Warm: refresh data of active plans before it expires": {
         "task": "plans.warm_refresh_ahead",
         "crontab": {"minute": "17", "hour": "*"},

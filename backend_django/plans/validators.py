@@ -6,6 +6,7 @@ error of the serializer field that uses it.
 
 import json
 import math
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,6 +48,7 @@ def json_depth(value: Any) -> int:
     """
     deepest = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
+    children: Iterable[Any]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):

@@ -150,8 +150,9 @@ def planting_calendar(
 
     if plant.fall_sowing:
         fall_sowing = weeks_from(fall, _negated(plant.weeks_fall_sowing_before_first_frost), FALL_SOWING)
-        windows.append(fall_sowing)
-        windows += _until_frost(_harvest(plant, FALL_HARVEST, direct=fall_sowing), frost_kills, notes)
+        if fall_sowing is not None:  # always for a catalogue plant (plants_fall_sowing_has_weeks)
+            windows.append(fall_sowing)
+            windows += _until_frost(_harvest(plant, FALL_HARVEST, direct=fall_sowing), frost_kills, notes)
 
     return PlantingCalendar(
         year=year,
@@ -176,6 +177,7 @@ def _harvest(
     if plant.days_to_maturity_min is None or plant.days_to_maturity_max is None:
         return None
     seedling = timedelta(0)
+    planting: Window | None
     if plant.maturity_from == "transplant" and transplant is not None:
         planting = transplant
     elif direct is not None:

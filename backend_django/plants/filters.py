@@ -44,7 +44,7 @@ class ZoneField(forms.CharField):
 
     def to_python(self, value):
         text = super().to_python(value)
-        if text in self.empty_values:
+        if text is None or text in self.empty_values:
             return None
         match = ZONE_PATTERN.match(text.lower())
         if match is None or not PLACE_ZONES[0] <= int(match[1]) <= PLACE_ZONES[1]:

@@ -16,7 +16,10 @@ def plant_list() -> QuerySet[Plant]:
     return Plant.objects.order_by("common_name", "id")
 
 
-def plant_get(*, plant_id: int | str) -> Plant | None:
+def plant_get(*, plant_id: int | str | None) -> Plant | None:
+    """The plant with this id, or None (also for a missing or malformed id)."""
+    if plant_id is None:
+        return None
     try:
         plant_id = int(plant_id)
     except (TypeError, ValueError):

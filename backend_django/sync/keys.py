@@ -115,8 +115,9 @@ def _from_pem(block: str) -> SyncKey:
 def _from_jwk(data: Any) -> SyncKey:
     if not isinstance(data, dict):
         raise KeyConfigError("A JWK must be a JSON object.")
-    key_types = {"EC": ECKey, "RSA": RSAKey, "OKP": OKPKey}
-    key_class = key_types.get(data.get("kty"))
+    key_types: dict[str, type[PrivateKey]] = {"EC": ECKey, "RSA": RSAKey, "OKP": OKPKey}
+    kty = data.get("kty")
+    key_class = key_types.get(kty) if isinstance(kty, str) else None
     if key_class is None:
         raise KeyConfigError(f"Unsupported JWK kty {data.get('kty')!r}: use EC (P-256), RSA, OKP (Ed25519).")
     if data.get("use", "sig") != "sig":

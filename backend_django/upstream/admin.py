@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from redis import RedisError
 
@@ -10,16 +13,18 @@ from .overview import cache_overview
 class CacheOverviewAdmin(admin.ModelAdmin):
     """Per upstream: entries, hits/misses/stale served, memory; jobs in flight; Flower."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: CacheOverview | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: CacheOverview | None = None) -> bool:
         return False
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
         try:
             overview, error = cache_overview(), None
         except RedisError as exc:

@@ -1,9 +1,12 @@
 """System checks of the upstream settings."""
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from .clients.geocoder import NOMINATIM, PHOTON
 
@@ -12,7 +15,7 @@ PUBLIC_OSM_TILES_HOST = "tile.openstreetmap.org"
 
 
 @register()
-def geocoder_api_check(app_configs, **kwargs):
+def geocoder_api_check(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.GEOCODER_API not in (NOMINATIM, PHOTON):
         return [
             Error(
@@ -24,11 +27,11 @@ def geocoder_api_check(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def upstream_contact_check(app_configs, **kwargs):
+def upstream_contact_check(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """The public services run on donations ask to be able to reach an application's operator."""
     if settings.UPSTREAM_CONTACT.strip():
         return []
-    public = []
+    public: list[str] = []
     if (urlsplit(settings.GEOCODER_URL).hostname or "") == PUBLIC_NOMINATIM_HOST:
         public.append("the public Nominatim (GEOCODER_URL)")
     if (urlsplit(settings.BASEMAP_URL).hostname or "") == PUBLIC_OSM_TILES_HOST:

@@ -1,5 +1,7 @@
 """The cache at a glance, one row per kind of data (kinds/), for the admin page."""
 
+from typing import NotRequired, TypedDict, cast
+
 from django.conf import settings
 
 from backend_django.core.valkey import get_valkey
@@ -12,11 +14,24 @@ from .jobs import records
 MAX_KEYS_SCANNED = 50_000
 
 
+class KindRow(TypedDict):
+    name: str
+    entries: int
+    bytes: int
+    requests: int
+    misses: int
+    stale: int
+    hits: NotRequired[int]
+    megabytes: NotRequired[float]
+
+
 def cache_overview() -> dict:
     client = get_valkey()
     registered = kinds.registered()
-    rows = {kind.name: {"name": kind.label, "entries": 0, "bytes": 0, "requests": 0, "misses": 0, "stale": 0}
-            for kind in registered}  # fmt: skip
+    rows: dict[str, KindRow] = {
+        kind.name: {"name": kind.label, "entries": 0, "bytes": 0, "requests": 0, "misses": 0, "stale": 0}
+        for kind in registered
+    }
     truncated = False
     batch: list[bytes] = []
 
@@ -44,9 +59,9 @@ def cache_overview() -> dict:
 
     for kind in registered:
         for endpoint in kind.endpoints:
-            counters = {
-                k.decode(): int(v) for k, v in client.hgetall(f"{store.STATS_PREFIX}{endpoint}").items()
-            }
+            # cast: this client never decodes answers (redis-py types them bytes | str).
+            stats = cast(dict[bytes, bytes], client.hgetall(f"{store.STATS_PREFIX}{endpoint}"))
+            counters = {k.decode(): int(v) for k, v in stats.items()}
             rows[kind.name]["requests"] += counters.get("requests", 0)
             rows[kind.name]["misses"] += counters.get("misses", 0)
             rows[kind.name]["stale"] += counters.get("stale", 0)
@@ -60,16 +75,16 @@ def cache_overview() -> dict:
         "truncated": truncated,
         "jobs_in_flight": records.jobs_in_flight(),
         "open_meteo_used": {
-            "minute": guards.limiter("open_meteo").used(60),
-            "hour": guards.limiter("open_meteo").used(3600),
-            "day": guards.limiter("open_meteo").used(86400),
+            "minute": guards.weighted_calls("open_meteo").used(60),
+            "hour": guards.weighted_calls("open_meteo").used(3600),
+            "day": guards.weighted_calls("open_meteo").used(86400),
         },
         "open_meteo_limits": {
             "minute": settings.OPEN_METEO_CALLS_PER_MINUTE,
             "hour": settings.OPEN_METEO_CALLS_PER_HOUR,
             "day": settings.OPEN_METEO_CALLS_PER_DAY,
         },
-        "overpass_slots_in_use": guards.limiter("overpass").in_use(),
+        "overpass_slots_in_use": guards.lease_slots("overpass").in_use(),
         "overpass_max_concurrent": settings.OVERPASS_MAX_CONCURRENT,
         "used_memory": memory.get("used_memory_human"),
         "maxmemory": memory.get("maxmemory_human"),

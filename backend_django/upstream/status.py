@@ -43,7 +43,7 @@ def place_overview_many(
     per_location = [units_for(lat, lng) for lat, lng in locations]
     unique = sorted({unit for by_kind in per_location for units in by_kind.values() for unit in units})
     fact_kinds = kinds.fact_kinds() if facts else ()
-    wanted = [[kind.facts_unit_for_place(lat, lng) for kind in fact_kinds] for lat, lng in locations]
+    wanted = [[kind.place_facts_unit(lat, lng) for kind in fact_kinds] for lat, lng in locations]
     bodies_wanted = sorted({unit for units in wanted for unit in units if unit is not None})
     if not unique and not bodies_wanted:
         return [{} for _ in locations], [{} for _ in locations]
@@ -51,6 +51,7 @@ def place_overview_many(
     flat = store.states_and_bodies(status_keys, [store.entry_key(unit) for unit in bodies_wanted])
     now = time.time()
     unit_state: dict[str, tuple[str, str | None]] = {}
+    state: DataState
     for index, unit in enumerate(unique):
         fresh_until, stale_until, pending = flat[3 * index : 3 * index + 3]
         if fresh_until and now < float(fresh_until):
@@ -69,7 +70,7 @@ def place_overview_many(
             job_ids = [unit_state[unit][1] for unit in units if unit_state[unit][0] != "fresh"]
             job_id = next((job_id for job_id in job_ids if job_id), None)
             if job_id:
-                state: DataState = "fetching"
+                state = "fetching"
             elif "missing" in states:
                 state = "missing"
             elif "stale" in states:
@@ -91,7 +92,7 @@ def place_overview_many(
         {
             name: value
             for kind, unit in zip(fact_kinds, units, strict=True)
-            for name, value in kind.facts(bodies[unit]).items()
+            for name, value in kind.place_facts(bodies[unit]).items()
         }
         for units in wanted
     ]

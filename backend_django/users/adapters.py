@@ -18,6 +18,9 @@ def login_identifier(request, credentials: dict | None) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # Set by allauth's pre_authenticate (its limits per account and per client IP).
+    _login_failed_rl_usage: ratelimit.RateLimitUsage
+
     def get_email_confirmation_url(self, request, emailconfirmation) -> str:
         """Links in account emails point at the browser app, not at Django."""
         return f"{settings.FRONTEND_URL}/verify-email?key={emailconfirmation.key}"

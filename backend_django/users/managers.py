@@ -1,7 +1,12 @@
-from django.contrib.auth.base_user import BaseUserManager
+from typing import TypeVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+
+# For the type checker only: the users it makes (Manager[...] is the class itself at runtime).
+UserT = TypeVar("UserT", bound=AbstractBaseUser)
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager[UserT]):
     """Users are identified by their email address; there is no username."""
 
     use_in_migrations = True

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -21,9 +23,10 @@ class User(AbstractUser):
     )
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # An email-login manager, not the username one AbstractUser's stubs declare.
+    objects: ClassVar[UserManager["User"]] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["email"]
@@ -32,7 +35,8 @@ class User(AbstractUser):
         # A new password (change, reset, admin, changepassword) ends every API
         # token of the account; its sessions end because their auth hash no
         # longer matches (the session that changed it is updated by the view).
-        password_changed = self._password is not None and not self._state.adding
+        # _password: Django's (a class attribute of AbstractBaseUser), not in the stubs.
+        password_changed = self._password is not None and not self._state.adding  # type: ignore[attr-defined]
         super().save(*args, **kwargs)
         if password_changed:
             from knox.models import AuthToken

@@ -1,6 +1,8 @@
 """The HTTP API: Django REST framework, the OpenAPI schema (drf-spectacular), the JSON body guard.
 Nothing here comes from the environment."""
 
+from typing import Any
+
 from .security import TRUSTED_PROXY_COUNT
 
 REST_FRAMEWORK = {
@@ -26,7 +28,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Solar Sim API",
     "DESCRIPTION": (
         "Garden plans, and climate, building and canopy data from slow public "

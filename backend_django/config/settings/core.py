@@ -1,6 +1,7 @@
 """Django itself: debug, the site, the database, apps, middleware, static files, templates, logs.
 From the environment: DJANGO_DEBUG, FRONTEND_URL, SITE_*, DATABASE_URL, STATIC_ROOT, LOG_LEVEL."""
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from .environment import VAR_DIR, env
@@ -99,7 +100,7 @@ TEMPLATES = [
 
 # --- Logging ---------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -32,7 +32,7 @@ PLAIN_ANSWERS = {"414"}
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="invalid, not_found, throttled, too_large, parse_error, ...")
     message = serializers.CharField(help_text="For people: what went wrong and what to do.")
-    fields = serializers.DictField(required=False, help_text="Field errors, for validation failures.")
+    fields = serializers.DictField(required=False, help_text="Field errors, for validation failures.")  # type: ignore[assignment]  # a declared field: DRF's metaclass moves it out of the class
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -22,7 +22,7 @@ import zoneinfo
 from collections import deque
 from datetime import UTC, date, datetime, timedelta
 from email.utils import formatdate
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from . import data, gazetteer
@@ -242,7 +242,7 @@ class SimulatorApp:
             self.geocoder_min_interval = self._initial_geocoder_interval
             self._geocoder_last_arrival: float | None = None
             self._weighted_window: deque[tuple[float, float]] = deque()
-            self._stats = {
+            self._stats: dict[str, dict[str, Any]] = {
                 "open_meteo": {"requests": 0, "weighted_calls": 0.0, "rate_limited": 0, "requests_log": []},
                 "overpass": {
                     "requests": 0,  # /api/interpreter
@@ -980,7 +980,7 @@ def _resolve_timezone(name: str) -> tuple[str, int, str]:
     return (name, int(offset.total_seconds()), now.tzname() or "")
 
 
-def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | Literal["unsatisfiable"] | None:
     """A single byte range as (first, last); "unsatisfiable"; or None to serve the whole object.
 
     Like S3: a malformed header or a multi-range request is ignored (200, whole object).

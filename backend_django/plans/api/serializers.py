@@ -83,7 +83,9 @@ class PlanListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         plans = list(data.all() if hasattr(data, "all") else data)
-        self.child.context["glance"] = plan_glance_many(plans)
+        assert self.child is not None  # ListSerializer.__init__ asserts it too
+        # The serializers' context is the dict they were given; the stubs type it read-only.
+        self.child.context["glance"] = plan_glance_many(plans)  # type: ignore[index]
         return super().to_representation(plans)
 
 
@@ -92,7 +94,7 @@ class PlanSerializer(StrictModelSerializer):
         required=False,
         help_text="Client-generated UUID (optional on create; the server makes one when absent).",
     )
-    data = PlanDataField(
+    data = PlanDataField(  # type: ignore[assignment]  # a declared field: DRF's metaclass moves it out of the class
         required=False,
         validators=[validate_plan_data],
         help_text="Free-form plan data: a JSON object, at most PLAN_DATA_MAX_BYTES as compact "
@@ -137,7 +139,7 @@ class PlanSerializer(StrictModelSerializer):
         """(data status, facts) of the plan: from the list's one round trip, or asked now."""
         known = self.context.get("glance")
         if known is None or plan.pk not in known:
-            known = self.context["glance"] = {**(known or {}), **plan_glance_many([plan])}
+            known = self.context["glance"] = {**(known or {}), **plan_glance_many([plan])}  # type: ignore[index]
         return known[plan.pk]
 
     @extend_schema_field(DataStatusSerializer)
@@ -181,7 +183,7 @@ class BatchOpSerializer(serializers.Serializer):
         "update of an existing plan. DELETE: idempotent delete.",
     )
     id = StrictUUIDField()
-    data = serializers.DictField(
+    data = serializers.DictField(  # type: ignore[assignment]  # a declared field: DRF's metaclass moves it out of the class
         required=False,
         help_text="Plan fields (as for PUT / PATCH of one plan); ignored for DELETE.",
     )

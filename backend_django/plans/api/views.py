@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
+from rest_framework.serializers import BaseSerializer, as_serializer_error
 
 from backend_django.core.api.schema import ErrorSerializer
 from backend_django.core.exceptions import error_body, flatten_errors
@@ -33,6 +33,7 @@ from backend_django.plans.services import (
 )
 from backend_django.upstream.http.responses import cache_unavailable, job_accepted
 from backend_django.upstream.http.serializers import JobSerializer
+from backend_django.users.api.auth import signed_in_user
 
 from .ordering import StableOrderingFilter
 from .pagination import PlanPagination
@@ -132,8 +133,8 @@ class PlanViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         if self.action == "list":  # the list shows no free-form data: do not load it
-            return plan_list(owner=self.request.user).defer("data")
-        return plan_list(owner=self.request.user)
+            return plan_list(owner=signed_in_user(self.request)).defer("data")
+        return plan_list(owner=signed_in_user(self.request))
 
     def get_serializer_class(self):
         return PlanSummarySerializer if self.action == "list" else PlanSerializer
@@ -144,8 +145,8 @@ class PlanViewSet(viewsets.ModelViewSet):
             exc = ValidationError(as_serializer_error(exc))
         return super().handle_exception(exc)
 
-    def perform_create(self, serializer: PlanSerializer) -> None:
-        serializer.instance = plan_create(owner=self.request.user, **serializer.validated_data)
+    def perform_create(self, serializer: BaseSerializer[Plan]) -> None:
+        serializer.instance = plan_create(owner=signed_in_user(self.request), **serializer.validated_data)
 
     def perform_destroy(self, instance: Plan) -> None:
         plan_delete(plan=instance)
@@ -164,12 +165,12 @@ class PlanViewSet(viewsets.ModelViewSet):
             raise ValidationError({"id": ["Does not match the id in the URL."]})
 
         if partial:
-            plan = plan_get(owner=request.user, plan_id=plan_id)
+            plan = plan_get(owner=signed_in_user(request), plan_id=plan_id)
             if plan is None:
                 raise NotFound("No plan with this id.")
             plan, created = plan_update(plan=plan, changes=fields), False
         else:
-            plan, created = plan_upsert(owner=request.user, plan_id=plan_id, fields=fields)
+            plan, created = plan_upsert(owner=signed_in_user(request), plan_id=plan_id, fields=fields)
         return Response(
             self.get_serializer(plan).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -199,7 +200,7 @@ class PlanViewSet(viewsets.ModelViewSet):
             raise ValidationError({"ops": [f"At most {max_ops} operations per batch, got {len(raw_ops)}."]})
         try:
             ops = [_validated_op(index, raw) for index, raw in enumerate(raw_ops)]
-            results = plans_batch_apply(owner=request.user, ops=ops)
+            results = plans_batch_apply(owner=signed_in_user(request), ops=ops)
         except BatchOpError as exc:
             body = error_body(exc.code, exc.message, exc.fields)
             body["error"]["op"] = {"index": exc.index, "op": exc.op, "id": exc.plan_id}
@@ -225,7 +226,7 @@ class PlanViewSet(viewsets.ModelViewSet):
             plan_id = uuid.UUID(str(pk))
         except ValueError:
             raise PlanNotFound() from None
-        plan = plan_restore(owner=request.user, plan_id=plan_id)
+        plan = plan_restore(owner=signed_in_user(request), plan_id=plan_id)
         return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -240,7 +241,7 @@ class PlanViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="prefetch", pagination_class=None, filter_backends=[])
     def prefetch(self, request: Request, pk: str | None = None) -> Response:
-        plan = plan_get(owner=request.user, plan_id=pk)
+        plan = plan_get(owner=signed_in_user(request), plan_id=pk)
         if plan is None:
             raise PlanNotFound()
         try:

@@ -52,7 +52,7 @@ class SyncUploadOpSerializer(serializers.Serializer):
         help_text="The client-side table. `type` (as in CrudEntry.toJSON()) is accepted instead.",
     )
     id = serializers.UUIDField(help_text="The row's id.")
-    data = serializers.DictField(
+    data = serializers.DictField(  # type: ignore[assignment]  # a declared field: DRF's metaclass moves it out of the class
         required=False,
         allow_null=True,
         help_text="Column values as the client stores them: `data` may be the JSON text of an object, "
@@ -67,7 +67,7 @@ class SyncUploadSerializer(serializers.Serializer):
 class SyncOpErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="As the REST API answers: invalid, not_found, conflict.")
     message = serializers.CharField()
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # a declared field: DRF's metaclass moves it out of the class
         required=False, help_text="Field errors (as the plans API gives them), for validation failures."
     )
 

@@ -28,6 +28,7 @@ from backend_django.sync.authentication import SyncTokenAuthentication
 from backend_django.sync.selectors import jwks_get
 from backend_django.sync.services import SyncOp, sync_ops_apply
 from backend_django.sync.tokens import sync_token_issue
+from backend_django.users.api.auth import signed_in_user
 
 from .serializers import (
     JWKSSerializer,
@@ -43,7 +44,7 @@ _ERROR = ErrorSerializer
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
-class _DatabaseDownIs503:
+class _DatabaseDownIs503(APIView):
     """A database that does not answer is a transient failure: 503, so clients retry."""
 
     def handle_exception(self, exc):
@@ -74,11 +75,12 @@ class SyncTokenView(_DatabaseDownIs503, APIView):
         responses={200: SyncTokenSerializer, 401: _ERROR, 503: _ERROR},
     )
     def get(self, request: Request) -> Response:
-        issued = sync_token_issue(user=request.user)
+        user = signed_in_user(request)
+        issued = sync_token_issue(user=user)
         body = {
             "token": issued.token,
             "endpoint": settings.POWERSYNC_URL,
-            "user_id": str(request.user.pk),
+            "user_id": str(user.pk),
             "expires_at": issued.expires_at,
         }
         return Response(SyncTokenSerializer(body).data, headers={"Cache-Control": "no-store"})
@@ -173,7 +175,8 @@ class SyncUploadView(_DatabaseDownIs503, APIView):
     """Applies the PowerSync client's queued writes."""
 
     # The sync token first, so a request without credentials is told to bring one.
-    authentication_classes = [SyncTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    # The stubs type the setting as written (dotted paths); api_settings gives the classes.
+    authentication_classes = [SyncTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]  # type: ignore[list-item]
     permission_classes = [IsAuthenticated]
     parser_classes = [PlansJSONParser]
 
@@ -205,7 +208,7 @@ class SyncUploadView(_DatabaseDownIs503, APIView):
 
         parsed = [_parsed_op(raw) for raw in raw_ops]
         valid = [op for op in parsed if isinstance(op, SyncOp)]
-        outcomes = iter(sync_ops_apply(owner=request.user, ops=valid))
+        outcomes = iter(sync_ops_apply(owner=signed_in_user(request), ops=valid))
         results = []
         for index, (raw, op) in enumerate(zip(raw_ops, parsed, strict=True)):
             error = next(outcomes) if isinstance(op, SyncOp) else op

@@ -80,6 +80,7 @@ def test_a_jwk_a_jwk_set_and_a_list_keep_their_kid():
         ("not a key", "PEM blocks or JSON"),
         ("{not json", "do not parse"),
         (json.dumps({"kty": "oct", "k": "c2VjcmV0"}), "Unsupported JWK kty"),
+        (json.dumps({"kty": ["EC"]}), "Unsupported JWK kty"),
         (json.dumps({**key_generate().public_jwk()}), "must be a private key"),
         (json.dumps({**key_generate().private_jwk(), "use": "enc"}), "use 'sig'"),
         (json.dumps({**key_generate().private_jwk(), "alg": "RS256"}), "it is a ES256 key"),

@@ -14,10 +14,11 @@ from typing import Protocol
 
 
 class Sized(Protocol):
-    body: bytes
+    @property
+    def body(self) -> bytes: ...
 
 
-class LocalCopies:
+class LocalCopies[EntryT: Sized]:
     """Entries this process served recently, by unit, bounded in bytes (LRU).
 
     Each copy is *tracked* or not. Only a tracked copy may be served without
@@ -30,7 +31,7 @@ class LocalCopies:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.size = 0
-        self._entries: OrderedDict[str, tuple[Sized, bool]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[EntryT, bool]] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0  # changes whenever tracking starts or stops
         self._invalidations = 0  # invalidation announcements applied so far
@@ -40,7 +41,7 @@ class LocalCopies:
         """Taken before a Valkey read; None while no tracking is on."""
         return (self._generation, self._invalidations) if self._tracking else None
 
-    def get(self, unit: str):
+    def get(self, unit: str) -> EntryT | None:
         """Any copy of ``unit`` (to compare its ETag with Valkey's)."""
         with self._lock:
             found = self._entries.get(unit)
@@ -49,7 +50,7 @@ class LocalCopies:
             self._entries.move_to_end(unit)
             return found[0]
 
-    def tracked(self, unit: str):
+    def tracked(self, unit: str) -> EntryT | None:
         """The copy of ``unit`` if it is tracked, else None."""
         with self._lock:
             found = self._entries.get(unit)
@@ -58,7 +59,7 @@ class LocalCopies:
             self._entries.move_to_end(unit)
             return found[0]
 
-    def put(self, unit: str, entry: Sized, token: tuple[int, int] | None = None) -> None:
+    def put(self, unit: str, entry: EntryT, token: tuple[int, int] | None = None) -> None:
         if len(entry.body) > self.max_bytes // 4:
             return
         with self._lock:

@@ -36,9 +36,11 @@ import os
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal, TypedDict, cast
 
 from django.conf import settings
+from redis.client import Pipeline
+from redis.typing import EncodableT, FieldT
 
 from backend_django.core.lua import lua_script
 from backend_django.core.valkey import get_valkey
@@ -95,7 +97,7 @@ class Entry:
     def raw(self) -> bytes:
         return gzip.decompress(self.body) if self.gzipped else self.body
 
-    def json(self):
+    def json(self) -> Any:
         return json.loads(self.raw())
 
 
@@ -138,13 +140,13 @@ def etag_for(raw: bytes) -> str:
     return '"' + hashlib.blake2b(raw, digest_size=16).hexdigest() + '"'
 
 
-def queue_write(pipe, entry: NewEntry, now: float | None = None) -> None:
+def queue_write(pipe: Pipeline, entry: NewEntry, now: float | None = None) -> None:
     """Add the commands that store ``entry`` to a (transactional) pipeline
     (without following dependents: ``write`` does)."""
     now = time.time() if now is None else now
     key = entry_key(entry.unit)
     pipe.delete(key)
-    mapping = {
+    mapping: dict[FieldT, EncodableT] = {
         "b": gzip.compress(entry.raw, compresslevel=6, mtime=0) if entry.compress else entry.raw,
         "t": entry.content_type,
         "e": etag_for(entry.raw),
@@ -195,7 +197,7 @@ class _ProcessCopies:
 
     pid: int
     url: str
-    copies: LocalCopies
+    copies: LocalCopies[Entry]
     counts: ClientCounts | None = None
     tracker: Tracker | None = None
 
@@ -222,7 +224,7 @@ def _process_copies() -> _ProcessCopies:
     return state
 
 
-def local_copies() -> LocalCopies:
+def local_copies() -> LocalCopies[Entry]:
     return _process_copies().copies
 
 
@@ -276,12 +278,11 @@ def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int)
     local = state.copies
     watcher = tracker(state)
     stats_key = f"{STATS_PREFIX}{stats}"
-    counts = state.counts
     if watcher is not None:
         token = local.token()
         copy = local.tracked(unit)
         if copy is not None and watcher.serving() and local.token() == token:
-            return copy, counts.count(counter_key, counter_ttl, stats_key, STATS_TTL, entry_key(unit))
+            return copy, watcher.counts.count(counter_key, counter_ttl, stats_key, STATS_TTL, entry_key(unit))
     token = local.token()
     known = local.get(unit)
     count, flat = lua_script(__file__, "entry_lookup")(
@@ -290,8 +291,9 @@ def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int)
         client=get_valkey(),
     )
     if watcher is not None and watcher.alive():  # add what this process served from copies, not sent yet
-        count = counts.seen(counter_key, count, counter_ttl)
+        count = watcher.counts.seen(counter_key, count, counter_ttl)
     fields = dict(zip(flat[::2], flat[1::2], strict=True))
+    entry: Entry | None
     if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:
         entry = replace(known, fresh_until=float(fields[b"fu"]), stale_until=float(fields[b"su"]))
     else:
@@ -302,7 +304,8 @@ def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int)
 
 
 def read(unit: str) -> Entry | None:
-    return parse_entry(get_valkey().hgetall(entry_key(unit)))
+    # cast: redis-py types answers as bytes | str; this client never decodes them.
+    return parse_entry(cast(dict[bytes, bytes], get_valkey().hgetall(entry_key(unit))))
 
 
 def fresh_untils(units: list[str]) -> list[float | None]:
@@ -341,6 +344,14 @@ def states_and_bodies(pairs: list[str], bodies: list[str]) -> list[bytes]:
     return lua_script(__file__, "data_status")(keys=[*pairs, *bodies], args=[len(pairs)], client=get_valkey())
 
 
+class RememberedError(TypedDict):
+    """An upstream's definite refusal of a unit (a 4xx), remembered for a while."""
+
+    code: str
+    message: str
+    status: int | None
+
+
 def remember_error(unit: str, code: str, message: str, status: int | None) -> None:
     get_valkey().set(
         negative_key(unit),
@@ -364,12 +375,12 @@ def refresh_allowed(units: list[str]) -> bool:
     return not any(get_valkey().mget(keys))
 
 
-def remembered_error(unit: str) -> dict | None:
+def remembered_error(unit: str) -> RememberedError | None:
     value = get_valkey().get(negative_key(unit))
     return json.loads(value) if value else None
 
 
-def count(endpoint: str, field: str, amount: int = 1, pipe=None) -> None:
+def count(endpoint: str, field: str, amount: int = 1, pipe: Pipeline | None = None) -> None:
     """Request/miss/stale counters per endpoint, for the admin's cache page."""
     target = pipe if pipe is not None else get_valkey().pipeline(transaction=False)
     target.hincrby(f"{STATS_PREFIX}{endpoint}", field, amount)

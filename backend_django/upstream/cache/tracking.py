@@ -34,9 +34,11 @@ import socket
 import threading
 import time
 import uuid
+from typing import Any, cast
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import AbstractConnection
 from redis.retry import Retry
 
 from .client_counts import FLUSH_SECONDS, ClientCounts
@@ -74,7 +76,7 @@ class Tracker:
     heartbeat checks that this still holds (``late_announcements``).
     """
 
-    def __init__(self, *, url: str, copies: LocalCopies, prefix: str, counts: ClientCounts):
+    def __init__(self, *, url: str, copies: LocalCopies[Any], prefix: str, counts: ClientCounts):
         self.url = url
         self.copies = copies
         self.counts = counts
@@ -88,7 +90,7 @@ class Tracker:
         self.late_announcements = 0  # heartbeats answered before their announcement arrived
         self.heartbeat_key = f"{HEARTBEAT_PREFIX}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._heartbeat_bytes = self.heartbeat_key.encode()
-        self._sock = None
+        self._sock: socket.socket | None = None  # the tracking connection's, while it listens
         self._reading = False
         self._last_heartbeat = -math.inf  # when our heartbeat's announcement last arrived
         self._proven = False  # a heartbeat came back on the current connection
@@ -126,12 +128,13 @@ class Tracker:
 
     # --- the thread ------------------------------------------------------------
 
-    def _connect(self) -> redis.Connection:
+    def _connect(self) -> AbstractConnection:
         pool = redis.ConnectionPool.from_url(
             self.url, socket_connect_timeout=1.0, socket_timeout=HEALTHY_WITHIN
         )
         pool.connection_kwargs["protocol"] = 3  # announcements come as RESP3 pushes, whatever the URL says
-        connection = pool.make_connection()
+        # Typed as the interface; a pool from a URL makes one of redis-py's socket connections.
+        connection = cast(AbstractConnection, pool.make_connection())
         connection.connect()
         # The handler redis-py itself uses for its client-side cache.
         connection._parser.set_invalidation_push_handler(self._invalidated)
@@ -143,7 +146,7 @@ class Tracker:
             connection.read_response()
         return connection
 
-    def _invalidated(self, message):
+    def _invalidated(self, message: list[Any]) -> list[Any]:
         keys = message[1]
         if keys is None:  # FLUSHDB / FLUSHALL
             self.copies.invalidate(None)
@@ -166,7 +169,7 @@ class Tracker:
         self._last_heartbeat = -math.inf
         self.copies.set_tracking(False)
 
-    def _heartbeat(self, sock) -> None:
+    def _heartbeat(self, sock: socket.socket) -> None:
         """Write the heartbeat key; its announcement must come back on ``sock``."""
         try:
             self._client.set(self.heartbeat_key, "1", px=int(2000 * HEALTHY_WITHIN))
@@ -182,8 +185,9 @@ class Tracker:
                 )
             self.late_announcements += 1
 
-    def _listen(self, connection: redis.Connection) -> None:
-        sock = self._sock = connection._sock
+    def _listen(self, connection: AbstractConnection) -> None:
+        # cast: connected by _connect; redis-py's attribute is typed from its __init__ (None).
+        sock = self._sock = cast(socket.socket, connection._sock)
         self.copies.set_tracking(True)
         connected_at = next_heartbeat = next_flush = time.monotonic()
         while not self._stop.is_set():
@@ -249,9 +253,10 @@ class Tracker:
         atexit.unregister(self.stop)
 
 
-def _readable(sock, timeout: float) -> bool:
+def _readable(sock: socket.socket, timeout: float) -> bool:
     """True when ``sock`` has bytes (or EOF, or an error) to read, within ``timeout`` seconds."""
-    if getattr(sock, "pending", None) is not None and sock.pending():
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending():
         return True  # TLS: bytes decrypted above the OS socket
     # poll(), not select(): no limit on the descriptor's number.
     poller = select.poll()

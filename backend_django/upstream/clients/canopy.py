@@ -16,6 +16,7 @@ import os
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 
@@ -103,7 +104,7 @@ def gdal_options() -> dict:
     }
 
 
-def gdal_env():
+def gdal_env() -> Any:  # a rasterio.Env (rasterio has no types)
     """A rasterio environment for reading tiles; GDAL forgets earlier reads first."""
     import rasterio
 
@@ -116,7 +117,7 @@ def vsicurl(quadkey: str) -> str:
 
 
 @cache
-def _gdal_library():
+def _gdal_library() -> ctypes.CDLL | None:
     """The libgdal rasterio uses (its wheel bundles one), for VSICurlClearCache."""
     import rasterio
 

@@ -17,6 +17,7 @@ contact (``UPSTREAM_CONTACT``, clients/http.py), as Nominatim's usage policy ask
 import math
 from typing import Any
 
+import requests
 from django.conf import settings
 
 from . import http
@@ -37,7 +38,7 @@ def _get(path: str, params: dict[str, Any]) -> Any:
     return json_value(response)
 
 
-def json_value(response) -> Any:
+def json_value(response: requests.Response) -> Any:
     """The JSON of an answer (an array or an object); an HTML page or anything else is an error."""
     return http.json_value(response, UPSTREAM)
 
@@ -144,7 +145,9 @@ def _nominatim_place(item: Any) -> dict | None:
     display_name = _text(item.get("display_name"))
     if position is None or not display_name:
         return None
-    address = item.get("address") if isinstance(item.get("address"), dict) else {}
+    address = item.get("address")
+    if not isinstance(address, dict):
+        address = {}
     bbox = None
     box = item.get("boundingbox")
     if isinstance(box, list) and len(box) == 4:
@@ -188,8 +191,12 @@ def _photon_place(feature: Any) -> dict | None:
     """A Photon GeoJSON feature in the common shape; None if unusable."""
     if not isinstance(feature, dict):
         return None
-    properties = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
-    geometry = feature.get("geometry") if isinstance(feature.get("geometry"), dict) else {}
+    properties = feature.get("properties")
+    if not isinstance(properties, dict):
+        properties = {}
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict):
+        geometry = {}
     coordinates = geometry.get("coordinates")
     if not isinstance(coordinates, list) or len(coordinates) != 2:
         return None

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -65,7 +66,7 @@ class UpstreamError(Exception):
 class SameHostRedirectSession(requests.Session):
     """Follows a redirect only when it stays on the same scheme and host."""
 
-    def get_redirect_target(self, resp):
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
         target = super().get_redirect_target(resp)
         if target is None:
             return None
@@ -131,12 +132,12 @@ def _read_by(response: requests.Response, deadline: float) -> None:
         response.close()
         raise
     response._content = b"".join(chunks)
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag, not in its stubs
     response.close()
 
 
 def request(
-    method: str, url: str, *, upstream: str, read_timeout: float, not_modified: bool = False, **kwargs
+    method: str, url: str, *, upstream: str, read_timeout: float, not_modified: bool = False, **kwargs: Any
 ) -> requests.Response:
     """Send one request to ``upstream``; raise UpstreamError for anything that is not a 2xx
     (nor a 304, when ``not_modified``: a conditional request's answer)."""
@@ -212,7 +213,7 @@ def json_body(response: requests.Response, upstream: str) -> dict:
     return data
 
 
-def json_value(response: requests.Response, upstream: str):
+def json_value(response: requests.Response, upstream: str) -> Any:
     """The JSON of a response (any value); an HTML page or anything else is an error."""
     content_type = response.headers.get("Content-Type", "")
     try:

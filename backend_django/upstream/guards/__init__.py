@@ -23,7 +23,7 @@ from .breaker import UpstreamDown
 from .budgets import BudgetWait, LeaseSlots, WeightedCalls
 from .pacing import Turns
 
-__all__ = ["BudgetWait", "UpstreamDown", "limiter", "request"]
+__all__ = ["BudgetWait", "UpstreamDown", "lease_slots", "limiter", "request", "weighted_calls"]
 
 Limiter = WeightedCalls | LeaseSlots | Turns
 
@@ -39,6 +39,22 @@ def limiter(upstream: str) -> Limiter:
     if isinstance(spec.limit, Turn):
         return Turns(spec)
     raise TypeError(f"{upstream}: no limiter for {spec.limit!r}")
+
+
+def weighted_calls(upstream: str) -> WeightedCalls:
+    """The limiter of an upstream declared with a ``WeightedBudget`` (its calls used)."""
+    found = limiter(upstream)
+    if not isinstance(found, WeightedCalls):
+        raise TypeError(f"{upstream}: its limit is not a weighted budget")
+    return found
+
+
+def lease_slots(upstream: str) -> LeaseSlots:
+    """The limiter of an upstream declared with ``Slots`` (its slots in use)."""
+    found = limiter(upstream)
+    if not isinstance(found, LeaseSlots):
+        raise TypeError(f"{upstream}: its limit is not slots")
+    return found
 
 
 @contextmanager

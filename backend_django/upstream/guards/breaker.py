@@ -26,8 +26,10 @@ the request is a 503 with Retry-After.
 """
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal, TypedDict, cast
 
 from django.conf import settings
 
@@ -69,7 +71,7 @@ class Admission:
     probe: bool  # the one request allowed through after a cool-off
 
 
-def _call(upstream: str, op: str, *args) -> list[int]:
+def _call(upstream: str, op: str, *args: str | int | float) -> list[int]:
     result = lua_script(__file__, "health")(
         keys=[health_key(upstream)], args=[op, HEALTH_TTL, *args], client=get_valkey()
     )
@@ -120,7 +122,7 @@ def release(admission: Admission) -> None:
 
 
 @contextmanager
-def guarded(upstream: str):
+def guarded(upstream: str) -> Iterator[Admission]:
     """One request to ``upstream`` behind its breaker.
 
     Raises UpstreamDown before the request while the upstream is down, and
@@ -146,13 +148,27 @@ def guarded(upstream: str):
     succeeded(admission)
 
 
-def state_of(upstream: str) -> dict:
+class UpstreamState(TypedDict):
+    upstream: str
+    label: str
+    state: Literal["up", "failing", "down", "probing"]
+    failures: int  # transient failures in a row
+    down_since: str | None  # ISO 8601, while down or probing
+    retry_at: str | None  # ditto: when the cool-off ends
+    last_code: str
+    last_message: str
+    last_failure_at: str | None
+
+
+def state_of(upstream: str) -> UpstreamState:
     """One upstream's health: {"upstream", "label", "state": "up"|"failing"|"down"|"probing", ...}."""
-    fields = {k.decode(): v.decode() for k, v in get_valkey().hgetall(health_key(upstream)).items()}
+    # cast: this client never decodes answers (redis-py types them bytes | str).
+    stored = cast(dict[bytes, bytes], get_valkey().hgetall(health_key(upstream)))
+    fields = {k.decode(): v.decode() for k, v in stored.items()}
     now_ms = time.time() * 1000
     failures = int(fields.get("failures", 0) or 0)
     until = float(fields.get("until", 0) or 0)
-    state = "up"
+    state: Literal["up", "failing", "down", "probing"] = "up"
     if fields.get("state") == "open":
         state = "probing" if float(fields.get("probe_until", 0) or 0) > now_ms else "down"
     elif failures:
@@ -177,5 +193,5 @@ def state_of(upstream: str) -> dict:
     }
 
 
-def states() -> list[dict]:
+def states() -> list[UpstreamState]:
     return [state_of(upstream) for upstream in NAMES]

@@ -27,6 +27,7 @@ or daily budgets comes from their ``limit`` (upstreams.py).
 
 import math
 import threading
+from typing import Any
 
 from celery.signals import task_postrun
 from django.conf import settings
@@ -41,7 +42,7 @@ SHARE_PREFIX = "ss:share:"
 _current = threading.local()
 
 
-def for_user(user_id) -> str:
+def for_user(user_id: object) -> str:
     return f"user:{user_id}"
 
 
@@ -59,7 +60,7 @@ def current_client() -> str:
 
 
 @task_postrun.connect(dispatch_uid="upstream.shares.clear")
-def _clear_after_task(**kwargs) -> None:
+def _clear_after_task(**kwargs: Any) -> None:
     _current.client = ""
 
 

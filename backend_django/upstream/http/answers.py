@@ -73,7 +73,7 @@ class Answer:
     fresh_until: float = 0.0
     stale_until: float = 0.0  # until then a cache may serve it stale while it refreshes
     job: jobs.Job | None = None  # accepted
-    refusal: dict | None = None  # refused: {"code", "message", "status"}
+    refusal: store.RememberedError | None = None  # refused
 
 
 # --- one stored body: climate, climate summary, canopy window -----------------------
@@ -95,7 +95,9 @@ def cached_answer(target: EntryTarget, lookup: Lookup) -> Answer | None:
     """The answer from the cache, or None on a miss. Raises Throttled over the read limit."""
     lookup.throttle.check(lookup.count)
     entry = lookup.entry
-    state = entry.state() if entry is not None else "missing"
+    if entry is None:
+        return None
+    state = entry.state()
     if state == "missing":
         return None
     if state == "stale":
@@ -155,14 +157,15 @@ def cells_answer(*, endpoint: str, units: list[str], result_url: str, client: st
     results = pipe.execute()
     throttle.check(results[len(units)])
 
-    entries = [store.parse_entry(fields) for fields in results[: len(units)]]
+    found = [store.parse_entry(fields) for fields in results[: len(units)]]
     now = time.time()
-    states = [entry.state(now) if entry is not None else "missing" for entry in entries]
+    states = [entry.state(now) if entry is not None else "missing" for entry in found]
     missing = [unit for unit, state in zip(units, states, strict=True) if state == "missing"]
     if missing:
         return start_fetch(
             endpoint=endpoint, units=missing, result_url=result_url, missing=missing, client=client
         )
+    entries = [entry for entry in found if entry is not None]  # every one: none is missing
     stale = [unit for unit, state in zip(units, states, strict=True) if state == "stale"]
     if stale:
         store.count(endpoint, "stale")
@@ -205,7 +208,11 @@ def filled_answer(target: EntryTarget, *, client: str, wait: float) -> Answer:
     except tasks.Deferred as deferred:
         error = deferred.error
         if isinstance(error, UpstreamError) and not error.transient:
-            refusal = {"code": error.code, "message": error.message, "status": error.status}
+            refusal: store.RememberedError = {
+                "code": error.code,
+                "message": error.message,
+                "status": error.status,
+            }
             return Answer("refused", refusal=refusal)
         seconds = error.seconds if isinstance(error, UpstreamDown | BudgetWait) else 1
         message = getattr(deferred.decision, "message", "The data could not be fetched in time; try again.")
@@ -221,7 +228,8 @@ def filled_answer(target: EntryTarget, *, client: str, wait: float) -> Answer:
             "The data could not be kept; try again.", code="cache_full", status_code=503,
             headers={"Retry-After": "1", "Cache-Control": "no-store"},
         )  # fmt: skip
-    state = entry.state()
+    # A tile its server says not to keep lives no longer than this request: sent, stale.
+    state: State = "fresh" if entry.state() == "fresh" else "stale"
     return Answer(
         state, entry=entry, etag=entry.etag, fresh_until=entry.fresh_until, stale_until=entry.stale_until
     )

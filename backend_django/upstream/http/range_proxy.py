@@ -30,8 +30,10 @@ import json
 import math
 import re
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 
@@ -145,6 +147,7 @@ def resolve_range(spec: tuple[int | None, int | None], size: int) -> tuple[int, 
     """The inclusive byte range ``spec`` means for a tile of ``size`` bytes."""
     first, last = spec
     if first is None:  # suffix: the last ``last`` bytes
+        assert last is not None  # parse_range_header never gives (None, None)
         if last == 0 or size == 0:
             raise RangeRefused("range_not_satisfiable", "The requested range is not satisfiable.")
         first, last = max(0, size - last), size - 1
@@ -174,7 +177,7 @@ def blocks_of(first: int, last: int) -> range:
 
 
 @contextmanager
-def _s3_request():
+def _s3_request() -> Iterator[None]:
     """One request to S3: behind S3's breaker (UpstreamDown while it is down),
     in one of the deployment's S3 slots, waiting at most PROXY_SLOT_WAIT for it
     (then ``upstream_busy``, which the breaker does not count)."""
@@ -192,7 +195,7 @@ def meta_lock(quadkey: str) -> str:
     return f"canopymeta:{quadkey}"
 
 
-def fetch_meta(quadkey: str, *, before_upstream=None) -> TileMeta:
+def fetch_meta(quadkey: str, *, before_upstream: Callable[[], None] | None = None) -> TileMeta:
     """The tile's size and validators: from one upstream HEAD per tile at a time.
 
     The request that takes the tile's lock asks S3 (``_head_and_store``);
@@ -214,7 +217,8 @@ def fetch_meta(quadkey: str, *, before_upstream=None) -> TileMeta:
         if locks.try_acquire_many([meta_lock(quadkey)], token, lease_ms):
             try:
                 # Another request may have stored it between our read and the lock.
-                meta = parse_meta(client.hgetall(meta_key(quadkey)))
+                # cast: redis-py types answers as bytes | str; this client never decodes them.
+                meta = parse_meta(cast(dict[bytes, bytes], client.hgetall(meta_key(quadkey))))
                 return meta if meta is not None else _head_and_store(quadkey, token)
             finally:
                 locks.release_many([meta_lock(quadkey)], token)
@@ -388,8 +392,13 @@ def serve(quadkey: str, *, head: bool, range_header: str | None, client: str) ->
     # One round trip on a hit: the tile's metadata, the client's counter and,
     # for an explicit ``a-b`` range, its blocks.
     guessed: list[int] = []
-    if spec is not None and None not in spec and spec[1] - spec[0] < settings.CANOPY_MAX_RANGE_BYTES:
-        guessed = list(blocks_of(*spec))
+    if (
+        spec is not None
+        and spec[0] is not None
+        and spec[1] is not None
+        and spec[1] - spec[0] < settings.CANOPY_MAX_RANGE_BYTES
+    ):
+        guessed = list(blocks_of(spec[0], spec[1]))
     throttle = read_throttle()
     pipe = get_valkey().pipeline(transaction=False)
     for number in guessed:

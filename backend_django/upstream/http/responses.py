@@ -16,19 +16,20 @@ import math
 import time
 from urllib.parse import unquote_plus
 
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from rest_framework.response import Response
 
 from backend_django.core.exceptions import ApplicationError, error_body
 from backend_django.core.valkey import retry_after_seconds
 
+from ..cache.store import RememberedError
 from ..jobs import Job
 from .answers import Answer
 
 RETRY_AFTER_SECONDS = 1
 
 
-def query_values(request, names: tuple[str, ...]) -> dict[str, str]:
+def query_values(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
     """The first value of each of ``names`` in the query string (of a Django or DRF request)."""
     found: dict[str, str] = {}
     for part in request.META.get("QUERY_STRING", "").split("&"):
@@ -40,7 +41,7 @@ def query_values(request, names: tuple[str, ...]) -> dict[str, str]:
     return found
 
 
-def parse_point(request) -> tuple[float, float]:
+def parse_point(request: HttpRequest) -> tuple[float, float]:
     """Validated ``lat`` and ``lng`` query parameters."""
     given = query_values(request, ("lat", "lng"))
     values = []
@@ -60,7 +61,7 @@ def parse_point(request) -> tuple[float, float]:
     return values[0], values[1]
 
 
-def accepts_gzip(request) -> bool:
+def accepts_gzip(request: HttpRequest) -> bool:
     for part in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
         coding, _, params = part.strip().partition(";")
         if coding.strip().lower() in ("gzip", "*"):
@@ -106,9 +107,10 @@ def not_modified(headers: dict[str, str]) -> HttpResponse:
     return response
 
 
-def entry_response(request, answer: Answer) -> HttpResponse:
+def entry_response(request: HttpRequest, answer: Answer) -> HttpResponse:
     """A cached single entry as stored: gzip when the client takes it, else decompressed."""
     entry = answer.entry
+    assert entry is not None, "a fresh or stale answer of one entry"
     headers = cache_headers(answer)
     if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), entry.etag):
         return not_modified(headers)
@@ -133,7 +135,7 @@ def job_accepted(job: Job) -> Response:
     )
 
 
-def refused_response(refusal: dict) -> Response:
+def refused_response(refusal: RememberedError) -> Response:
     """502: the upstream refused this request a moment ago; it is not asked again yet."""
     return Response(
         error_body(refusal["code"], f"{refusal['message']} We will not ask again for a few minutes."),

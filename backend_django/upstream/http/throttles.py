@@ -13,6 +13,8 @@ import time
 from functools import lru_cache
 
 from django.conf import settings
+from django.http import HttpRequest
+from redis.client import Pipeline
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
@@ -39,7 +41,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip().lower()]
 
 
-def client_of(request) -> str:
+def client_of(request: HttpRequest) -> str:
     """The client a request counts against: its address (core/client_ip.py,
     TRUSTED_PROXY_COUNT; a forged X-Forwarded-For never changes it), read
     from META: ``request.headers`` would parse every header on a cache hit."""
@@ -60,14 +62,14 @@ class ProxyThrottle(BaseThrottle):
         self.scope = scope
         self.limit, self.period = parse_rate(rate)
 
-    def get_ident(self, request) -> str:
+    def get_ident(self, request: HttpRequest) -> str:
         return client_of(request)
 
     def key(self, client: str) -> str:
         window = int(time.time() // self.period)
         return f"ss:rl:{self.scope}:{client}:{window}"
 
-    def queue(self, pipe, client: str) -> None:
+    def queue(self, pipe: Pipeline, client: str) -> None:
         """Add the counting commands to a pipeline (two results)."""
         key = self.key(client)
         pipe.incr(key)

@@ -9,11 +9,13 @@
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from redis import RedisError
@@ -58,7 +60,7 @@ class PublicDataView(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list = []
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, RedisError):
             logger.warning("data endpoint without Valkey: %s", exc)
             exc = responses.cache_unavailable()
@@ -67,7 +69,9 @@ class PublicDataView(APIView):
     @staticmethod
     def render_uncached(answer: Answer) -> Response:
         if answer.state == "accepted":
+            assert answer.job is not None, "an accepted answer has its job"
             return responses.job_accepted(answer.job)
+        assert answer.refusal is not None, "a refused answer has its refusal"
         return responses.refused_response(answer.refusal)
 
 
@@ -82,10 +86,10 @@ class SingleEntryView(PublicDataView):
     reusing the target and the lookup the fast path already made.
     """
 
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         raise NotImplementedError
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method == "GET":
             target = lookup = answer = None
             try:
@@ -96,17 +100,18 @@ class SingleEntryView(PublicDataView):
                 pass  # DRF answers it, with the usual error shape
             if answer is not None:
                 return self.render_entry(request, answer)
-            request._data_target, request._data_lookup = target, lookup
+            # Handed to get() on the request itself (DRF's Request reads its attributes).
+            request._data_target, request._data_lookup = target, lookup  # type: ignore[attr-defined]
         return super().dispatch(request, *args, **kwargs)
 
-    def render_entry(self, request, answer: Answer) -> HttpResponse:
+    def render_entry(self, request: HttpRequest, answer: Answer) -> HttpResponse:
         """A cached answer: the stored bytes as stored (a view may answer from them instead)."""
         return responses.entry_response(request, answer)
 
     # For a derived target: builds it from inputs already cached (answers.entry_answer).
-    build = None
+    build: Callable[[str], list[str]] | None = None
 
-    def get(self, request: Request, *args, **kwargs) -> HttpResponse:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         client = client_of(request)
         target = getattr(request, "_data_target", None) or self.target(request)
         lookup = getattr(request, "_data_lookup", None) or answers.entry_lookup(target, client=client)
@@ -145,7 +150,7 @@ DATA_RESPONSES = {
     )
 )
 class ClimateView(SingleEntryView):
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         lat, lng = responses.parse_point(request)
         unit = climate.unit_for(lat, lng)
         return EntryTarget("climate", unit, unit, climate.data_url(lat, lng))
@@ -164,7 +169,7 @@ class ClimateView(SingleEntryView):
     )
 )
 class ClimateSummaryView(SingleEntryView):
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         lat, lng = responses.parse_point(request)
         unit = climate.unit_for(lat, lng)
         return EntryTarget("climate_summary", climate.summary_unit(unit), unit, climate.summary_url(lat, lng))
@@ -188,7 +193,7 @@ class ClimateSummaryView(SingleEntryView):
     )
 )
 class CanopyView(SingleEntryView):
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         lat, lng = responses.parse_point(request)
         unit = grid.unit_for(lat, lng)
         return EntryTarget("canopy", unit, unit, canopy.data_url(lat, lng))
@@ -218,7 +223,7 @@ class CanopyView(SingleEntryView):
     )
 )
 class PlacesView(SingleEntryView):
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         query = places.parse_query(responses.query_values(request, ("q",)).get("q"))
         unit = places.search_unit(query)
         return EntryTarget("places", unit, unit, places.search_result_url(query))
@@ -237,7 +242,7 @@ class PlacesView(SingleEntryView):
     )
 )
 class PlaceReverseView(SingleEntryView):
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         lat, lng = responses.parse_point(request)
         unit = places.reverse_unit(lat, lng)
         return EntryTarget("places_reverse", unit, unit, places.reverse_result_url(lat, lng))
@@ -261,7 +266,7 @@ SUN_SITE = (
 )
 
 
-def _sun_site(request) -> tuple[float, float, sun.Site]:
+def _sun_site(request: HttpRequest) -> tuple[float, float, sun.Site]:
     lat, lng = responses.parse_point(request)
     return lat, lng, sun.site_snap(lat=lat, lng=lng)
 
@@ -283,7 +288,7 @@ def _sun_site(request) -> tuple[float, float, sun.Site]:
     )
 )
 class SunView(SingleEntryView):
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         unit = _sun_site(request)[2].unit
         return EntryTarget("sun", unit, unit, sun_kind.data_url("sun/", unit))
 
@@ -303,7 +308,7 @@ class SunView(SingleEntryView):
     )
 )
 class SunSummaryView(SingleEntryView):
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         unit = _sun_site(request)[2].unit
         return EntryTarget(
             "sun_summary",
@@ -329,16 +334,16 @@ class SunSummaryView(SingleEntryView):
 )
 class SunPointView(SingleEntryView):
     @staticmethod
-    def point(request) -> tuple[float, float, sun.Site]:
+    def point(request: HttpRequest) -> tuple[float, float, sun.Site]:
         lat, lng, site = _sun_site(request)
         return round(lat, 6) + 0.0, round(lng, 6) + 0.0, site
 
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         lat, lng, site = self.point(request)
         result_url = f"/api/v1/sun/point/?lat={lat:.6f}&lng={lng:.6f}"
         return EntryTarget("sun_point", site.unit, site.unit, result_url, job_kind="sun")
 
-    def render_entry(self, request, answer: Answer) -> HttpResponse:
+    def render_entry(self, request: HttpRequest, answer: Answer) -> HttpResponse:
         lat, lng, site = self.point(request)
         headers = responses.cache_headers(answer)
         headers["ETag"] = (
@@ -346,6 +351,7 @@ class SunPointView(SingleEntryView):
         )
         if responses.etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), headers["ETag"]):
             return responses.not_modified(headers)
+        assert answer.entry is not None, "a fresh or stale answer of one entry"
         tiff = answer.entry.raw()
         hours = sun.sun_point_read(tiff=tiff, lat=lat, lng=lng) or [None] * 12
         body = {
@@ -395,16 +401,16 @@ class SunShadowView(SingleEntryView):
     build = staticmethod(shadow.build_now)
 
     @staticmethod
-    def moment(request) -> tuple[sun.Site, datetime]:
+    def moment(request: HttpRequest) -> tuple[sun.Site, datetime]:
         site = _sun_site(request)[2]
         at = responses.query_values(request, ("at",)).get("at")
         return site, shadow.parse_instant(at, settings.SUN_STEP_MINUTES)
 
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         unit = shadow.unit_for(*self.moment(request))
         return EntryTarget("sun_shadow", unit, unit, shadow.data_url(unit), job_kind="sun")
 
-    def render_entry(self, request, answer: Answer) -> HttpResponse:
+    def render_entry(self, request: HttpRequest, answer: Answer) -> HttpResponse:
         response = super().render_entry(request, answer)
         site, instant = self.moment(request)
         azimuth, altitude = shadow.sun_position(site.lat, site.lng, instant)
@@ -473,7 +479,13 @@ class CellsView(PublicDataView):
 
     endpoint = "buildings"
 
-    def cells_response(self, request, bbox, result_url: str, render) -> HttpResponse:
+    def cells_response(
+        self,
+        request: HttpRequest,
+        bbox: buildings.BBox,
+        result_url: str,
+        render: Callable[[list[dict]], dict],
+    ) -> HttpResponse:
         units = [buildings.cell_unit(*cell) for cell in buildings.cells_for_bbox(*bbox)]
         answer = answers.cells_answer(
             endpoint=self.endpoint, units=units, result_url=result_url, client=client_of(request)
@@ -509,7 +521,7 @@ class BuildingsView(SingleEntryView):
 
     build = staticmethod(boxes.build_now)
 
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         bbox = buildings.parse_bbox(responses.query_values(request, ("bbox",)).get("bbox"))
         unit = boxes.box_unit(bbox)
         return EntryTarget("buildings", unit, unit, buildings.box_url(bbox))
@@ -545,20 +557,20 @@ class OverpassView(CellsView):
     # Form posts are bounded by Django's DATA_UPLOAD_MAX_MEMORY_SIZE; no file uploads.
     parser_classes = [OverpassQueryParser, FormParser]
 
-    def answer(self, request: Request, query) -> HttpResponse:
+    def answer(self, request: Request, query: object) -> HttpResponse:
         bbox = buildings.parse_overpass_query(query)
         result_url = "/api/v1/overpass/?" + urlencode({"data": buildings.overpass_query_for(bbox)})
 
-        def render(payloads):
+        def render(payloads: list[dict]) -> dict:
             osm_base = max((payload.get("osm_base") or "" for payload in payloads), default="") or None
             return buildings.overpass_body(payloads, bbox, osm_base)
 
         return self.cells_response(request, bbox, result_url, render)
 
-    def get(self, request: Request, *args, **kwargs) -> HttpResponse:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.answer(request, request.query_params.get("data"))
 
-    def post(self, request: Request, *args, **kwargs) -> HttpResponse:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         data = request.data if hasattr(request.data, "get") else {}
         return self.answer(request, data.get("query", data.get("data")))
 
@@ -601,12 +613,12 @@ TILE_PARAMETERS = [
 class TileView(SingleEntryView):
     """Basemap tiles: a hit like any entry; a miss filled in the request (kinds/basemap.py)."""
 
-    def target(self, request) -> EntryTarget:
+    def target(self, request: HttpRequest) -> EntryTarget:
         z, x, y = basemap.parse_tile(self.kwargs.get("z"), self.kwargs.get("x"), self.kwargs.get("y"))
         unit = basemap.unit_for(z, x, y)
         return EntryTarget("tiles", unit, unit, basemap.data_url(z, x, y))
 
-    def get(self, request: Request, *args, **kwargs) -> HttpResponse:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         client = client_of(request)
         target = getattr(request, "_data_target", None) or self.target(request)
         lookup = getattr(request, "_data_lookup", None) or answers.entry_lookup(target, client=client)

@@ -40,6 +40,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any, cast
 
 from celery import shared_task
 from celery.signals import task_postrun, worker_process_init
@@ -109,7 +111,7 @@ def ensure_beating() -> None:
 
 
 @worker_process_init.connect(dispatch_uid="upstream.heartbeat.start")
-def _start_in_pool_child(**kwargs) -> None:
+def _start_in_pool_child(**kwargs: Any) -> None:
     ensure_beating()
 
 
@@ -174,7 +176,13 @@ def lock_token() -> str | None:
 
 
 @task_postrun.connect(dispatch_uid="upstream.heartbeat.end")
-def _end_after_task(sender=None, task_id=None, args=None, kwargs=None, **extra) -> None:
+def _end_after_task(
+    sender: Any = None,
+    task_id: str | None = None,
+    args: Sequence[Any] | None = None,
+    kwargs: dict[str, Any] | None = None,
+    **extra: Any,
+) -> None:
     if sender is None or sender.name != records.RUN_JOB_TASK or not args:
         return
     try:
@@ -238,14 +246,17 @@ def stale_job_ids() -> list[str]:
     client = get_valkey()
     seconds, micros = client.time()
     horizon = seconds + micros / 1e6 - settings.UPSTREAM_HEARTBEAT_STALE_SECONDS
-    return [member.decode() for member in client.zrangebyscore(RUNNING_KEY, "-inf", horizon)]
+    # cast: this client never decodes answers (redis-py types them bytes | str).
+    members = cast(list[bytes], client.zrangebyscore(RUNNING_KEY, "-inf", horizon))
+    return [member.decode() for member in members]
 
 
 def overdue_job_ids() -> list[str]:
     """Queued jobs past their retry time by more than the grace (Valkey's clock)."""
     client = get_valkey()
     horizon = int(client.time()[0]) - QUEUED_GRACE_SECONDS
-    return [member.decode() for member in client.zrangebyscore(DUE_KEY, "-inf", horizon)]
+    members = cast(list[bytes], client.zrangebyscore(DUE_KEY, "-inf", horizon))
+    return [member.decode() for member in members]
 
 
 @shared_task(name=SWEEP_TASK)

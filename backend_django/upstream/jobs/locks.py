@@ -11,6 +11,7 @@ theirs.
 
 import secrets
 
+import redis
 from django.conf import settings
 
 from backend_django.core.lua import lua_script
@@ -27,7 +28,7 @@ def lock_key(name: str) -> str:
     return f"{LOCK_PREFIX}{name}"
 
 
-def release_if_ours(keys: list[str], token: str, client=None) -> int:
+def release_if_ours(keys: list[str], token: str, client: redis.Redis | None = None) -> int:
     """Delete those of ``keys`` that still hold ``token``; how many were deleted."""
     if not keys:
         return 0

@@ -30,7 +30,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 
@@ -186,7 +186,8 @@ def _from_text(job_id: str, text: dict[str, str]) -> Job:
 def job_get(job_id: str) -> Job | None:
     if not job_id or len(job_id) > 64:
         return None
-    return _parse(job_id, get_valkey().hgetall(job_key(job_id)))
+    # cast: redis-py types answers as bytes | str; this client never decodes them.
+    return _parse(job_id, cast(dict[bytes, bytes], get_valkey().hgetall(job_key(job_id))))
 
 
 @dataclass(frozen=True)

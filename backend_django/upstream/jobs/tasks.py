@@ -19,7 +19,7 @@ from dataclasses import replace
 from functools import cache
 
 import redis
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
@@ -47,6 +47,14 @@ class Deferred(Exception):
         self.error = error
         self.attempt = attempt
         self.unit = unit  # the unit whose fetch failed (a derived unit's input, say)
+
+
+def _deferred(error: Exception, attempt: Attempt) -> Deferred:
+    """The Deferred of an error met between units (a warm job's yield, the time
+    limit): retry.decide never answers those with a Sleep."""
+    decision = retry.decide(error, attempt)
+    assert not isinstance(decision, Sleep), f"{type(error).__name__} is not slept off in place"
+    return Deferred(decision, error, attempt)
 
 
 def _up_to_date(kind: kinds.Kind, unit: str, refresh_within: float) -> bool:
@@ -79,7 +87,7 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
     while True:
         if _up_to_date(kind, unit, refresh_within):
             return attempt
-        if not inputs_filled:
+        if not inputs_filled and kind.inputs is not None:
             for input_unit in kind.inputs(unit):
                 attempt = fill_unit(input_unit, attempt=attempt, refresh_within=refresh_within)
             inputs_filled = True
@@ -143,7 +151,7 @@ def _sent(attempt: Attempt) -> None:
 
 
 @cache
-def _broker():
+def _broker() -> redis.Redis:
     return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
 
 
@@ -153,7 +161,7 @@ def interactive_backlog() -> int:
 
 
 @shared_task(bind=True, name=records.RUN_JOB_TASK, max_retries=None)
-def run_job(self, job_id: str, failures: int = 0) -> str:
+def run_job(self: Task, job_id: str, failures: int = 0) -> str:
     """Fill the job's units in turn. ``failures``: transient upstream
     failures of its current unit in earlier runs (carried over a requeue)."""
     job = records.job_get(job_id)
@@ -176,14 +184,14 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
         for done, unit in enumerate(job.units, start=1):
             if pool == "warm" and interactive_backlog() > 0:
                 # Units filled so far are fresh and will be skipped when this job runs again.
-                raise Deferred(retry.decide(YieldToPeople(), attempt), YieldToPeople(), attempt)
+                raise _deferred(YieldToPeople(), attempt)
             attempt = fill_unit(unit, attempt=attempt, refresh_within=job.refresh_within)
             attempt = replace(attempt, failures=0)  # the next unit has its own attempts
             records.job_progress(job_id, done)
     except Deferred as deferred:
         return _carry_out(self, job, deferred.unit or unit, deferred)
     except SoftTimeLimitExceeded as error:
-        return _carry_out(self, job, unit, Deferred(retry.decide(error, attempt), error, attempt))
+        return _carry_out(self, job, unit, _deferred(error, attempt))
     except Exception:
         logger.exception("job %s (%s) crashed on %s", job_id, job.kind, unit)
         records.job_fail(
@@ -194,7 +202,7 @@ def run_job(self, job_id: str, failures: int = 0) -> str:
     return records.SUCCEEDED
 
 
-def _carry_out(task, job: records.Job, unit: str, deferred: Deferred) -> str:
+def _carry_out(task: Task, job: records.Job, unit: str, deferred: Deferred) -> str:
     decision, error = deferred.decision, deferred.error
     if isinstance(decision, Requeue):
         failures = deferred.attempt.failures + (1 if isinstance(error, UpstreamError | UpstreamDown) else 0)

@@ -69,7 +69,7 @@ def with_inputs(units: list[str]) -> list[str]:
 
 def units_for(lat: float, lng: float) -> dict[str, list[str]]:
     """The units a place needs, by kind name."""
-    return {kind.name: kind.units_for_place(lat, lng) for kind in place_kinds()}
+    return {kind.name: kind.place_units(lat, lng) for kind in place_kinds()}
 
 
 def all_units(lat: float, lng: float) -> list[str]:

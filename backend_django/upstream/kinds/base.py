@@ -139,6 +139,18 @@ class Kind:
             inputs=tuple(sorted(inputs)),
         )
 
+    def place_units(self, lat: float, lng: float) -> list[str]:
+        """``units_for_place``; none for a kind that is not about a place."""
+        return self.units_for_place(lat, lng) if self.units_for_place is not None else []
+
+    def place_facts_unit(self, lat: float, lng: float) -> str | None:
+        """``facts_unit_for_place``; None for a kind without facts."""
+        return self.facts_unit_for_place(lat, lng) if self.facts_unit_for_place is not None else None
+
+    def place_facts(self, body: dict | None) -> dict:
+        """``facts`` of a stored body (None while not cached); none for a kind without facts."""
+        return self.facts(body) if self.facts is not None else {}
+
     def written_units(self, unit: str) -> list[str]:
         return [unit, *self.companions(unit)]
 

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -41,6 +42,8 @@ _LENGTH = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(m|meters|metres|ft|feet|')?\s*$"
 
 # --- boxes and cells ---------------------------------------------------------
 
+BBox = tuple[float, float, float, float]  # south, west, north, east (degrees)
+
 # A tolerance keeps a value that sits on a cell line (0.03 / 0.01 is
 # 2.9999999999999996 in floating point) on the line rather than a cell off.
 _EPSILON = 1e-9
@@ -54,7 +57,7 @@ def _cell_ranges(south: float, west: float, north: float, east: float) -> tuple[
     return rows, cols
 
 
-def validate_bbox(south: float, west: float, north: float, east: float) -> tuple[float, float, float, float]:
+def validate_bbox(south: float, west: float, north: float, east: float) -> BBox:
     values = (south, west, north, east)
     if not all(math.isfinite(v) for v in values):
         raise ApplicationError("bbox: every value must be a finite number.", code="invalid")
@@ -87,7 +90,7 @@ def validate_bbox(south: float, west: float, north: float, east: float) -> tuple
     return values
 
 
-def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
+def parse_bbox(text: str | None) -> BBox:
     """``south,west,north,east`` in decimal degrees, validated."""
     if not text:
         raise ApplicationError("bbox: required, as south,west,north,east.", code="invalid")
@@ -101,7 +104,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
     return validate_bbox(*values)
 
 
-def parse_overpass_query(query: object) -> tuple[float, float, float, float]:
+def parse_overpass_query(query: object) -> BBox:
     """The box of a raw building-in-a-box Overpass query; anything else is refused."""
     match = _QUERY_RE.match(query) if isinstance(query, str) and len(query) < 500 else None
     if not match:
@@ -112,7 +115,7 @@ def parse_overpass_query(query: object) -> tuple[float, float, float, float]:
     return validate_bbox(*(float(group) for group in match.groups()))
 
 
-def overpass_query_for(bbox) -> str:
+def overpass_query_for(bbox: BBox) -> str:
     """The canonical query text for a box (what result URLs carry)."""
     return overpass.building_query(*bbox)
 
@@ -131,7 +134,7 @@ def parse_cell_unit(unit: str) -> tuple[int, int]:
     return int(row), int(col)
 
 
-def cell_bbox(row: int, col: int) -> tuple[float, float, float, float]:
+def cell_bbox(row: int, col: int) -> BBox:
     size = settings.BUILDINGS_CELL_DEGREES
     digits = max(0, -math.floor(math.log10(size))) + 2
     return (
@@ -159,6 +162,7 @@ def _length_metres(value: str | None) -> float | None:
 
 def resolve_height(tags: dict) -> tuple[float, float | None, str]:
     """(height in metres, levels, where the height came from)."""
+    levels: float | None
     try:
         levels = float(tags.get("building:levels", "").replace(",", "."))
         if not (0 < levels < 300):
@@ -231,7 +235,7 @@ def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry
     return [KIND.entry(unit, encode(payload))]
 
 
-def plan_bbox(lat: float, lng: float) -> tuple[float, float, float, float]:
+def plan_bbox(lat: float, lng: float) -> BBox:
     """The box a plan page shows buildings in: PLAN_BUILDINGS_RADIUS_DEGREES around its point."""
     radius = settings.PLAN_BUILDINGS_RADIUS_DEGREES
     return (
@@ -246,7 +250,7 @@ def plan_bbox(lat: float, lng: float) -> tuple[float, float, float, float]:
 BOX_GRID_DEGREES = 0.001
 
 
-def place_bbox(lat: float, lng: float) -> tuple[float, float, float, float]:
+def place_bbox(lat: float, lng: float) -> BBox:
     """The canonical buildings box of a point: PLAN_BUILDINGS_RADIUS_DEGREES around it (its
     plan box) grown by half a BOX_GRID_DEGREES step and centred on that grid, so that every
     point of one grid square gets the same box, and the shared cache the same URL (decision 0021)."""
@@ -262,12 +266,12 @@ def place_bbox(lat: float, lng: float) -> tuple[float, float, float, float]:
     )
 
 
-def bbox_text(bbox: tuple[float, float, float, float]) -> str:
+def bbox_text(bbox: BBox) -> str:
     """``south,west,north,east`` with at most 6 decimals, trailing zeros dropped (the URLs')."""
     return ",".join(f"{value:.6f}".rstrip("0").rstrip(".") for value in bbox)
 
 
-def box_url(bbox: tuple[float, float, float, float]) -> str:
+def box_url(bbox: BBox) -> str:
     """The canonical URL of the buildings in a box."""
     return f"/api/v1/buildings/?{urlencode({'bbox': bbox_text(bbox)})}"
 
@@ -281,7 +285,7 @@ def units_for_place(lat: float, lng: float) -> list[str]:
 # --- answers for a box, from cell payloads -------------------------------------
 
 
-def _ways_in_box(payloads: list[dict], bbox) -> list[tuple[dict, list[list[float]], dict]]:
+def _ways_in_box(payloads: list[dict], bbox: BBox) -> list[tuple[dict, list[list[float]], dict]]:
     """Each way touching the box once, with its ring as [lat, lon] pairs."""
     south, west, north, east = bbox
     seen: set[int] = set()
@@ -301,7 +305,7 @@ def _ways_in_box(payloads: list[dict], bbox) -> list[tuple[dict, list[list[float
     return found
 
 
-def _clip(ring: list[tuple[float, float]], bbox) -> list[tuple[float, float]]:
+def _clip(ring: list[tuple[float, float]], bbox: BBox) -> list[tuple[float, float]]:
     """Sutherland-Hodgman: the part of a polygon (x=lon, y=lat) inside the box."""
     south, west, north, east = bbox
     edges = (
@@ -330,19 +334,19 @@ def _clip(ring: list[tuple[float, float]], bbox) -> list[tuple[float, float]]:
     return [*points, points[0]]
 
 
-def _cross_x(a, b, x):
+def _cross_x(a: tuple[float, float], b: tuple[float, float], x: float) -> tuple[float, float]:
     t = (x - a[0]) / (b[0] - a[0])
     return (x, a[1] + t * (b[1] - a[1]))
 
 
-def _cross_y(a, b, y):
+def _cross_y(a: tuple[float, float], b: tuple[float, float], y: float) -> tuple[float, float]:
     t = (y - a[1]) / (b[1] - a[1])
     return (a[0] + t * (b[0] - a[0]), y)
 
 
-def feature_collection(payloads: list[dict], bbox) -> dict:
+def feature_collection(payloads: list[dict], bbox: BBox) -> dict:
     """GeoJSON footprints clipped to the box, one feature per OSM way."""
-    features = []
+    features: list[dict[str, Any]] = []
     for way, ring, _ in _ways_in_box(payloads, bbox):
         lonlat = [(round(lon, 7), round(lat, 7)) for lat, lon in ring]
         clipped = _clip(lonlat, bbox)
@@ -370,7 +374,7 @@ def feature_collection(payloads: list[dict], bbox) -> dict:
     return {"type": "FeatureCollection", "bbox": [bbox[1], bbox[0], bbox[3], bbox[2]], "features": features}
 
 
-def overpass_body(payloads: list[dict], bbox, osm_base: str | None) -> dict:
+def overpass_body(payloads: list[dict], bbox: BBox, osm_base: str | None) -> dict:
     """What Overpass itself would answer for the building-in-a-box query."""
     ways = []
     node_elements: dict[int, dict] = {}

@@ -14,8 +14,10 @@ antimeridian eastwards, y from the north.
 """
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import guards
 from ..cache.store import Entry, NewEntry
@@ -36,7 +38,7 @@ def tile_of(unit: str) -> tuple[int, int, int]:
     return int(z), int(x), int(y)
 
 
-def world_pixels(lat, lng, z: int) -> tuple[np.ndarray, np.ndarray]:
+def world_pixels(lat: ArrayLike, lng: ArrayLike, z: int) -> tuple[np.ndarray, np.ndarray]:
     """(column, row) in the whole world's pixels at zoom ``z`` (fractional; a pixel's
     centre is at +0.5)."""
     size = TILE * 2**z
@@ -78,7 +80,7 @@ class Mosaic:
             top, left = (y - self.y0) * TILE, (x - self.x0) * TILE
             self.heights[top : top + TILE, left : left + TILE] = elevations
 
-    def sample(self, lat, lng) -> np.ndarray:
+    def sample(self, lat: ArrayLike, lng: ArrayLike) -> np.ndarray:
         """Elevation (m) at each point, interpolated between pixel centres; NaN off the mosaic."""
         column, row = world_pixels(lat, lng, self.z)
         u = column - self.x0 * TILE - 0.5
@@ -96,7 +98,7 @@ class Mosaic:
         return top * (1 - fv) + bottom * fv
 
 
-def mosaic_of(units: list[str], entries: dict[str, Entry]) -> Mosaic:
+def mosaic_of(units: list[str], entries: Mapping[str, Entry]) -> Mosaic:
     """The mosaic of these tiles (all of one zoom) from their stored entries."""
     tiles = {}
     z = None

@@ -37,7 +37,7 @@ class ExportedPlanSerializer(serializers.Serializer):
     longitude = serializers.FloatField()
     address = serializers.CharField()
     timezone = serializers.CharField()
-    data = serializers.DictField()
+    data = serializers.DictField()  # type: ignore[assignment]  # a declared field: DRF's metaclass moves it out of the class
     archived = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -29,6 +29,7 @@ from rest_framework.response import Response
 
 from backend_django.core.api.schema import ErrorSerializer
 from backend_django.users import services
+from backend_django.users.api.auth import signed_in_user
 
 from .serializers import (
     AccountDeleteSerializer,
@@ -85,7 +86,7 @@ class AccountDeleteView(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = request.user
+        user = signed_in_user(request)
         if not services.user_password_confirm(
             request=request, user=user, password=serializer.validated_data["password"]
         ):
@@ -106,7 +107,7 @@ class AccountExportView(views.APIView):
         responses={200: AccountExportSerializer},
     )
     def get(self, request: Request) -> Response:
-        body = AccountExportSerializer(services.user_data_export(user=request.user)).data
+        body = AccountExportSerializer(services.user_data_export(user=signed_in_user(request))).data
         filename = f"solar-sim-data-{body['exported_at'][:10]}.json"
         return Response(
             body,
@@ -279,5 +280,6 @@ class PasswordChangeView(BasePasswordChangeView):
         serializer.save()
         detail = "New password has been saved."
         if isinstance(request.auth, AuthToken):
-            return Response(token_response(services.api_token_create(user=request.user), detail=detail))
+            issued = services.api_token_create(user=signed_in_user(request))
+            return Response(token_response(issued, detail=detail))
         return Response({"detail": detail})

@@ -3,6 +3,8 @@
 Used by `UPSTREAMS=simulator make dev` (Procfile.dev `simulator`); see docs/upstream-simulator.md.
 """
 
+from typing import cast
+
 from django.core.management.base import BaseCommand
 
 from backend_django.devtools.simulator import SimulatorApp, make_simulator_server
@@ -60,7 +62,8 @@ class Command(BaseCommand):
             **limits,
         )
         server = make_simulator_server(app, options["host"], options["port"], quiet=options["quiet"])
-        host, port = server.server_address[:2]
+        # An AF_INET(6) server's address: (host, port, ...), the host a str.
+        host, port = cast(tuple[str, int], server.server_address[:2])
         base = f"http://{host}:{port}"
         settings_lines = "".join(f"  {name}={url}\n" for name, url in simulator_env(base).items())
         self.stdout.write(

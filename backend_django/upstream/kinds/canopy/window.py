@@ -14,10 +14,14 @@ with nodata (255). A missing tile under the block itself fails the fetch.
 
 import logging
 import math
+from typing import TYPE_CHECKING, Any
 
 from ...clients import canopy as s3
 from ...clients.http import invalid_response
 from .grid import parse_unit, tiles_touching
+
+if TYPE_CHECKING:  # imported where used: numpy and rasterio cost time to import
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +90,8 @@ def read_window(unit: str) -> bytes:
         return memfile.read()
 
 
-def _paste(dataset, out, out_transform) -> None:
+# dataset: a rasterio dataset, out_transform an Affine (rasterio has no types).
+def _paste(dataset: Any, out: "np.ndarray", out_transform: Any) -> None:
     """Copy the part of ``dataset`` that falls in ``out`` (same pixel grid)."""
     from rasterio.errors import RasterioError
     from rasterio.windows import Window

@@ -34,7 +34,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
-from typing import Literal
+from typing import Literal, cast
 
 Hemisphere = Literal["north", "south"]
 
@@ -169,4 +169,4 @@ def _hemisphere(hemisphere: str | None, latitude: float | None) -> Hemisphere:
         raise ValueError("Give the hemisphere or the latitude.")
     if hemisphere is not None and from_latitude is not None and hemisphere != from_latitude:
         raise ValueError(f"latitude {latitude} is not in the {hemisphere}ern hemisphere.")
-    return hemisphere or from_latitude
+    return cast(Hemisphere, hemisphere or from_latitude)  # one of the two, checked above

@@ -201,7 +201,7 @@ def sun_compute(
 def _summary(
     *,
     site: Site,
-    timezone,
+    timezone: str | int | float | None,
     parameters: SunParameters,
     surface: Surface,
     path: SunPath,

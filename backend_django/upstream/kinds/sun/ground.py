@@ -21,11 +21,14 @@ blends lidar surface models, tall trees and buildings are partly in it
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from numpy.typing import ArrayLike
 
+from ...cache.store import Entry
 from .. import terrain
 from .site import Site, SiteGrid, metres_per_degree
 
@@ -67,8 +70,9 @@ def _box(lat: float, lng: float, reach_m: float) -> tuple[float, float, float, f
 def terrain_units(*, site: Site, grid: SiteGrid) -> TerrainUnits:
     """The elevation tiles ``site`` needs (``grid``: its widest grid)."""
 
-    def units(box, zoom) -> list[str]:
-        return [terrain.unit_for(*tile) for tile in terrain.tiles_covering(*box, zoom)]
+    def units(box: tuple[float, float, float, float], zoom: int) -> list[str]:
+        west, south, east, north = box
+        return [terrain.unit_for(*tile) for tile in terrain.tiles_covering(west, south, east, north, zoom)]
 
     return TerrainUnits(
         site=units(grid.bounds(with_margin=True), SITE_ZOOM),
@@ -86,7 +90,7 @@ class Ground:
     aspect_degrees: float | None  # which way the square faces (downhill; 0 north, 90 east); None if flat
     horizon_degrees: np.ndarray  # the terrain's elevation angle per azimuth bin (0, step, ...)
 
-    def horizon_at(self, azimuth_degrees) -> np.ndarray:
+    def horizon_at(self, azimuth_degrees: ArrayLike) -> np.ndarray:
         """The horizon's elevation angle at each azimuth, interpolated between bins."""
         step = HORIZON_STEP_DEGREES
         position = (np.asarray(azimuth_degrees, dtype=np.float64) % 360.0) / step
@@ -154,7 +158,7 @@ def horizon(
     return best
 
 
-def ground_build(*, site: Site, grid: SiteGrid, units: TerrainUnits, entries: dict) -> Ground:
+def ground_build(*, site: Site, grid: SiteGrid, units: TerrainUnits, entries: Mapping[str, Entry]) -> Ground:
     """The ground of ``grid`` (the site's widest grid) and the site's horizon, from the tiles' entries."""
     lats, lngs = _cell_centres(grid)
     absolute = terrain.mosaic_of(units.site, entries).sample(lats, lngs)

@@ -22,6 +22,8 @@ from ..base import Kind, read_inputs
 from . import (
     UNIT_PREFIX,
     Ground,
+    Site,
+    SiteInputs,
     ground_build,
     light_category,
     parameters_from_settings,
@@ -78,7 +80,7 @@ def _timezone(climate_unit: str) -> str | None:
     return entry.json().get("timezone")
 
 
-def site_ground(site, inputs, entries: dict[str, store.Entry]) -> Ground:
+def site_ground(site: Site, inputs: SiteInputs, entries: dict[str, store.Entry]) -> Ground:
     """The ground under and around ``site`` from its terrain tiles' entries."""
     grid = site_grid(site=site, parameters=parameters_from_settings())
     return ground_build(site=site, grid=grid, units=inputs.terrain, entries=entries)
@@ -92,14 +94,19 @@ def fetch_entries(unit: str, existing: store.Entry | None, pool: str) -> list[st
     entries = read_inputs(unit, inputs.units)
     etags = {name: entry.etag for name, entry in entries.items()}
     timezone = _timezone(inputs.climate)
-    tiff = summary = None
+    renewed: tuple[bytes, bytes] | None = None
     if existing is not None:
         stored = store.read(summary_unit(unit))
-        usable = stored is not None and stored.state() != "missing"
-        if usable and sun_result_current(summary=stored.json(), input_etags=etags, timezone=timezone):
-            tiff, summary = existing.raw(), stored.raw()
+        if (
+            stored is not None
+            and stored.state() != "missing"
+            and sun_result_current(summary=stored.json(), input_etags=etags, timezone=timezone)
+        ):
+            renewed = existing.raw(), stored.raw()
             logger.info("sun %s: inputs unchanged, renewed", unit)
-    if tiff is None:
+    if renewed is not None:
+        tiff, summary = renewed
+    else:
         result = sun_compute(
             site=site,
             timezone=timezone,

@@ -19,6 +19,7 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 
@@ -184,7 +185,7 @@ class SiteGrid:
         per_lat, per_lng = metres_per_degree(self.lat)
         return self.cell_m / per_lat, self.cell_m / per_lng
 
-    def transform(self, *, with_margin: bool):
+    def transform(self, *, with_margin: bool) -> Any:  # rasterio's Affine (rasterio has no types)
         """The affine transform (EPSG:4326) of the square, or of the full grid."""
         from rasterio.transform import Affine
 
