@@ -55,7 +55,7 @@ UPSTREAM_TRACKED_COPIES = env.bool("UPSTREAM_TRACKED_COPIES", default=True)
 # Every request, and the requests that start a fetch job (misses).
 PROXY_READ_RATE = "1200/min"
 PROXY_FETCH_RATE = "60/min"
-# Climate misses per client per day (a full fetch costs ~160 weighted calls of
+# Climate misses per client per day (a full fetch costs ~240 weighted calls of
 # the ~9,000 a day: raise it with OPEN_METEO_CALLS_PER_DAY).
 PROXY_CLIMATE_FETCHES_PER_DAY = env("PROXY_CLIMATE_FETCHES_PER_DAY", default="15/day")
 # Place searches (and reverse lookups) not cached yet, per client per day.

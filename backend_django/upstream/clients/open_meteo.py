@@ -1,4 +1,4 @@
-"""Open-Meteo historical weather archive: daily min/max temperature."""
+"""Open-Meteo historical weather archive: daily min/max temperature and precipitation."""
 
 from datetime import date
 
@@ -7,7 +7,8 @@ from django.conf import settings
 from . import http
 
 UPSTREAM = "open_meteo"
-DAILY_VARIABLES = ("temperature_2m_max", "temperature_2m_min")
+# Temperatures for the frost dates and zone; precipitation for the Köppen-Geiger class.
+DAILY_VARIABLES = ("temperature_2m_max", "temperature_2m_min", "precipitation_sum")
 
 
 def weighted_calls(start: date, end: date, variables: int = len(DAILY_VARIABLES)) -> float:

@@ -121,6 +121,19 @@ class MonthlySerializer(serializers.Serializer):
     month = serializers.IntegerField(min_value=1, max_value=12)
     mean_min = serializers.FloatField(allow_null=True)
     mean_max = serializers.FloatField(allow_null=True)
+    mean = serializers.FloatField(
+        allow_null=True, required=False, help_text="Mean temperature (°C): the mean of mean_min and mean_max."
+    )
+    precipitation_mm = serializers.FloatField(
+        allow_null=True,
+        required=False,
+        help_text="Mean precipitation total of the month (mm); null without data.",
+    )
+
+
+class KoppenSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The Köppen-Geiger class, e.g. Csb (Peel et al. 2007's rules).")
+    name = serializers.CharField(help_text="The class in words, e.g. Warm-summer Mediterranean.")
 
 
 class ClimateSummarySerializer(serializers.Serializer):
@@ -139,6 +152,13 @@ class ClimateSummarySerializer(serializers.Serializer):
         required=False,
         help_text="Absent from summaries computed before this field existed, until their next refresh.",
     )
+    koppen = KoppenSerializer(
+        allow_null=True,
+        required=False,
+        help_text="The climate's Köppen-Geiger class from the same 30 years; null with `koppen_reason` "
+        "when it cannot be worked out (a climate stored before precipitation was fetched).",
+    )
+    koppen_reason = serializers.CharField(allow_null=True, required=False)
     monthly = MonthlySerializer(many=True)
 
 

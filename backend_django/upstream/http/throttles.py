@@ -102,6 +102,6 @@ def fetch_throttle() -> ProxyThrottle:
 
 def daily_miss_throttle(kind_name: str, rate_setting: str) -> ProxyThrottle:
     """Misses of one kind per client per day (``Kind.daily_miss_limit``): a new
-    climate point costs ~160 of the deployment's ~9,000 daily Open-Meteo calls,
+    climate point costs ~240 of the deployment's ~9,000 daily Open-Meteo calls,
     so one client must not spend them all."""
     return _throttle(f"{kind_name}-day", getattr(settings, rate_setting))

@@ -9,8 +9,11 @@ from backend_django.upstream.kinds import climate
 TODAY = date(2026, 11, 23)
 
 
-def make_body(lat: float, frost_days: dict[int, list[int]], years=range(1996, 2026), extra_days=0):
-    """A body with tmin = 5 °C except on the given days of year per year."""
+def make_body(
+    lat: float, frost_days: dict[int, list[int]], years=range(1996, 2026), extra_days=0, precipitation=True
+):
+    """A body with tmin = 5 °C except on the given days of year per year, and 2 mm of rain a day
+    (a body stored before precipitation was asked for has none: ``precipitation=False``)."""
     times, tmax, tmin = [], [], []
     day = date(years[0], 1, 1)
     end = date(years[-1], 12, 31) + timedelta(days=extra_days)
@@ -20,12 +23,10 @@ def make_body(lat: float, frost_days: dict[int, list[int]], years=range(1996, 20
         tmin.append(-1.5 if doy in frost_days.get(day.year, []) else 5.0)
         tmax.append(10.0 + day.month)
         day += timedelta(days=1)
-    return {
-        "latitude": lat,
-        "longitude": 10.05,
-        "timezone": "Etc/GMT",
-        "daily": {"time": times, "temperature_2m_max": tmax, "temperature_2m_min": tmin},
-    }
+    daily = {"time": times, "temperature_2m_max": tmax, "temperature_2m_min": tmin}
+    if precipitation:
+        daily["precipitation_sum"] = [2.0] * len(times)
+    return {"latitude": lat, "longitude": 10.05, "timezone": "Etc/GMT", "daily": daily}
 
 
 def test_snap_to_tenth_degree_grid():
@@ -52,7 +53,14 @@ def test_northern_frost_dates_percentiles_and_season():
     # Season = first fall - last spring - 1 = 199 every year.
     assert summary["growing_season_days"] == {"median": 199, "p10": 199, "p90": 199}
     # January: one frost day at -1.5 °C among 31 days at 5 °C.
-    assert summary["monthly"][0] == {"month": 1, "mean_min": round((30 * 5 - 1.5) / 31, 1), "mean_max": 11.0}
+    january_min = (30 * 5 - 1.5) / 31
+    assert summary["monthly"][0] == {
+        "month": 1,
+        "mean_min": round(january_min, 1),
+        "mean_max": 11.0,
+        "mean": round((january_min + 11.0) / 2, 1),
+        "precipitation_mm": 62.0,  # 2 mm a day, 31 days
+    }
 
 
 def test_years_without_frost_are_counted():
@@ -191,6 +199,59 @@ def test_full_and_tail_ranges():
     assert tail_start <= date.fromisoformat(body["daily"]["time"][-1])
 
 
+def test_a_body_stored_without_precipitation_is_fetched_again_whole_once():
+    old = make_body(45.05, {}, extra_days=280, precipitation=False)
+    assert climate.tail_range(old, TODAY) is None, "the whole range, with precipitation"
+    summary = climate.summarize(old, TODAY)
+    assert summary["koppen"] is None and "precipitation" in summary["koppen_reason"]
+    assert summary["hardiness_zone"]["zone"] is not None  # everything else as before
+
+
+def test_a_climate_fill_and_refresh_cost_what_open_meteo_counts():
+    # Open-Meteo counts max(1, variables / 10 x days / 14) per location: three daily variables.
+    start, end = climate.full_range(TODAY)
+    days = (end - start).days + 1
+    assert climate.weight_of("climate:45.1:10.1", None, TODAY) == pytest.approx(3 / 10 * days / 14)
+    assert 235 < climate.weight_of("climate:45.1:10.1", None, TODAY) < 245  # about 240 weighted calls
+    body = make_body(45.05, {}, years=range(1996, 2026), extra_days=280)
+    tail_start, tail_end = climate.tail_range(body, TODAY)
+    refresh = climate.weight_of("climate:45.1:10.1", body, TODAY)
+    assert refresh == pytest.approx(3 / 10 * ((tail_end - tail_start).days + 1) / 14)
+    assert refresh < 2.1
+
+
+def test_the_koppen_class_comes_from_the_monthly_normals():
+    # Portland, Oregon's 1991-2020 normals (NOAA NCEI, station USW00024229, PDX), rounded:
+    # mean daily maximum and minimum (°C) and precipitation (mm) per month: Csb.
+    tmax = [8.6, 10.6, 13.6, 16.4, 20.3, 23.4, 27.9, 28.1, 24.8, 18.0, 11.6, 8.1]
+    tmin = [2.1, 2.3, 4.3, 6.2, 9.6, 12.6, 15.2, 15.2, 12.4, 8.3, 4.6, 2.0]
+    rain = [124.0, 93.0, 93.0, 71.0, 61.0, 39.0, 11.0, 14.0, 38.0, 81.0, 137.0, 139.0]
+    times, maxima, minima, daily_rain = [], [], [], []
+    day = date(1996, 1, 1)
+    while day <= date(2025, 12, 31):
+        days_in_month = ((day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
+        times.append(day.isoformat())
+        maxima.append(tmax[day.month - 1])
+        minima.append(tmin[day.month - 1])
+        daily_rain.append(rain[day.month - 1] / days_in_month)
+        day += timedelta(days=1)
+    body = {
+        "latitude": 45.6,
+        "longitude": -122.6,
+        "timezone": "America/Los_Angeles",
+        "daily": {
+            "time": times, "temperature_2m_max": maxima, "temperature_2m_min": minima,
+            "precipitation_sum": daily_rain,
+        },
+    }  # fmt: skip
+    summary = climate.summarize(body, TODAY)
+    assert summary["koppen"] == {"code": "Csb", "name": "Warm-summer Mediterranean"}
+    assert summary["koppen_reason"] is None
+    july = summary["monthly"][6]
+    assert july["precipitation_mm"] == pytest.approx(11.0, abs=0.1)
+    assert july["mean"] == pytest.approx((27.9 + 15.2) / 2, abs=0.06)
+
+
 def test_merge_tail_replaces_revised_days_and_appends_new_ones():
     body = make_body(45.05, {}, extra_days=10)
     last = date.fromisoformat(body["daily"]["time"][-1])
@@ -200,6 +261,7 @@ def test_merge_tail_replaces_revised_days_and_appends_new_ones():
             "time": [d.isoformat() for d in tail_days],
             "temperature_2m_max": [30.0] * 6,
             "temperature_2m_min": [-9.0] * 6,
+            "precipitation_sum": [0.0] * 6,
         }
     }
     merged = climate.merge_tail(body, tail, TODAY)

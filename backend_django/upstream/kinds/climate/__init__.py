@@ -19,6 +19,7 @@ from ... import guards
 from ...cache.store import Entry, NewEntry
 from ...clients import open_meteo
 from ..base import Kind
+from . import koppen
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,11 @@ def full_range(today: date) -> tuple[date, date]:
 
 
 def tail_range(body: dict, today: date) -> tuple[date, date] | None:
-    """The recent days a refresh re-fetches: the revision window plus any gap."""
+    """The recent days a refresh re-fetches: the revision window plus any gap; None when
+    the whole range must be fetched again (a body without a variable we now ask for:
+    a climate stored before precipitation was, once)."""
+    if any(variable not in body["daily"] for variable in open_meteo.DAILY_VARIABLES):
+        return None
     times = body["daily"]["time"]
     end = today - timedelta(days=ARCHIVE_LAG_DAYS)
     if not times:
@@ -256,21 +261,28 @@ def summarize(body: dict, today: date) -> dict:
         else:
             fall.append(first_fall)
 
+    rain = _monthly_precipitation(daily, years)
     monthly = []
     for month in range(1, 13):
+        month_rain = None if rain is None else rain[month - 1]
         mins = [
             tmin for year in years for d, _, tmin in per_year[year] if d.month == month and tmin is not None
         ]
         maxs = [
             tmax for year in years for d, tmax, _ in per_year[year] if d.month == month and tmax is not None
         ]
+        mean = round((statistics.fmean(mins) + statistics.fmean(maxs)) / 2, 1) if mins and maxs else None
         monthly.append(
             {
                 "month": month,
                 "mean_min": round(statistics.fmean(mins), 1) if mins else None,
                 "mean_max": round(statistics.fmean(maxs), 1) if maxs else None,
+                # The month's mean temperature (the mean of its means of minimums and maximums).
+                "mean": mean,
+                "precipitation_mm": None if month_rain is None else round(month_rain, 1),
             }
         )
+    koppen, koppen_reason = _koppen(monthly, rain, north)
 
     annual_minimums = [min(tmin for _, _, tmin in per_year[year] if tmin is not None) for year in years]
     last_spring_stats = _percentiles(spring)
@@ -298,8 +310,42 @@ def summarize(body: dict, today: date) -> dict:
         },
         "growing_season_days": _percentiles(seasons),
         "hardiness_zone": {**_hardiness_zone(annual_minimums), "years": len(annual_minimums)},
+        "koppen": koppen,
+        "koppen_reason": koppen_reason,
         "monthly": monthly,
     }
+
+
+def _monthly_precipitation(daily: dict, years: list[int]) -> list[float | None] | None:
+    """Mean monthly precipitation totals (mm) over ``years``: each year-month's sum when most
+    of its days are known, averaged over the years; None when the body has no precipitation."""
+    if "precipitation_sum" not in daily:
+        return None
+    wanted = set(years)
+    sums: dict[tuple[int, int], list[float]] = {}
+    for day_text, amount in zip(daily["time"], daily["precipitation_sum"], strict=True):
+        year, month = int(day_text[:4]), int(day_text[5:7])
+        if year in wanted and amount is not None:
+            sums.setdefault((year, month), []).append(amount)
+    totals: list[float | None] = []
+    for month in range(1, 13):
+        per_year = [sum(values) for (year, m), values in sums.items() if m == month and len(values) >= 25]
+        totals.append(statistics.fmean(per_year) if per_year else None)
+    return totals
+
+
+def _koppen(
+    monthly: list[dict], rain: list[float | None] | None, north: bool
+) -> tuple[dict | None, str | None]:
+    """The Köppen-Geiger class of the normals (koppen.py), or None and why not."""
+    if rain is None:
+        return None, "The stored climate has no precipitation yet; its next refresh fetches it."
+    temperatures = [month["mean"] for month in monthly if month["mean"] is not None]
+    known_rain = [value for value in rain if value is not None]
+    if len(temperatures) < 12 or len(known_rain) < 12:
+        return None, "Some months have too few days of data to classify the climate."
+    found = koppen.koppen_class(temperatures, known_rain, hemisphere="north" if north else "south")
+    return {"code": found.code, "name": found.name}, None
 
 
 def fetch_unit(unit: str, existing: dict | None, today: date) -> tuple[dict, float]:

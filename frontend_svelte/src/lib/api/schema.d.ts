@@ -961,6 +961,9 @@ export interface components {
 			/** @description Absent from summaries computed before this field existed, until their next refresh. */
 			hardiness_zone?: components['schemas']['HardinessZone'];
 			hemisphere: components['schemas']['HemisphereEnum'];
+			/** @description The climate's Köppen-Geiger class from the same 30 years; null with `koppen_reason` when it cannot be worked out (a climate stored before precipitation was fetched). */
+			koppen?: components['schemas']['Koppen'] | null;
+			koppen_reason?: string | null;
 			last_spring_frost: components['schemas']['FrostStats'];
 			last_year: number | null;
 			/** Format: double */
@@ -1223,6 +1226,12 @@ export interface components {
 		 * @enum {string}
 		 */
 		KindEnum: 'vegetable' | 'herb' | 'fruit' | 'flower' | 'shrub' | 'tree';
+		Koppen: {
+			/** @description The Köppen-Geiger class, e.g. Csb (Peel et al. 2007's rules). */
+			code: string;
+			/** @description The class in words, e.g. Warm-summer Mediterranean. */
+			name: string;
+		};
 		/**
 		 * @description * `EC` - EC
 		 *     * `RSA` - RSA
@@ -1306,11 +1315,21 @@ export interface components {
 		 */
 		MaturityFromEnum: 'sowing' | 'transplant';
 		Monthly: {
+			/**
+			 * Format: double
+			 * @description Mean temperature (°C): the mean of mean_min and mean_max.
+			 */
+			mean?: number | null;
 			/** Format: double */
 			mean_max: number | null;
 			/** Format: double */
 			mean_min: number | null;
 			month: number;
+			/**
+			 * Format: double
+			 * @description Mean precipitation total of the month (mm); null without data.
+			 */
+			precipitation_mm?: number | null;
 		};
 		/** @enum {unknown} */
 		NullEnum: null;
