@@ -1,4 +1,5 @@
-"""The simulator's WSGI application: fake Open-Meteo archive, Overpass, S3 canopy bucket and geocoder.
+"""The simulator's WSGI application: fake Open-Meteo archive, Overpass, S3 canopy bucket, geocoder,
+basemap tile server and Terrarium elevation tiles.
 
 Routes (relative to the server's base URL):
 
@@ -7,6 +8,8 @@ Routes (relative to the server's base URL):
 - ``GET|HEAD /chm/{quadkey}.tif``: canopy tiles as S3 serves them;
 - ``GET /nominatim/search``, ``GET /nominatim/reverse``: Nominatim;
   ``GET /photon/api``, ``GET /photon/reverse``: Photon (the same places);
+- ``GET|HEAD /basemap/{z}/{x}/{y}.png``: raster map tiles, as a tile server serves them;
+- ``GET|HEAD /terrarium/{z}/{x}/{y}.png``: Terrarium elevation tiles, as S3 serves them;
 - ``GET /__sim__/stats``, ``POST /__sim__/reset``, ``POST /__sim__/config``: control.
 
 No Django here: the module is importable and runnable on its own.
@@ -25,10 +28,10 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import data, gazetteer
-from .tiles import TileStore
+from . import basemap, data, gazetteer
+from .tiles import PngCache, TileStore
 
-UPSTREAMS = ("open_meteo", "overpass", "canopy", "geocoder")
+UPSTREAMS = ("open_meteo", "overpass", "canopy", "geocoder", "basemap", "terrarium")
 # Modes every upstream has: "trickle" sends the normal answer a few bytes at a
 # time (TRICKLE_BYTES every TRICKLE_INTERVAL seconds, each read well within a
 # read timeout, the whole far beyond it); "garbage" sends the normal status and
@@ -39,6 +42,8 @@ FAILURE_MODES = {
     "overpass": {"429", "500", "504", "400", "remark", "html", "hang", *BODY_MODES},
     "canopy": {"429", "500", "404", "hang", *BODY_MODES},
     "geocoder": {"429", "500", "503", "403", "400", "html", "hang", *BODY_MODES},
+    "basemap": {"429", "500", "403", "html", "hang", *BODY_MODES},
+    "terrarium": {"429", "500", "403", "404", "hang", *BODY_MODES},
 }
 TRICKLE_BYTES = 16
 TRICKLE_INTERVAL = 0.5
@@ -97,6 +102,22 @@ OVERPASS_QUERY = re.compile(
     + r"\s*\)\s*;\s*\)\s*;\s*out\s+body\s*;\s*>\s*;\s*out\s+skel\s+qt\s*;\s*$"
 )
 TILE_PATH = re.compile(r"^/chm/([^/]+)\.tif$")
+XYZ_PATH = re.compile(r"^/(basemap|terrarium)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.png$")
+BASEMAP_MAX_AGE = 7 * 86400
+BASEMAP_CACHE_CONTROL = f"max-age={BASEMAP_MAX_AGE}, stale-while-revalidate=604800, stale-if-error=604800"
+BASEMAP_TOO_MANY = (
+    "<html><head><title>429 Too Many Requests</title></head><body><h1>Too Many Requests</h1>\n"
+    "<p>You are requesting tiles too quickly. Please slow down.</p></body></html>\n"
+)
+BASEMAP_BLOCKED = (
+    "<html><head><title>403 Forbidden</title></head><body><h1>Access blocked</h1>\n"
+    "<p>This client has been blocked for not following the tile usage policy: send a User-Agent that "
+    "identifies the application, and do not download tiles in bulk.</p></body></html>\n"
+)
+BASEMAP_ERROR = (
+    "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1>\n"
+    "<p>The tile could not be rendered.</p></body></html>\n"
+)
 
 CAPTIVE_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>Network Login Required</title></head>\n"
@@ -219,6 +240,10 @@ class SimulatorApp:
         self._initial_geocoder_interval = geocoder_min_interval
         self.canopy_size = int(canopy_size)
         self.tiles = TileStore(self.canopy_size, capacity=canopy_cache_tiles)
+        self.png_tiles = {
+            "basemap": PngCache(basemap.basemap_png),
+            "terrarium": PngCache(basemap.terrarium_png),
+        }
         self._lock = threading.Lock()
         self._wake = threading.Event()
         # In-flight interpreter requests: real state, so reset() keeps it.
@@ -262,6 +287,8 @@ class SimulatorApp:
                     "rejected": 0,
                     "requests_log": [],
                 },
+                "basemap": {"requests": 0, "bytes_sent": 0, "not_modified": 0, "requests_log": []},
+                "terrarium": {"requests": 0, "bytes_sent": 0, "not_modified": 0, "requests_log": []},
             }
 
     def set_latency(self, seconds: float, upstream: str | None = None) -> None:
@@ -406,6 +433,12 @@ class SimulatorApp:
             elif path in GEOCODER_PATHS:
                 upstream = "geocoder"
                 response = self._geocoder(method, path, query, environ, entry)
+            elif path.startswith("/basemap/"):
+                upstream = "basemap"
+                response = self._basemap(method, path, environ, entry)
+            elif path.startswith("/terrarium/"):
+                upstream = "terrarium"
+                response = self._terrarium(method, path, environ, entry)
             else:
                 response = Response(404, "upstream simulator: no such path\n")
         except Exception as exc:  # noqa: BLE001 - a simulator bug must still answer
@@ -419,7 +452,7 @@ class SimulatorApp:
             headers.append(("Retry-After", str(int(failure.retry_after))))
         if failure is not None and failure.mode == "garbage" and response.body:
             response.body = bytes((7 * i + 0xF0) % 256 for i in range(len(response.body)))
-        if upstream == "canopy" and not any(name.lower() == "server" for name, _ in headers):
+        if upstream in ("canopy", "terrarium") and not any(name.lower() == "server" for name, _ in headers):
             headers.append(("Server", "AmazonS3"))
         if not any(name.lower() == "content-length" for name, _ in headers):
             headers.append(("Content-Length", str(len(response.body))))
@@ -488,7 +521,6 @@ class SimulatorApp:
         entry["weighted_calls"] = weight
         lat, lng = request["latitude"], request["longitude"]
         lat_c, lng_c = data.grid_cell(lat, lng)
-        times, tmax, tmin = data.daily_temperatures(lat, lng, request["start"], request["end"])
         tz_name, offset, abbreviation = request["timezone"]
         if tz_name == "auto":
             tz_name, offset, abbreviation = data.timezone_for(lng_c)
@@ -502,16 +534,12 @@ class SimulatorApp:
             "timezone_abbreviation": abbreviation,
         }
         if request["daily"]:
-            columns = {
-                "temperature_2m_max": tmax,
-                "temperature_2m_min": tmin,
-                "temperature_2m_mean": [
-                    None if hi is None or lo is None else round((hi + lo) / 2, 1)
-                    for hi, lo in zip(tmax, tmin, strict=True)
-                ],
+            series = data.daily_series(lat, lng, request["start"], request["end"])
+            body["daily_units"] = {
+                "time": "iso8601",
+                **{name: data.DAILY_UNITS[name] for name in request["daily"]},
             }
-            body["daily_units"] = {"time": "iso8601", **dict.fromkeys(request["daily"], "°C")}
-            body["daily"] = {"time": times, **{name: columns[name] for name in request["daily"]}}
+            body["daily"] = {"time": series["time"], **{name: series[name] for name in request["daily"]}}
         body["generationtime_ms"] = round((time.perf_counter() - started) * 1000, 3)
         return _json(200, body)
 
@@ -866,7 +894,7 @@ class SimulatorApp:
             body, status, headers = tile.body, 200, common
         else:
             first, last = byte_range
-            body = tile.body[first : last + 1]
+            body = tile.read(first, last)
             status = 206
             headers = [*common, ("Content-Range", f"bytes {first}-{last}/{size}")]
         response = Response(status, body, "image/tiff", [*headers, ("Content-Length", str(len(body)))])
@@ -879,6 +907,125 @@ class SimulatorApp:
                 stats["bytes_by_tile"][quadkey] = stats["bytes_by_tile"].get(quadkey, 0) + len(body)
             entry["bytes"] = len(body)
         return response
+
+    # --- XYZ tiles: basemap (a tile server) and Terrarium (S3) ------------------------
+
+    def _xyz_tile(self, upstream: str, path: str) -> tuple[int, int, int] | None:
+        match = XYZ_PATH.match(path)
+        if not match:
+            return None
+        z, x, y = (int(match.group(k)) for k in (2, 3, 4))
+        max_zoom = basemap.MAX_ZOOM if upstream == "basemap" else basemap.TERRARIUM_MAX_ZOOM
+        return (z, x, y) if basemap.tile_valid(z, x, y, max_zoom) else None
+
+    def _png_answer(
+        self,
+        upstream: str,
+        method: str,
+        tile: tuple[int, int, int],
+        environ: dict,
+        entry: dict,
+        headers: list,
+    ) -> Response:
+        body, etag = self.png_tiles[upstream].get(*tile)
+        headers = [("ETag", etag), *headers]
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and (
+            if_none_match.strip() == "*" or etag in [t.strip() for t in if_none_match.split(",")]
+        ):
+            with self._lock:
+                self._stats[upstream]["not_modified"] += 1
+            return Response(304, b"", "image/png", headers)
+        status = 200
+        byte_range = _parse_range(environ.get("HTTP_RANGE"), len(body)) if upstream == "terrarium" else None
+        if byte_range == "unsatisfiable":
+            return Response(
+                416,
+                _s3_error(
+                    "InvalidRange",
+                    "The requested range is not satisfiable",
+                    RangeRequested=environ.get("HTTP_RANGE", ""),
+                    ActualObjectSize=str(len(body)),
+                ),
+                "application/xml",
+                [("Content-Range", f"bytes */{len(body)}"), ("Accept-Ranges", "bytes")],
+            )
+        if byte_range is not None:
+            first, last = byte_range
+            headers = [*headers, ("Content-Range", f"bytes {first}-{last}/{len(body)}")]
+            body, status = body[first : last + 1], 206
+        response = Response(status, body, "image/png", [*headers, ("Content-Length", str(len(body)))])
+        if method == "HEAD":
+            response.body = b""
+        else:
+            with self._lock:
+                self._stats[upstream]["bytes_sent"] += len(body)
+            entry["bytes"] = len(body)
+        return response
+
+    def _basemap(self, method: str, path: str, environ: dict, entry: dict) -> Response:
+        with self._lock:
+            self._stats["basemap"]["requests"] += 1
+            latency = self._latency["basemap"]
+        self._sleep(latency)
+        failure = self._take_failure("basemap")
+        if failure == "hang":
+            return self._hang()
+        if failure == "429":
+            return Response(429, BASEMAP_TOO_MANY, "text/html; charset=utf-8")
+        if failure == "403":
+            return Response(403, BASEMAP_BLOCKED, "text/html; charset=utf-8")
+        if failure == "500":
+            return Response(500, BASEMAP_ERROR, "text/html; charset=utf-8")
+        if failure == "html":
+            return Response(200, CAPTIVE_PAGE, "text/html; charset=utf-8")
+        if method not in ("GET", "HEAD"):
+            return Response(405, "Method not allowed\n", headers=[("Allow", "GET, HEAD")])
+        tile = self._xyz_tile("basemap", path)
+        if tile is None:
+            return Response(404, "Tile not found: zoom 0-19, x and y 0 to 2^zoom - 1\n")
+        expires = formatdate(time.time() + BASEMAP_MAX_AGE, usegmt=True)
+        headers = [
+            ("Cache-Control", BASEMAP_CACHE_CONTROL),
+            ("Expires", expires),
+            ("Access-Control-Allow-Origin", "*"),
+        ]
+        return self._png_answer("basemap", method, tile, environ, entry, headers)
+
+    def _terrarium(self, method: str, path: str, environ: dict, entry: dict) -> Response:
+        with self._lock:
+            self._stats["terrarium"]["requests"] += 1
+            latency = self._latency["terrarium"]
+        self._sleep(latency)
+        key = path.lstrip("/")
+        xml = "application/xml"
+        failure = self._take_failure("terrarium")
+        if failure == "hang":
+            return self._hang()
+        if failure == "429":
+            return Response(503, _s3_error("SlowDown", "Please reduce your request rate."), xml)
+        if failure == "500":
+            return Response(
+                500, _s3_error("InternalError", "We encountered an internal error. Please try again."), xml
+            )
+        if failure == "403":
+            return Response(403, _s3_error("AccessDenied", "Access Denied"), xml)
+        if method not in ("GET", "HEAD"):
+            return Response(
+                405,
+                _s3_error(
+                    "MethodNotAllowed",
+                    "The specified method is not allowed against this resource.",
+                    Method=method,
+                    ResourceType="OBJECT",
+                ),
+                xml,
+            )
+        tile = self._xyz_tile("terrarium", path)
+        if failure == "404" or tile is None:
+            return Response(404, _s3_error("NoSuchKey", "The specified key does not exist.", Key=key), xml)
+        headers = [("Accept-Ranges", "bytes"), ("Last-Modified", TILE_LAST_MODIFIED)]
+        return self._png_answer("terrarium", method, tile, environ, entry, headers)
 
 
 _CONTROL_PATHS = {"/__sim__/stats", "/__sim__/reset", "/__sim__/config"}
