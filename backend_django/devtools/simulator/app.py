@@ -890,17 +890,16 @@ class SimulatorApp:
                 xml,
                 [("Content-Range", f"bytes */{size}"), ("Accept-Ranges", "bytes")],
             )
-        if byte_range is None:
-            body, status, headers = tile.body, 200, common
+        first, last = (0, size - 1) if byte_range is None else byte_range
+        status, headers = 200, common
+        if byte_range is not None:
+            status, headers = 206, [*common, ("Content-Range", f"bytes {first}-{last}/{size}")]
+        length = [("Content-Length", str(last - first + 1))]
+        if method == "HEAD":  # the size alone: no row is rendered
+            response = Response(status, b"", "image/tiff", [*headers, *length])
         else:
-            first, last = byte_range
             body = tile.read(first, last)
-            status = 206
-            headers = [*common, ("Content-Range", f"bytes {first}-{last}/{size}")]
-        response = Response(status, body, "image/tiff", [*headers, ("Content-Length", str(len(body)))])
-        if method == "HEAD":
-            response.body = b""
-        else:
+            response = Response(status, body, "image/tiff", [*headers, *length])
             with self._lock:
                 stats = self._stats["canopy"]
                 stats["bytes_sent"] += len(body)

@@ -7,8 +7,9 @@ internally tiled), uncompressed, without overviews and WITHOUT a nodata value
 
 A tile's rows are rendered when a read first needs them, in bands of
 ``BAND_ROWS`` rows (the world is costly to sample; a window's ranges touch a
-few bands): its header comes from the same GeoTIFF written by rasterio with no
-data, whose rows lie one after the other to the end of the file. Its ETag is
+few bands). Its header is that of a GeoTIFF of its size written once by
+rasterio, whose rows lie one after the other to the end of the file, with the
+tile's corner in its ModelTiepoint. Its ETag is
 the MD5 of the tile's identity (quadkey, size, ``world.WORLD_VERSION``), so a
 HEAD needs no pixels. Tiles are kept in a small in-memory LRU; rendering is
 deterministic, so an evicted tile comes back byte for byte identical.
@@ -21,10 +22,11 @@ import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
-from .data import canopy_rows, quadkey_bounds
+from .data import CANOPY_ZOOM, canopy_rows, quadkey_bounds
 from .world import WORLD_VERSION
 
 BAND_ROWS = 64
@@ -32,7 +34,31 @@ BANDS_KEPT = 64  # per tile
 
 
 def _geotiff_header(quadkey: str, size: int) -> bytes:
-    """The bytes of the tile's GeoTIFF before its first row (written by rasterio with zero data)."""
+    """The bytes of the tile's GeoTIFF before its first row: the template of its size with the
+    tile's corner in its ModelTiepoint (tiles of one size differ only there)."""
+    template, tiepoint = _header_template(size)
+    minx, _, _, maxy = quadkey_bounds(quadkey)
+    header = bytearray(template)
+    struct.pack_into("<6d", header, tiepoint, 0.0, 0.0, 0.0, minx, maxy, 0.0)
+    return bytes(header)
+
+
+@lru_cache(maxsize=8)
+def _header_template(size: int) -> tuple[bytes, int]:
+    """(header bytes, offset of the ModelTiepoint's six doubles) of a tile of ``size`` pixels."""
+    body = rasterio_geotiff("0" * CANOPY_ZOOM, size, np.zeros((size, size), dtype=np.uint8))
+    offsets = _strip_offsets(body)
+    first = offsets[0]
+    if offsets != [first + row * size for row in range(size)] or first + size * size != len(body):
+        raise RuntimeError("unexpected GeoTIFF layout: the rows must follow each other to the end")
+    tiepoint = _tag_offset(body, 33922)
+    if tiepoint + 48 > first:
+        raise RuntimeError("unexpected GeoTIFF layout: the tiepoint must come before the rows")
+    return body[:first], tiepoint
+
+
+def rasterio_geotiff(quadkey: str, size: int, heights: np.ndarray) -> bytes:
+    """The tile's GeoTIFF written by rasterio (GDAL) with ``heights``."""
     from rasterio.io import MemoryFile
     from rasterio.transform import from_bounds
 
@@ -52,29 +78,32 @@ def _geotiff_header(quadkey: str, size: int) -> bytes:
     }
     with MemoryFile() as memfile:
         with memfile.open(**profile) as dataset:
-            dataset.write(np.zeros((size, size), dtype=np.uint8), 1)
-        body = memfile.read()
-    offsets = _strip_offsets(body)
-    first = offsets[0]
-    if offsets != [first + row * size for row in range(size)] or first + size * size != len(body):
-        raise RuntimeError("unexpected GeoTIFF layout: the rows must follow each other to the end")
-    return body[:first]
+            dataset.write(heights, 1)
+        return memfile.read()
 
 
-def _strip_offsets(body: bytes) -> list[int]:
-    """StripOffsets (tag 273) of a little-endian classic TIFF's first directory."""
+def _entry(body: bytes, tag: int) -> tuple[int, int, int]:
+    """(type, count, offset of the values) of a tag of a little-endian classic TIFF's first directory."""
     if body[:4] != b"II*\x00":
         raise RuntimeError("not a little-endian classic TIFF")
     (directory,) = struct.unpack_from("<I", body, 4)
     (entries,) = struct.unpack_from("<H", body, directory)
     for k in range(entries):
-        tag, kind, count, value = struct.unpack_from("<HHII", body, directory + 2 + 12 * k)
-        if tag == 273:
-            code = {3: "H", 4: "I"}[kind]
-            if count * struct.calcsize(code) <= 4:
-                return list(struct.unpack_from(f"<{count}{code}", body, directory + 10 + 12 * k))
-            return list(struct.unpack_from(f"<{count}{code}", body, value))
-    raise RuntimeError("no StripOffsets")
+        found, kind, count, value = struct.unpack_from("<HHII", body, directory + 2 + 12 * k)
+        if found == tag:
+            width = {3: 2, 4: 4, 12: 8}[kind]
+            return kind, count, directory + 10 + 12 * k if count * width <= 4 else value
+    raise RuntimeError(f"no TIFF tag {tag}")
+
+
+def _tag_offset(body: bytes, tag: int) -> int:
+    return _entry(body, tag)[2]
+
+
+def _strip_offsets(body: bytes) -> list[int]:
+    """StripOffsets (tag 273)."""
+    kind, count, offset = _entry(body, 273)
+    return list(struct.unpack_from(f"<{count}{'H' if kind == 3 else 'I'}", body, offset))
 
 
 class Tile:
@@ -138,6 +167,7 @@ class TileStore:
         self._tiles: OrderedDict[str, Tile] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
+        _header_template(size)  # GDAL and PROJ start once, here, not in a request
 
     def get(self, quadkey: str) -> Tile:
         with self._lock:

@@ -600,108 +600,127 @@ def _tags(way_id: int, role: str, number: int) -> dict[str, str]:
     return tags
 
 
-def _scalar(values: dict[str, np.ndarray], index: int = 0) -> dict:
-    return {name: value[index].item() for name, value in values.items()}
+def _way_ids(i: int, j: int, bu, bv, row, lot, slot) -> np.ndarray:
+    """``building_way_id`` over arrays."""
+    value = np.int64((i + _ID_OFFSET) * 32768 + (j + _ID_OFFSET))
+    for part, size in ((bu, 32), (bv, 32), (row, 2), (lot, 64), (slot, 4)):
+        value = value * size + np.asarray(part, dtype=np.int64)
+    return value + 1
 
 
-def _district_rectangles(i: int, j: int, u_lo: float, u_hi: float, v_lo: float, v_hi: float):
-    """(way id, role, number, (u0, u1, v0, v1) in district ground coordinates) of the
+_ROLES = ("house", "garage", "large")
+
+
+def _district_buildings(i: int, j: int, u_lo: float, u_hi: float, v_lo: float, v_hi: float):
+    """Arrays (way id, role index, house number, u0, u1, v0, v1 in district ground metres) of the
     buildings of the blocks of district (i, j) that touch [u_lo, u_hi] x [v_lo, v_hi]."""
+    empty = tuple(
+        np.zeros(0, dtype=kind) for kind in (np.int64, np.int64, np.int64, float, float, float, float)
+    )
     district = _districts(np.atleast_1d(_district_key(i, j)))
-    d = _scalar(district)
-    if d["water"]:
-        return
-    p_u, p_v, n_u, n_v = d["p_u"], d["p_v"], d["n_u"], d["n_v"]
-    for bu in range(max(0, math.floor(u_lo / p_u)), min(n_u - 1, math.floor(u_hi / p_u)) + 1):
-        u0 = bu * p_u + (ARTERIAL_HALF if bu == 0 else d["street_half"])
-        width = (bu + 1) * p_u - (ARTERIAL_HALF if bu + 1 == n_u else d["street_half"]) - u0
-        for bv in range(max(0, math.floor(v_lo / p_v)), min(n_v - 1, math.floor(v_hi / p_v)) + 1):
-            v0 = bv * p_v + (ARTERIAL_HALF if bv == 0 else d["street_half"])
-            height = (bv + 1) * p_v - (ARTERIAL_HALF if bv + 1 == n_v else d["street_half"]) - v0
-            block_key = np.atleast_1d(int(_district_key(i, j)) * 1024 + bu * 32 + bv)
-            block = _blocks(block_key, district["hash"], np.atleast_1d(width), np.atleast_1d(height))
-            kind = int(block["kind"][0])
-            if kind == LARGE:
-                one = _scalar(block)
-                for k in range(LARGE_BUILDINGS):
-                    if one[f"b{k}"]:
-                        box = (
-                            u0 + one[f"b{k}_x0"],
-                            u0 + one[f"b{k}_x1"],
-                            v0 + one[f"b{k}_y0"],
-                            v0 + one[f"b{k}_y1"],
-                        )
-                        yield (
-                            building_way_id(i, j, bu, bv, 0, k, 0),
-                            "large",
-                            100 + 2 * (bu * 20 + bv) + k,
-                            box,
-                        )
-            if kind != RESIDENTIAL:
-                continue
-            long_x = width >= height
-            long, short = max(width, height), min(width, height)
-            depth = short / 2
-            for row in (0, 1):
-                count, lot_width = _frontage(block["hash"], np.atleast_1d(row), np.atleast_1d(long))
-                count, lot_width = int(count[0]), float(lot_width[0])
-                keys = block_key[0] * 256 + row * 128 + np.arange(count)
-                lots = _lots(
-                    keys, np.repeat(block["hash"], count), np.full(count, lot_width), np.full(count, depth)
+    if district["water"][0]:
+        return empty
+    p_u, p_v = float(district["p_u"][0]), float(district["p_v"][0])
+    n_u, n_v = int(district["n_u"][0]), int(district["n_v"][0])
+    street_half = float(district["street_half"][0])
+    columns = np.arange(max(0, math.floor(u_lo / p_u)), min(n_u - 1, math.floor(u_hi / p_u)) + 1)
+    rows = np.arange(max(0, math.floor(v_lo / p_v)), min(n_v - 1, math.floor(v_hi / p_v)) + 1)
+    if columns.size == 0 or rows.size == 0:
+        return empty
+    bu, bv = (grid.ravel() for grid in np.meshgrid(columns, rows, indexing="ij"))
+    u0 = bu * p_u + np.where(bu == 0, ARTERIAL_HALF, street_half)
+    width = (bu + 1) * p_u - np.where(bu + 1 == n_u, ARTERIAL_HALF, street_half) - u0
+    v0 = bv * p_v + np.where(bv == 0, ARTERIAL_HALF, street_half)
+    height = (bv + 1) * p_v - np.where(bv + 1 == n_v, ARTERIAL_HALF, street_half) - v0
+    block_key = int(_district_key(i, j)) * 1024 + bu * 32 + bv
+    block = _blocks(block_key, np.repeat(district["hash"], bu.size), width, height)
+    parts = []
+    # Larger buildings, in block coordinates already.
+    for k in range(LARGE_BUILDINGS):
+        here = block[f"b{k}"]
+        parts.append(
+            (
+                _way_ids(i, j, bu[here], bv[here], 0, k, 0),
+                np.full(here.sum(), 2),
+                100 + 2 * (bu[here] * 20 + bv[here]) + k,
+                u0[here] + block[f"b{k}_x0"][here],
+                u0[here] + block[f"b{k}_x1"][here],
+                v0[here] + block[f"b{k}_y0"][here],
+                v0[here] + block[f"b{k}_y1"][here],
+            )
+        )
+    # Houses and garages on the lots of the residential blocks.
+    homes = np.nonzero(block["kind"] == RESIDENTIAL)[0]
+    long_x = width[homes] >= height[homes]
+    long = np.maximum(width[homes], height[homes])
+    short = np.minimum(width[homes], height[homes])
+    for row in (0, 1):
+        count, lot_width = _frontage(block["hash"][homes], np.full(homes.size, row), long)
+        owner = np.repeat(np.arange(homes.size), count)  # the block of each lot
+        lot = np.arange(owner.size) - np.repeat(np.cumsum(count) - count, count)
+        keys = block_key[homes][owner] * 256 + row * 128 + lot
+        lots = _lots(keys, block["hash"][homes][owner], lot_width[owner], short[owner] / 2)
+        for slot, role in enumerate(("house", "garage")):
+            here = lots[role]
+            at = owner[here]
+            a0 = lot[here] * lot_width[at] + lots[f"{role}_a0"][here]
+            a1 = lot[here] * lot_width[at] + lots[f"{role}_a1"][here]
+            d0, d1 = lots[f"{role}_d0"][here], lots[f"{role}_d1"][here]
+            c0, c1 = (d0, d1) if row == 0 else (short[at] - d1, short[at] - d0)
+            x0, x1 = np.where(long_x[at], a0, c0), np.where(long_x[at], a1, c1)
+            y0, y1 = np.where(long_x[at], c0, a0), np.where(long_x[at], c1, a1)
+            block_u0, block_v0 = u0[homes][at], v0[homes][at]
+            parts.append(
+                (
+                    _way_ids(i, j, bu[homes][at], bv[homes][at], row, lot[here], slot),
+                    np.full(at.size, slot),
+                    2 * (bu[homes][at] * 20 + lot[here]) + 1 + row,
+                    block_u0 + x0,
+                    block_u0 + x1,
+                    block_v0 + y0,
+                    block_v0 + y1,
                 )
-                for lot in range(count):
-                    one = _scalar(lots, lot)
-                    for slot, role in enumerate(("house", "garage")):
-                        if not one[role]:
-                            continue
-                        a0 = lot * lot_width + one[f"{role}_a0"]
-                        a1 = lot * lot_width + one[f"{role}_a1"]
-                        d0, d1 = one[f"{role}_d0"], one[f"{role}_d1"]
-                        c0, c1 = (d0, d1) if row == 0 else (short - d1, short - d0)
-                        box = (
-                            (u0 + a0, u0 + a1, v0 + c0, v0 + c1)
-                            if long_x
-                            else (u0 + c0, u0 + c1, v0 + a0, v0 + a1)
-                        )
-                        number = 2 * (bu * 20 + lot) + 1 + row
-                        yield building_way_id(i, j, bu, bv, row, lot, slot), role, number, box
+            )
+    return tuple(np.concatenate([part[k] for part in parts]) for k in range(7))
 
 
 def buildings_in_bbox(s: float, w: float, n: float, e: float) -> list[dict]:
     """Overpass elements: the buildings with a node inside the box (ways, by id), then their nodes."""
     x0, y0 = (float(value) for value in to_mercator(s, w))
     x1, y1 = (float(value) for value in to_mercator(n, e))
-    ways: list[dict] = []
-    nodes: dict[int, dict] = {}
+    found = []
     for i in range(math.floor(x0 / DISTRICT), math.floor(x1 / DISTRICT) + 1):
         for j in range(math.floor(y0 / DISTRICT), math.floor(y1 / DISTRICT) + 1):
             scale = math.cosh((j + 0.5) * DISTRICT / EARTH_RADIUS)
             ox, oy = i * DISTRICT, j * DISTRICT
-            found = _district_rectangles(
+            ids, roles, numbers, u0, u1, v0, v1 = _district_buildings(
                 i, j, (x0 - ox) / scale, (x1 - ox) / scale, (y0 - oy) / scale, (y1 - oy) / scale
             )
-            for way_id, role, number, (u0, u1, v0, v1) in found:
-                lats, lngs = to_lnglat(
-                    np.array([ox + u0 * scale, ox + u1 * scale]), np.array([oy + v0 * scale, oy + v1 * scale])
-                )
-                south_, north_ = round(float(lats[0]), 7), round(float(lats[1]), 7)
-                west_, east_ = round(float(lngs[0]), 7), round(float(lngs[1]), 7)
-                corners = [(south_, west_), (south_, east_), (north_, east_), (north_, west_)]
-                if not any(s <= lat <= n and w <= lon <= e for lat, lon in corners):
-                    continue
-                node_ids = [way_id * 4 + k for k in range(4)]
-                ways.append(
-                    {
-                        "type": "way",
-                        "id": way_id,
-                        "nodes": [*node_ids, node_ids[0]],
-                        "tags": _tags(way_id, role, number),
-                    }
-                )
-                for node_id, (lat, lon) in zip(node_ids, corners, strict=True):
-                    nodes[node_id] = {"type": "node", "id": node_id, "lat": lat, "lon": lon}
-    ways.sort(key=lambda way: way["id"])
-    return ways + [nodes[key] for key in sorted(nodes)]
+            south, west = to_lnglat(ox + u0 * scale, oy + v0 * scale)
+            north, east = to_lnglat(ox + u1 * scale, oy + v1 * scale)
+            south, west, north, east = (np.round(values, 7) for values in (south, west, north, east))
+            lat_in = ((south >= s) & (south <= n)) | ((north >= s) & (north <= n))
+            lng_in = ((west >= w) & (west <= e)) | ((east >= w) & (east <= e))
+            keep = lat_in & lng_in  # a corner inside the box
+            columns = (ids, roles, numbers, south, west, north, east)
+            found.extend(zip(*(column[keep].tolist() for column in columns), strict=True))
+    ways: list[dict] = []
+    nodes: list[dict] = []
+    for way_id, role, number, south_, west_, north_, east_ in sorted(found):
+        node_ids = [way_id * 4 + k for k in range(4)]
+        ways.append(
+            {
+                "type": "way",
+                "id": way_id,
+                "nodes": [*node_ids, node_ids[0]],
+                "tags": _tags(way_id, _ROLES[role], number),
+            }
+        )
+        for node_id, (lat, lon) in zip(
+            node_ids, ((south_, west_), (south_, east_), (north_, east_), (north_, west_)), strict=True
+        ):
+            nodes.append({"type": "node", "id": node_id, "lat": lat, "lon": lon})
+    return ways + nodes
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from backend_django.devtools.simulator.data import (
     quadkey_bounds,
     quadkey_for,
 )
+from backend_django.devtools.simulator.tiles import TileStore
 
 from .conftest import CANOPY_SIZE
 
@@ -125,6 +126,17 @@ def test_missing_tile_is_s3_no_such_key(sim):
 def test_tiff_structure_and_values(full_body):
     with MemoryFile(full_body) as memfile, memfile.open() as dataset:
         check_dataset(dataset)
+
+
+@pytest.mark.parametrize("quadkey", ["021230030", "120120120", "300000000"])
+def test_tiles_rendered_row_by_row_are_whole_geotiffs(quadkey):
+    """Rows are rendered when first read; the bytes still make one GeoTIFF, GDAL reads it whole."""
+    tile = TileStore(256).get(quadkey)
+    assert tile.read(10, 20) == tile.body[10:21]
+    assert len(tile.body) == tile.size
+    with MemoryFile(tile.body) as memfile, memfile.open() as dataset:
+        assert tuple(dataset.bounds) == pytest.approx(quadkey_bounds(quadkey))
+        assert (dataset.read(1) == canopy_array(quadkey, 256)).all()
 
 
 def test_a_tile_is_a_town_with_trees_on_a_fifth_to_two_fifths_of_it(full_body):
