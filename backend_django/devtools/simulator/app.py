@@ -216,7 +216,7 @@ class _Failure:
 
 
 class SimulatorApp:
-    """WSGI callable simulating the three upstreams, with counters, latency and failure injection."""
+    """WSGI callable simulating the public upstreams, with counters, latency and failure injection."""
 
     def __init__(
         self,

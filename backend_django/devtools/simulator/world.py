@@ -27,8 +27,8 @@ latitude and longitude.
   (every 8-12 m, none at crossings), woods in parks around a lawn, a few
   trees on paved blocks and along the edges of fields. A crown is a dome:
   its height at the centre, 65 % of it at the rim. Over a town the canopy
-  covers 20-40 % of the ground; never a building, and every lot keeps its
-  open ground.
+  covers 20-40 % of the ground, never a building, and most gardens keep
+  open, sunny ground.
 
 The canopy tiles sample this world at their pixels' centres, so a coarse tile
 (76 m pixels at 1024 pixels a tile) shows the same trees as scattered pixels.
