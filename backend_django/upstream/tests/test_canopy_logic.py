@@ -27,7 +27,7 @@ def expected_value(x: float, y: float, size: int) -> int:
     pixel = grid.TILE_METRES / size
     col = math.floor((x + half - tx * grid.TILE_METRES) / pixel)
     row = math.floor((half - ty * grid.TILE_METRES - y) / pixel)
-    return simdata.canopy_height(quadkey, row, col)
+    return simdata.canopy_height(quadkey, row, col, size)
 
 
 def check_against_pattern(tiff: bytes, size: int) -> np.ndarray:
