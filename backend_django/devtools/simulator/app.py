@@ -23,6 +23,7 @@ import threading
 import time
 import zoneinfo
 from collections import deque
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.utils import formatdate
 from typing import Any
@@ -182,10 +183,13 @@ class Response:
         body: bytes | str = b"",
         content_type: str = "text/plain; charset=utf-8",
         headers: list[tuple[str, str]] | None = None,
+        stream: Iterator[bytes] | None = None,
     ) -> None:
         self.status = status
         self.body = body.encode() if isinstance(body, str) else body
         self.headers = [("Content-Type", content_type), *(headers or [])]
+        # A body sent as it is made (its Content-Length among ``headers``), instead of ``body``.
+        self.stream = stream
 
 
 def _json(status: int, payload: Any, content_type: str = "application/json; charset=utf-8") -> Response:
@@ -448,6 +452,8 @@ class SimulatorApp:
             self._log(upstream, entry)
         headers = [*response.headers]
         failure: _Failure | None = self._local.failure
+        if response.stream is not None and failure is not None and failure.mode in BODY_MODES:
+            response.body, response.stream = b"".join(response.stream), None
         if failure is not None and failure.retry_after is not None and response.status in (429, 503):
             headers.append(("Retry-After", str(int(failure.retry_after))))
         if failure is not None and failure.mode == "garbage" and response.body:
@@ -461,6 +467,8 @@ class SimulatorApp:
             return [b""]
         if failure is not None and failure.mode == "trickle":
             return self._trickle(response.body, self._wake)
+        if response.stream is not None:
+            return response.stream
         return [response.body]
 
     # --- control endpoints ---------------------------------------------------
@@ -897,14 +905,16 @@ class SimulatorApp:
         length = [("Content-Length", str(last - first + 1))]
         if method == "HEAD":  # the size alone: no row is rendered
             response = Response(status, b"", "image/tiff", [*headers, *length])
-        else:
-            body = tile.read(first, last)
-            response = Response(status, body, "image/tiff", [*headers, *length])
+        else:  # sent a band at a time, as the rows are rendered
+            sent = last - first + 1
+            response = Response(
+                status, b"", "image/tiff", [*headers, *length], stream=tile.chunks(first, last)
+            )
             with self._lock:
                 stats = self._stats["canopy"]
-                stats["bytes_sent"] += len(body)
-                stats["bytes_by_tile"][quadkey] = stats["bytes_by_tile"].get(quadkey, 0) + len(body)
-            entry["bytes"] = len(body)
+                stats["bytes_sent"] += sent
+                stats["bytes_by_tile"][quadkey] = stats["bytes_by_tile"].get(quadkey, 0) + sent
+            entry["bytes"] = sent
         return response
 
     # --- XYZ tiles: basemap (a tile server) and Terrarium (S3) ------------------------

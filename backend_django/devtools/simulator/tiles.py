@@ -11,7 +11,8 @@ few bands). Its header is that of a GeoTIFF of its size written once by
 rasterio, whose rows lie one after the other to the end of the file, with the
 tile's corner in its ModelTiepoint. Its ETag is
 the MD5 of the tile's identity (quadkey, size, ``world.WORLD_VERSION``), so a
-HEAD needs no pixels. Tiles are kept in a small in-memory LRU; rendering is
+HEAD needs no pixels, and a GET's body is sent a band at a time as it is
+rendered (as S3 streams a body: no read waits long). Tiles are kept in a small in-memory LRU; rendering is
 deterministic, so an evicted tile comes back byte for byte identical.
 """
 
@@ -21,7 +22,7 @@ import hashlib
 import struct
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -143,19 +144,21 @@ class Tile:
 
     def read(self, first: int, last: int) -> bytes:
         """Bytes ``first`` to ``last`` inclusive (within the tile)."""
-        parts = []
+        return b"".join(self.chunks(first, last))
+
+    def chunks(self, first: int, last: int) -> Iterator[bytes]:
+        """Bytes ``first`` to ``last`` inclusive, a band at a time (each rendered when reached)."""
         start = len(self.header)
         if first < start:
-            parts.append(self.header[first : min(last + 1, start)])
+            yield self.header[first : min(last + 1, start)]
         band_bytes = BAND_ROWS * self.pixels
         position = max(first, start)
         while position <= last:
             index, offset = divmod(position - start, band_bytes)
             band = self._band(index)
             take = min(len(band) - offset, last + 1 - position)
-            parts.append(band[offset : offset + take])
+            yield band[offset : offset + take]
             position += take
-        return b"".join(parts)
 
 
 class TileStore:
