@@ -30,7 +30,7 @@ def fetch(client, lat, lng, **headers):
 
 
 def tile_bytes(simulator, quadkey: str) -> int:
-    return len(simulator.tiles.get(quadkey).body)
+    return simulator.tiles.get(quadkey).size
 
 
 @pytest.mark.worker

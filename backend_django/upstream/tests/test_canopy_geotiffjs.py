@@ -50,4 +50,4 @@ def test_geotiffjs_reads_a_window_through_the_range_proxy(live_server, simulator
     # Every request reached the bucket as a range, and geotiff.js never got a whole tile.
     log = simulator.stats()["canopy"]["requests_log"]
     assert log and all(entry["method"] == "HEAD" or entry["range"] for entry in log)
-    assert simulator.stats()["canopy"]["bytes_sent"] < len(simulator.tiles.get(QUADKEY).body)
+    assert simulator.stats()["canopy"]["bytes_sent"] < simulator.tiles.get(QUADKEY).size

@@ -92,7 +92,7 @@ def test_window_values_and_geotiff_format(simulator):
     assert bottom <= miny < bottom + pixel and top - pixel < maxy <= top
     # Only a small part of the tile was read.
     stats = simulator.stats()["canopy"]
-    tile_size = len(simulator.tiles.get(grid.parse_unit(unit).quadkey).body)
+    tile_size = simulator.tiles.get(grid.parse_unit(unit).quadkey).size
     assert stats["bytes_sent"] < tile_size / 10
     assert all(entry["method"] == "HEAD" or entry["range"] for entry in stats["requests_log"])
 
