@@ -69,7 +69,7 @@ def main() -> None:
             tiff = session.get(base + job["result_url"])
             assert tiff.headers["X-Cache"] == "HIT"
             block = grid.block_for(lat, lng)
-            tile_bytes = len(sim.tiles.get(block.quadkey).body)
+            tile_bytes = sim.tiles.get(block.quadkey).size
             x0, y0, x1, y1 = block.window_bounds()
             pixel = grid.TILE_METRES / TILE_SIZE
             rows.append(

@@ -5,12 +5,12 @@ the upstream simulator's data (backend_django/devtools/simulator/data.py):
 
 - buildings: the simulator's Overpass answer for every 0.01° cell the site
   reads, turned into the stored cell payload by ``buildings.cell_payload``
-  (the simulator's building world: a building on most 0.0004° slots, 1-8
-  levels);
+  (the simulator's town: houses on residential lots, larger buildings of
+  1-8 levels on some blocks);
 - canopy: the site's canopy window GeoTIFF as ``canopy/window.py`` writes
-  it, read from the simulator's canopy world at the real tiles' resolution
-  (65536 pixels a tile, ~1.2 m; heights 0-40 m in 64-pixel patches, with
-  clearings);
+  it, read from the simulator's town at the real tiles' resolution (65536
+  pixels a tile, ~1.2 m: garden, street and park trees, 20-40 % of the
+  ground);
 
 plus a worst case (an open square, a 300 m tower in the margin: every ray
 marches the whole margin at every step, nothing ends early); then times
@@ -74,7 +74,7 @@ def simulated_canopy(unit: str) -> bytes:
     from rasterio.io import MemoryFile
     from rasterio.transform import Affine
 
-    from backend_django.devtools.simulator import data as simdata
+    from backend_django.devtools.simulator import world
     from backend_django.upstream.kinds.canopy import grid
 
     block = grid.parse_unit(unit)
@@ -87,11 +87,10 @@ def simulated_canopy(unit: str) -> bytes:
     rows = np.arange(row0, row1)
     cols = np.arange(col0, col1)
 
-    def height(global_row: int, global_col: int) -> int:
-        quadkey = grid.quadkey_of_tile(global_col // REAL_TILE_PIXELS, global_row // REAL_TILE_PIXELS)
-        return simdata.canopy_height(quadkey, global_row % REAL_TILE_PIXELS, global_col % REAL_TILE_PIXELS)
-
-    heights = np.vectorize(height, otypes=[np.uint8])(rows[:, None], cols[None, :])
+    # Every tile's pixel samples the simulator's world at its centre (data.canopy_height).
+    xs = -grid.WEB_MERCATOR_HALF + (cols + 0.5) * pixel
+    ys = grid.WEB_MERCATOR_HALF - (rows + 0.5) * pixel
+    heights = world.canopy_at(*np.broadcast_arrays(xs[None, :], ys[:, None]))
     transform = Affine(
         pixel, 0, -grid.WEB_MERCATOR_HALF + col0 * pixel, 0, -pixel, grid.WEB_MERCATOR_HALF - row0 * pixel
     )

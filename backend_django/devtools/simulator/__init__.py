@@ -1,4 +1,5 @@
-"""Local simulator of the public upstreams (Open-Meteo archive, Overpass, S3 canopy tiles).
+"""Local simulator of the public upstreams (Open-Meteo archive, Overpass, S3 canopy tiles, geocoder,
+basemap and Terrarium elevation tiles).
 
 Pure Python (plus numpy/rasterio for the GeoTIFFs): importable without Django.
 See docs/upstream-simulator.md.

@@ -1,4 +1,5 @@
-"""The simulator's WSGI application: fake Open-Meteo archive, Overpass, S3 canopy bucket and geocoder.
+"""The simulator's WSGI application: fake Open-Meteo archive, Overpass, S3 canopy bucket, geocoder,
+basemap tile server and Terrarium elevation tiles.
 
 Routes (relative to the server's base URL):
 
@@ -7,6 +8,8 @@ Routes (relative to the server's base URL):
 - ``GET|HEAD /chm/{quadkey}.tif``: canopy tiles as S3 serves them;
 - ``GET /nominatim/search``, ``GET /nominatim/reverse``: Nominatim;
   ``GET /photon/api``, ``GET /photon/reverse``: Photon (the same places);
+- ``GET|HEAD /basemap/{z}/{x}/{y}.png``: raster map tiles, as a tile server serves them;
+- ``GET|HEAD /terrarium/{z}/{x}/{y}.png``: Terrarium elevation tiles, as S3 serves them;
 - ``GET /__sim__/stats``, ``POST /__sim__/reset``, ``POST /__sim__/config``: control.
 
 No Django here: the module is importable and runnable on its own.
@@ -20,15 +23,16 @@ import threading
 import time
 import zoneinfo
 from collections import deque
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.utils import formatdate
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
-from . import data, gazetteer
-from .tiles import TileStore
+from . import basemap, data, gazetteer
+from .tiles import PngCache, TileStore
 
-UPSTREAMS = ("open_meteo", "overpass", "canopy", "geocoder")
+UPSTREAMS = ("open_meteo", "overpass", "canopy", "geocoder", "basemap", "terrain")
 # Modes every upstream has: "trickle" sends the normal answer a few bytes at a
 # time (TRICKLE_BYTES every TRICKLE_INTERVAL seconds, each read well within a
 # read timeout, the whole far beyond it); "garbage" sends the normal status and
@@ -39,7 +43,30 @@ FAILURE_MODES = {
     "overpass": {"429", "500", "504", "400", "remark", "html", "hang", *BODY_MODES},
     "canopy": {"429", "500", "404", "hang", *BODY_MODES},
     "geocoder": {"429", "500", "503", "403", "400", "html", "hang", *BODY_MODES},
+    "basemap": {"429", "500", "403", "html", "hang", *BODY_MODES},
+    "terrain": {"429", "500", "403", "404", "hang", *BODY_MODES},
 }
+# Where each upstream is served, by the first segments of the path (a request
+# under a root is that upstream's, even one it answers 404).
+ROUTE_ROOTS = {
+    "/v1/archive": "open_meteo",
+    "/api": "overpass",
+    "/chm": "canopy",
+    "/nominatim": "geocoder",
+    "/photon": "geocoder",
+    "/basemap": "basemap",
+    "/terrarium": "terrain",
+}
+
+
+def upstream_of(path: str) -> str | None:
+    """The simulated upstream serving ``path`` (None: a path of none of them)."""
+    for root, name in ROUTE_ROOTS.items():
+        if path == root or path.startswith(root + "/"):
+            return name
+    return None
+
+
 TRICKLE_BYTES = 16
 TRICKLE_INTERVAL = 0.5
 GEOCODER_PATHS = {
@@ -97,6 +124,22 @@ OVERPASS_QUERY = re.compile(
     + r"\s*\)\s*;\s*\)\s*;\s*out\s+body\s*;\s*>\s*;\s*out\s+skel\s+qt\s*;\s*$"
 )
 TILE_PATH = re.compile(r"^/chm/([^/]+)\.tif$")
+XYZ_PATH = re.compile(r"^/(basemap|terrarium)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.png$")
+BASEMAP_MAX_AGE = 7 * 86400
+BASEMAP_CACHE_CONTROL = f"max-age={BASEMAP_MAX_AGE}, stale-while-revalidate=604800, stale-if-error=604800"
+BASEMAP_TOO_MANY = (
+    "<html><head><title>429 Too Many Requests</title></head><body><h1>Too Many Requests</h1>\n"
+    "<p>You are requesting tiles too quickly. Please slow down.</p></body></html>\n"
+)
+BASEMAP_BLOCKED = (
+    "<html><head><title>403 Forbidden</title></head><body><h1>Access blocked</h1>\n"
+    "<p>This client has been blocked for not following the tile usage policy: send a User-Agent that "
+    "identifies the application, and do not download tiles in bulk.</p></body></html>\n"
+)
+BASEMAP_ERROR = (
+    "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1>\n"
+    "<p>The tile could not be rendered.</p></body></html>\n"
+)
 
 CAPTIVE_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>Network Login Required</title></head>\n"
@@ -161,10 +204,13 @@ class Response:
         body: bytes | str = b"",
         content_type: str = "text/plain; charset=utf-8",
         headers: list[tuple[str, str]] | None = None,
+        stream: Iterator[bytes] | None = None,
     ) -> None:
         self.status = status
         self.body = body.encode() if isinstance(body, str) else body
         self.headers = [("Content-Type", content_type), *(headers or [])]
+        # A body sent as it is made (its Content-Length among ``headers``), instead of ``body``.
+        self.stream = stream
 
 
 def _json(status: int, payload: Any, content_type: str = "application/json; charset=utf-8") -> Response:
@@ -195,7 +241,7 @@ class _Failure:
 
 
 class SimulatorApp:
-    """WSGI callable simulating the three upstreams, with counters, latency and failure injection."""
+    """WSGI callable simulating the public upstreams, with counters, latency and failure injection."""
 
     def __init__(
         self,
@@ -219,6 +265,10 @@ class SimulatorApp:
         self._initial_geocoder_interval = geocoder_min_interval
         self.canopy_size = int(canopy_size)
         self.tiles = TileStore(self.canopy_size, capacity=canopy_cache_tiles)
+        self.png_tiles = {
+            "basemap": PngCache(basemap.basemap_png),
+            "terrain": PngCache(basemap.terrarium_png),
+        }
         self._lock = threading.Lock()
         self._wake = threading.Event()
         # In-flight interpreter requests: real state, so reset() keeps it.
@@ -262,6 +312,8 @@ class SimulatorApp:
                     "rejected": 0,
                     "requests_log": [],
                 },
+                "basemap": {"requests": 0, "bytes_sent": 0, "not_modified": 0, "requests_log": []},
+                "terrain": {"requests": 0, "bytes_sent": 0, "not_modified": 0, "requests_log": []},
             }
 
     def set_latency(self, seconds: float, upstream: str | None = None) -> None:
@@ -377,7 +429,7 @@ class SimulatorApp:
 
     # --- WSGI ----------------------------------------------------------------
 
-    def __call__(self, environ: dict, start_response) -> list[bytes]:
+    def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "") or "/"
         query = environ.get("QUERY_STRING", "")
@@ -406,7 +458,18 @@ class SimulatorApp:
             elif path in GEOCODER_PATHS:
                 upstream = "geocoder"
                 response = self._geocoder(method, path, query, environ, entry)
+            elif path.startswith("/basemap/"):
+                upstream = "basemap"
+                response = self._basemap(method, path, environ, entry)
+            elif path.startswith("/terrarium/"):
+                upstream = "terrain"
+                response = self._terrarium(method, path, environ, entry)
             else:
+                # Under an upstream's root but not a path it answers: its 404, counted as its request.
+                upstream = upstream_of(path)
+                if upstream is not None:
+                    with self._lock:
+                        self._stats[upstream]["requests"] += 1
                 response = Response(404, "upstream simulator: no such path\n")
         except Exception as exc:  # noqa: BLE001 - a simulator bug must still answer
             response = Response(500, f"upstream simulator error: {exc!r}\n")
@@ -415,11 +478,13 @@ class SimulatorApp:
             self._log(upstream, entry)
         headers = [*response.headers]
         failure: _Failure | None = self._local.failure
+        if response.stream is not None and failure is not None and failure.mode in BODY_MODES:
+            response.body, response.stream = b"".join(response.stream), None
         if failure is not None and failure.retry_after is not None and response.status in (429, 503):
             headers.append(("Retry-After", str(int(failure.retry_after))))
         if failure is not None and failure.mode == "garbage" and response.body:
             response.body = bytes((7 * i + 0xF0) % 256 for i in range(len(response.body)))
-        if upstream == "canopy" and not any(name.lower() == "server" for name, _ in headers):
+        if upstream in ("canopy", "terrain") and not any(name.lower() == "server" for name, _ in headers):
             headers.append(("Server", "AmazonS3"))
         if not any(name.lower() == "content-length" for name, _ in headers):
             headers.append(("Content-Length", str(len(response.body))))
@@ -428,6 +493,8 @@ class SimulatorApp:
             return [b""]
         if failure is not None and failure.mode == "trickle":
             return self._trickle(response.body, self._wake)
+        if response.stream is not None:
+            return response.stream
         return [response.body]
 
     # --- control endpoints ---------------------------------------------------
@@ -488,7 +555,6 @@ class SimulatorApp:
         entry["weighted_calls"] = weight
         lat, lng = request["latitude"], request["longitude"]
         lat_c, lng_c = data.grid_cell(lat, lng)
-        times, tmax, tmin = data.daily_temperatures(lat, lng, request["start"], request["end"])
         tz_name, offset, abbreviation = request["timezone"]
         if tz_name == "auto":
             tz_name, offset, abbreviation = data.timezone_for(lng_c)
@@ -502,16 +568,12 @@ class SimulatorApp:
             "timezone_abbreviation": abbreviation,
         }
         if request["daily"]:
-            columns = {
-                "temperature_2m_max": tmax,
-                "temperature_2m_min": tmin,
-                "temperature_2m_mean": [
-                    None if hi is None or lo is None else round((hi + lo) / 2, 1)
-                    for hi, lo in zip(tmax, tmin, strict=True)
-                ],
+            series = data.daily_series(lat, lng, request["start"], request["end"])
+            body["daily_units"] = {
+                "time": "iso8601",
+                **{name: data.DAILY_UNITS[name] for name in request["daily"]},
             }
-            body["daily_units"] = {"time": "iso8601", **dict.fromkeys(request["daily"], "°C")}
-            body["daily"] = {"time": times, **{name: columns[name] for name in request["daily"]}}
+            body["daily"] = {"time": series["time"], **{name: series[name] for name in request["daily"]}}
         body["generationtime_ms"] = round((time.perf_counter() - started) * 1000, 3)
         return _json(200, body)
 
@@ -862,23 +924,143 @@ class SimulatorApp:
                 xml,
                 [("Content-Range", f"bytes */{size}"), ("Accept-Ranges", "bytes")],
             )
-        if byte_range is None:
-            body, status, headers = tile.body, 200, common
-        else:
+        first, last = (0, size - 1) if byte_range is None else byte_range
+        status, headers = 200, common
+        if byte_range is not None:
+            status, headers = 206, [*common, ("Content-Range", f"bytes {first}-{last}/{size}")]
+        length = [("Content-Length", str(last - first + 1))]
+        if method == "HEAD":  # the size alone: no row is rendered
+            response = Response(status, b"", "image/tiff", [*headers, *length])
+        else:  # sent a band at a time, as the rows are rendered
+            sent = last - first + 1
+            response = Response(
+                status, b"", "image/tiff", [*headers, *length], stream=tile.chunks(first, last)
+            )
+            with self._lock:
+                stats = self._stats["canopy"]
+                stats["bytes_sent"] += sent
+                stats["bytes_by_tile"][quadkey] = stats["bytes_by_tile"].get(quadkey, 0) + sent
+            entry["bytes"] = sent
+        return response
+
+    # --- XYZ tiles: basemap (a tile server) and Terrarium (S3) ------------------------
+
+    def _xyz_tile(self, upstream: str, path: str) -> tuple[int, int, int] | None:
+        match = XYZ_PATH.match(path)
+        if not match:
+            return None
+        z, x, y = (int(match.group(k)) for k in (2, 3, 4))
+        max_zoom = basemap.MAX_ZOOM if upstream == "basemap" else basemap.TERRARIUM_MAX_ZOOM
+        return (z, x, y) if basemap.tile_valid(z, x, y, max_zoom) else None
+
+    def _png_answer(
+        self,
+        upstream: str,
+        method: str,
+        tile: tuple[int, int, int],
+        environ: dict,
+        entry: dict,
+        headers: list,
+    ) -> Response:
+        body, etag = self.png_tiles[upstream].get(*tile)
+        headers = [("ETag", etag), *headers]
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and (
+            if_none_match.strip() == "*" or etag in [t.strip() for t in if_none_match.split(",")]
+        ):
+            with self._lock:
+                self._stats[upstream]["not_modified"] += 1
+            return Response(304, b"", "image/png", headers)
+        status = 200
+        byte_range = _parse_range(environ.get("HTTP_RANGE"), len(body)) if upstream == "terrain" else None
+        if byte_range == "unsatisfiable":
+            return Response(
+                416,
+                _s3_error(
+                    "InvalidRange",
+                    "The requested range is not satisfiable",
+                    RangeRequested=environ.get("HTTP_RANGE", ""),
+                    ActualObjectSize=str(len(body)),
+                ),
+                "application/xml",
+                [("Content-Range", f"bytes */{len(body)}"), ("Accept-Ranges", "bytes")],
+            )
+        if byte_range is not None:
             first, last = byte_range
-            body = tile.body[first : last + 1]
-            status = 206
-            headers = [*common, ("Content-Range", f"bytes {first}-{last}/{size}")]
-        response = Response(status, body, "image/tiff", [*headers, ("Content-Length", str(len(body)))])
+            headers = [*headers, ("Content-Range", f"bytes {first}-{last}/{len(body)}")]
+            body, status = body[first : last + 1], 206
+        response = Response(status, body, "image/png", [*headers, ("Content-Length", str(len(body)))])
         if method == "HEAD":
             response.body = b""
         else:
             with self._lock:
-                stats = self._stats["canopy"]
-                stats["bytes_sent"] += len(body)
-                stats["bytes_by_tile"][quadkey] = stats["bytes_by_tile"].get(quadkey, 0) + len(body)
+                self._stats[upstream]["bytes_sent"] += len(body)
             entry["bytes"] = len(body)
         return response
+
+    def _basemap(self, method: str, path: str, environ: dict, entry: dict) -> Response:
+        with self._lock:
+            self._stats["basemap"]["requests"] += 1
+            latency = self._latency["basemap"]
+        self._sleep(latency)
+        failure = self._take_failure("basemap")
+        if failure == "hang":
+            return self._hang()
+        if failure == "429":
+            return Response(429, BASEMAP_TOO_MANY, "text/html; charset=utf-8")
+        if failure == "403":
+            return Response(403, BASEMAP_BLOCKED, "text/html; charset=utf-8")
+        if failure == "500":
+            return Response(500, BASEMAP_ERROR, "text/html; charset=utf-8")
+        if failure == "html":
+            return Response(200, CAPTIVE_PAGE, "text/html; charset=utf-8")
+        if method not in ("GET", "HEAD"):
+            return Response(405, "Method not allowed\n", headers=[("Allow", "GET, HEAD")])
+        tile = self._xyz_tile("basemap", path)
+        if tile is None:
+            return Response(404, "Tile not found: zoom 0-19, x and y 0 to 2^zoom - 1\n")
+        expires = formatdate(time.time() + BASEMAP_MAX_AGE, usegmt=True)
+        headers = [
+            ("Cache-Control", BASEMAP_CACHE_CONTROL),
+            ("Expires", expires),
+            ("Access-Control-Allow-Origin", "*"),
+        ]
+        return self._png_answer("basemap", method, tile, environ, entry, headers)
+
+    def _terrarium(self, method: str, path: str, environ: dict, entry: dict) -> Response:
+        with self._lock:
+            self._stats["terrain"]["requests"] += 1
+            latency = self._latency["terrain"]
+        self._sleep(latency)
+        key = path.lstrip("/")
+        xml = "application/xml"
+        failure = self._take_failure("terrain")
+        if failure == "hang":
+            return self._hang()
+        if failure == "429":
+            return Response(503, _s3_error("SlowDown", "Please reduce your request rate."), xml)
+        if failure == "500":
+            return Response(
+                500, _s3_error("InternalError", "We encountered an internal error. Please try again."), xml
+            )
+        if failure == "403":
+            return Response(403, _s3_error("AccessDenied", "Access Denied"), xml)
+        if method not in ("GET", "HEAD"):
+            return Response(
+                405,
+                _s3_error(
+                    "MethodNotAllowed",
+                    "The specified method is not allowed against this resource.",
+                    Method=method,
+                    ResourceType="OBJECT",
+                ),
+                xml,
+            )
+        tile = self._xyz_tile("terrain", path)
+        if failure == "404" or tile is None:
+            return Response(404, _s3_error("NoSuchKey", "The specified key does not exist.", Key=key), xml)
+        headers = [("Accept-Ranges", "bytes"), ("Last-Modified", TILE_LAST_MODIFIED)]
+        return self._png_answer("terrain", method, tile, environ, entry, headers)
 
 
 _CONTROL_PATHS = {"/__sim__/stats", "/__sim__/reset", "/__sim__/config"}

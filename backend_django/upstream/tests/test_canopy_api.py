@@ -30,7 +30,7 @@ def fetch(client, lat, lng, **headers):
 
 
 def tile_bytes(simulator, quadkey: str) -> int:
-    return len(simulator.tiles.get(quadkey).body)
+    return simulator.tiles.get(quadkey).size
 
 
 @pytest.mark.worker
@@ -63,7 +63,9 @@ def test_window_miss_job_then_geotiff_hit(client, simulator, celery_worker_proce
     for row, col in [(0, 0), (values.shape[0] // 2, values.shape[1] // 2), (-1, -1)]:
         x, y = transform @ (col % values.shape[1] + 0.5, row % values.shape[0] + 0.5)
         source_row, source_col = math.floor((maxy - y) / pixel), math.floor((x - minx) / pixel)
-        assert values[row, col] == simdata.canopy_height(block.quadkey, source_row, source_col)
+        assert values[row, col] == simdata.canopy_height(
+            block.quadkey, source_row, source_col, simulator.canopy_size
+        )
     assert np.unique(values).size > 1
 
     # A nearby point of the same block, and a client without gzip: same entry, no upstream bytes.

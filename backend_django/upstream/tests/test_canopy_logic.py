@@ -27,7 +27,7 @@ def expected_value(x: float, y: float, size: int) -> int:
     pixel = grid.TILE_METRES / size
     col = math.floor((x + half - tx * grid.TILE_METRES) / pixel)
     row = math.floor((half - ty * grid.TILE_METRES - y) / pixel)
-    return simdata.canopy_height(quadkey, row, col)
+    return simdata.canopy_height(quadkey, row, col, size)
 
 
 def check_against_pattern(tiff: bytes, size: int) -> np.ndarray:
@@ -92,7 +92,7 @@ def test_window_values_and_geotiff_format(simulator):
     assert bottom <= miny < bottom + pixel and top - pixel < maxy <= top
     # Only a small part of the tile was read.
     stats = simulator.stats()["canopy"]
-    tile_size = len(simulator.tiles.get(grid.parse_unit(unit).quadkey).body)
+    tile_size = simulator.tiles.get(grid.parse_unit(unit).quadkey).size
     assert stats["bytes_sent"] < tile_size / 10
     assert all(entry["method"] == "HEAD" or entry["range"] for entry in stats["requests_log"])
 

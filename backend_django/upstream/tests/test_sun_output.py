@@ -322,33 +322,34 @@ def test_a_stored_result_is_current_only_for_the_same_inputs_parameters_and_time
 
 def test_the_stored_formats_of_the_buildings_and_canopy_kinds(simulator):
     """The entries the buildings and canopy kinds store, read from the simulator, as inputs."""
-    # Near Portland, in the middle of one of the simulator's canopy patches (64 pixels,
-    # ~5 km at its test tiles' resolution) with trees.
-    quadkey = simdata.quadkey_for(45.5231, -122.6765)
-    minx, _, _, maxy = simdata.quadkey_bounds(quadkey)
-    pixel = canopy_grid.TILE_METRES / simulator.canopy_size
-    patch_row, patch_col = 10, 4
-    while simdata.canopy_height(quadkey, patch_row * 64 + 32, patch_col * 64 + 32) == 0:
-        patch_col += 1
-    lat, lng = canopy_grid.to_lnglat(
-        minx + (patch_col * 64 + 32) * pixel, maxy - (patch_row * 64 + 32) * pixel
-    )
-    site = sun.site_snap(lat=lat, lng=lng)
+    # Portland, in the simulator's town: houses and gardens, and its canopy tiles' pixels
+    # (~54 m on the ground at their test resolution), some with trees and some without.
+    site = sun.site_snap(lat=45.5231, lng=-122.6765)
     inputs = sun.site_input_units(site=site)
     payloads = [buildings.fetch_cell(unit) for unit in inputs.buildings]
     canopy = window.read_window(inputs.canopy)
     result = sun.sun_compute(site=site, timezone="Etc/GMT+8", buildings=payloads, canopy=canopy)
     summary = result.summary
-    # The tallest obstacle, found independently: the highest building touching the grid,
-    # or the simulator's canopy height, the same over the whole grid here.
+    quadkey = simdata.quadkey_for(site.lat, site.lng)
+    minx, _, _, maxy = simdata.quadkey_bounds(quadkey)
+    pixel = canopy_grid.TILE_METRES / simulator.canopy_size
+
+    def trees_at(lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
+        """The simulator's canopy height in the tile pixel holding each point (nearest neighbour)."""
+        xs = np.radians(lngs) * canopy_grid.EARTH_RADIUS
+        ys = np.log(np.tan(np.pi / 4 + np.radians(lats) / 2)) * canopy_grid.EARTH_RADIUS
+        rows, cols = np.floor((maxy - ys) / pixel).astype(int), np.floor((xs - minx) / pixel).astype(int)
+        assert rows.min() >= 0 and cols.min() >= 0 and max(rows.max(), cols.max()) < simulator.canopy_size
+        return simdata.canopy_height(quadkey, rows, cols, simulator.canopy_size)
+
+    # The tallest obstacle, found independently: the highest building touching the grid, or the
+    # tallest canopy pixel under a cell of the grid (the square and the widest margin).
     params = sun.parameters_from_settings()
-    west, south, east, north = sun_site.site_grid(site=site, parameters=params).bounds(with_margin=True)
-    corners = [canopy_grid.to_mercator(lat_, lng_) for lat_ in (south, north) for lng_ in (west, east)]
-    under_grid = {
-        simdata.canopy_height(quadkey, int((maxy - y) // pixel), int((x - minx) // pixel)) for x, y in corners
-    }
-    assert len(under_grid) == 1, "the test needs a site inside one canopy patch"
-    (tree,) = under_grid
+    grid = sun_site.site_grid(site=site, parameters=params)
+    west, south, east, north = grid.bounds(with_margin=True)
+    cell_lngs = west + (np.arange(grid.size) + 0.5) * (east - west) / grid.size
+    cell_lats = north - (np.arange(grid.size) + 0.5) * (north - south) / grid.size
+    tree = int(trees_at(*np.meshgrid(cell_lats, cell_lngs, indexing="ij")).max())
     tallest_building = max(
         way["height_m"]
         for payload in payloads
@@ -359,17 +360,37 @@ def test_the_stored_formats_of_the_buildings_and_canopy_kinds(simulator):
             for node in way["nodes"]
         )
     )
+    # Something 17.5 m tall casts a 200 m shadow at 5°: the widest margin is kept.
+    assert max(tallest_building, tree) > 17.5 and summary["surface"]["margin_m"] == params.margin_max_m
     assert summary["surface"]["tallest_m"] == max(tallest_building, tree)
     assert summary["surface"]["canopy_coverage"] == 1.0
     assert 0 < summary["surface"]["roof_share"] < 0.5
     with MemoryFile(result.tiff) as memfile, memfile.open() as dataset:
         hours = dataset.read() / 10
         assert dataset.shape == (100, 100) and dataset.count == 12
+        transform = dataset.transform
     for band, month in enumerate(summary["months"]):
         assert hours[band].max() <= month["daylight_hours"]
-    # The ground under the crowns is shaded all year; only roofs above them may see the sun.
-    assert tree > 0
-    assert all(month["max"] == 0.0 for month in summary["months"])
+    # Each cell of the square: under a crown (its canopy pixel has trees) or not, on a roof
+    # (its centre inside a footprint: the simulator's buildings are rectangles in degrees) or not.
+    cols, rows = np.meshgrid(np.arange(100) + 0.5, np.arange(100) + 0.5)
+    lngs, lats = transform.c + cols * transform.a, transform.f + rows * transform.e
+    under_crown = trees_at(lats, lngs) > 0
+    roof = np.zeros((100, 100), dtype=bool)
+    for payload in payloads:
+        for way in payload["ways"]:
+            ring = np.array([payload["nodes"][str(node)] for node in way["nodes"]])
+            roof |= (
+                (lats > ring[:, 0].min())
+                & (lats < ring[:, 0].max())
+                & (lngs > ring[:, 1].min())
+                & (lngs < ring[:, 1].max())
+            )
+    assert (under_crown & ~roof).any() and (~under_crown & ~roof).any(), "the site needs both"
+    # The ground under the crowns is shaded all year; open gardens get the summer sun.
+    assert (hours[:, under_crown & ~roof] == 0).all()
+    june = summary["months"][5]
+    assert june["max"] > 0 and hours[5][~under_crown & ~roof].max() == june["max"]
 
 
 def test_an_unknown_canopy_or_no_buildings_is_an_open_site():

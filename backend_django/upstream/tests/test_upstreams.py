@@ -36,3 +36,17 @@ def test_every_place_kind_documents_the_urls_it_gives():
         assert kind.urls_for_place is not None, kind.name
         for lat, lng in ((45.5231, -122.6765), (-33.8688, 151.2093), (86.0, 10.0)):
             assert set(kind.urls_for_place(lat, lng)) <= set(kind.urls), kind.name
+
+
+def test_the_simulator_serves_every_upstream_where_its_declaration_says(simulator):
+    """Each upstream's simulator route (``simulator_path``) is the simulator's, for that upstream."""
+    import requests
+
+    from backend_django.devtools.simulator.app import upstream_of
+
+    base = settings.OPEN_METEO_URL.removesuffix(upstreams.get("open_meteo").simulator_path)
+    for upstream in upstreams.UPSTREAMS:
+        path = upstream.simulator_path.replace("{z}", "0").replace("{x}", "0").replace("{y}", "0")
+        assert upstream_of(path) == upstream.name, f"{upstream.name}: the simulator has no route {path}"
+        requests.get(f"{base}{path}", timeout=10)
+        assert simulator.stats()[upstream.name]["requests"] >= 1, upstream.name

@@ -1,4 +1,5 @@
-"""Run the upstream simulator (fake Open-Meteo, Overpass, S3 canopy tiles, geocoder) as a process.
+"""Run the upstream simulator (fake Open-Meteo, Overpass, S3 canopy tiles, geocoder, basemap and
+Terrarium tiles) as a process.
 
 Used by `UPSTREAMS=simulator make dev` (Procfile.dev `simulator`); see docs/upstream-simulator.md.
 """
@@ -15,7 +16,10 @@ FREE_TIER = {"open_meteo_per_minute": 600, "open_meteo_per_hour": 5000, "open_me
 
 
 class Command(BaseCommand):
-    help = "Serve the upstream simulator (Open-Meteo archive, Overpass, canopy tiles, geocoder) on 127.0.0.1."
+    help = (
+        "Serve the upstream simulator (Open-Meteo archive, Overpass, canopy tiles, geocoder, basemap and "
+        "Terrarium tiles) on 127.0.0.1."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")

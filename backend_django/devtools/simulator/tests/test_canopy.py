@@ -14,6 +14,7 @@ from backend_django.devtools.simulator.data import (
     quadkey_bounds,
     quadkey_for,
 )
+from backend_django.devtools.simulator.tiles import TileStore
 
 from .conftest import CANOPY_SIZE
 
@@ -47,7 +48,10 @@ def test_quadkey_helpers():
     assert not canopy_tile_exists("023010204")
     heights = canopy_array(QUADKEY, 512)
     assert heights.dtype == np.uint8
-    assert heights[300, 17] == canopy_height(QUADKEY, 300, 17)
+    assert heights[300, 17] == canopy_height(QUADKEY, 300, 17, 512)
+    assert (
+        canopy_height(QUADKEY, np.array([300, 301]), np.array([17, 18]), 512) == heights[[300, 301], [17, 18]]
+    ).all()
     assert heights.max() <= 40 and (heights == 0).any()
 
 
@@ -124,12 +128,35 @@ def test_tiff_structure_and_values(full_body):
         check_dataset(dataset)
 
 
+@pytest.mark.parametrize("quadkey", ["021230030", "120120120", "300000000"])
+def test_tiles_rendered_row_by_row_are_whole_geotiffs(quadkey):
+    """Rows are rendered when first read; the bytes still make one GeoTIFF, GDAL reads it whole."""
+    tile = TileStore(256).get(quadkey)
+    assert tile.read(10, 20) == tile.body[10:21]
+    assert len(tile.body) == tile.size
+    with MemoryFile(tile.body) as memfile, memfile.open() as dataset:
+        assert tuple(dataset.bounds) == pytest.approx(quadkey_bounds(quadkey))
+        assert (dataset.read(1) == canopy_array(quadkey, 256)).all()
+
+
+def test_a_tile_is_a_town_with_trees_on_a_fifth_to_two_fifths_of_it(full_body):
+    """Every pixel samples the town at its centre: the share of pixels with trees is the share of
+    the ground under crowns, 20-40 %, and the trees are 5-30 m tall."""
+    with MemoryFile(full_body) as memfile, memfile.open() as dataset:
+        heights = dataset.read(1)
+    trees = heights[heights > 0]
+    assert 0.20 <= trees.size / heights.size <= 0.40
+    assert 5 <= np.median(trees) <= 20 and trees.max() <= 30
+
+
 def test_tiff_through_vsicurl(sim):
     env = rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", CPL_VSIL_CURL_ALLOWED_EXTENSIONS=".tif")
     with env, rasterio.open(f"/vsicurl/{tile_url(sim)}") as dataset:
         check_dataset(dataset)
         window = dataset.read(1, window=Window(600, 700, 50, 20))
-    expected = np.array([[canopy_height(QUADKEY, r, c) for c in range(600, 650)] for r in range(700, 720)])
+    expected = np.array(
+        [[canopy_height(QUADKEY, r, c, CANOPY_SIZE) for c in range(600, 650)] for r in range(700, 720)]
+    )
     assert (window == expected).all()
     stats = sim.app.stats()["canopy"]
     # GDAL read ranges, not the whole file.
@@ -150,4 +177,4 @@ def check_dataset(dataset):
     assert dataset.compression is None
     for row, col in [(0, 0), (10, 900), (513, 257), (CANOPY_SIZE - 1, CANOPY_SIZE - 1)]:
         value = dataset.read(1, window=Window(col, row, 1, 1))[0, 0]
-        assert value == canopy_height(QUADKEY, row, col)
+        assert value == canopy_height(QUADKEY, row, col, CANOPY_SIZE)

@@ -50,6 +50,9 @@ def test_management_command_serves_the_simulator():
         assert int(head.headers["Content-Length"]) > 256 * 256
         status = requests.get(f"{base}/api/status", timeout=10)
         assert "Rate limit: 2" in status.text
+        tile = requests.get(f"{base}/basemap/0/0/0.png", timeout=10)
+        assert tile.status_code == 200 and tile.content.startswith(b"\x89PNG")
+        assert requests.head(f"{base}/terrarium/0/0/0.png", timeout=10).status_code == 200
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -1,11 +1,15 @@
+import io
 import json
 import threading
 import time
+from urllib.parse import urlencode
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 import requests
 
 from backend_django.devtools.simulator import SimulatorApp, run_in_thread
+from backend_django.devtools.simulator.app import TRICKLE_BYTES
 
 OM_PARAMS = {
     "latitude": 52.52,
@@ -19,6 +23,8 @@ OVERPASS_QL = (
     '[out:json][timeout:25];(way["building"](37.77,-122.42,37.772,-122.418););out body;>;out skel qt;'
 )
 TILE = "/chm/023010203.tif"
+BASEMAP = "/basemap/14/2608/5859.png"
+TERRARIUM = "/terrarium/10/200/300.png"
 
 
 def open_meteo(sim, timeout=10):
@@ -31,6 +37,14 @@ def overpass(sim, timeout=10):
 
 def canopy(sim, timeout=10):
     return requests.get(f"{sim.base_url}{TILE}", headers={"Range": "bytes=0-99"}, timeout=timeout)
+
+
+def basemap(sim, timeout=10):
+    return requests.get(f"{sim.base_url}{BASEMAP}", timeout=timeout)
+
+
+def terrarium(sim, timeout=10):
+    return requests.get(f"{sim.base_url}{TERRARIUM}", timeout=timeout)
 
 
 def test_open_meteo_failure_modes(sim):
@@ -133,9 +147,16 @@ def test_canopy_failure_modes(sim):
     assert sim.app.stats()["canopy"]["bytes_sent"] == 100
 
 
-@pytest.mark.parametrize(
-    ("upstream", "call"), [("open_meteo", open_meteo), ("overpass", overpass), ("canopy", canopy)]
-)
+HTTP_UPSTREAMS = [
+    ("open_meteo", open_meteo),
+    ("overpass", overpass),
+    ("canopy", canopy),
+    ("basemap", basemap),
+    ("terrain", terrarium),
+]
+
+
+@pytest.mark.parametrize(("upstream", "call"), HTTP_UPSTREAMS)
 def test_hang_times_out_the_client_without_blocking_others(sim, upstream, call):
     sim.app.fail(upstream, "hang", times=1)
     started = time.monotonic()
@@ -144,6 +165,62 @@ def test_hang_times_out_the_client_without_blocking_others(sim, upstream, call):
     assert time.monotonic() - started < 5
     # The hanging request does not block the others.
     assert call(sim).status_code in (200, 206)
+
+
+WSGI_REQUESTS = {
+    "open_meteo": ("GET", "/v1/archive", urlencode(OM_PARAMS), b""),
+    "overpass": ("POST", "/api/interpreter", "", urlencode({"data": OVERPASS_QL}).encode()),
+    "canopy": ("GET", TILE, "", b""),
+    "basemap": ("GET", BASEMAP, "", b""),
+    "terrain": ("GET", TERRARIUM, "", b""),
+}
+
+
+def wsgi(app, upstream):
+    """Call the WSGI app directly: (status line, body iterator)."""
+    method, path, query, body = WSGI_REQUESTS[upstream]
+    environ = {}
+    setup_testing_defaults(environ)
+    environ.update(
+        REQUEST_METHOD=method,
+        PATH_INFO=path,
+        QUERY_STRING=query,
+        CONTENT_LENGTH=str(len(body)),
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        HTTP_USER_AGENT="solar-sim-tests",
+    )
+    environ["wsgi.input"] = io.BytesIO(body)
+    started = {}
+    chunks = app(environ, lambda status, headers: started.update(status=status))
+    return started["status"], iter(chunks)
+
+
+def comparable(upstream, body: bytes):
+    # Open-Meteo's generationtime_ms changes from one answer to the next.
+    return json.loads(body)["daily"] if upstream == "open_meteo" else body
+
+
+@pytest.mark.parametrize("upstream", sorted(WSGI_REQUESTS))
+def test_trickle_and_garbage_keep_status_and_length(sim, upstream):
+    status, chunks = wsgi(sim.app, upstream)
+    good = b"".join(chunks)
+    sim.app.fail(upstream, "garbage", times=1)
+    junk_status, chunks = wsgi(sim.app, upstream)
+    junk = b"".join(chunks)
+    # Open-Meteo's generationtime_ms may take a digit more or less from one answer to the next.
+    slack = 4 if upstream == "open_meteo" else 0
+    assert junk_status == status and abs(len(junk) - len(good)) <= slack and junk != good
+    # A trickle: the normal answer, TRICKLE_BYTES at a time; after a reset, the rest at once.
+    sim.app.fail(upstream, "trickle", times=1)
+    slow_status, chunks = wsgi(sim.app, upstream)
+    first = next(chunks)
+    assert len(first) == TRICKLE_BYTES
+    sim.app.reset()
+    rest = list(chunks)
+    assert all(len(chunk) <= TRICKLE_BYTES for chunk in rest)
+    assert slow_status == status and comparable(upstream, first + b"".join(rest)) == comparable(
+        upstream, good
+    )
 
 
 def test_stop_returns_promptly_with_a_hanging_request():
@@ -200,6 +277,10 @@ def test_invalid_failure_modes_are_refused(sim):
         sim.app.fail("canopy", "remark")
     with pytest.raises(ValueError):
         sim.app.fail("s3", "500")
+    with pytest.raises(ValueError):
+        sim.app.fail("basemap", "404")  # a tile server's 404 is a real answer, not a failure mode
+    with pytest.raises(ValueError):
+        sim.app.fail("terrain", "html")
 
 
 def test_http_control_endpoints(sim):
@@ -249,6 +330,23 @@ def test_http_control_endpoints(sim):
     stats = requests.get(f"{base}/__sim__/stats", timeout=10).json()
     assert stats["open_meteo"]["requests"] == 0
     assert stats["canopy"]["requests"] == 1
+
+    response = requests.post(
+        f"{base}/__sim__/config",
+        json={
+            "fail": [
+                {"upstream": "basemap", "mode": "403", "times": 1},
+                {"upstream": "terrain", "mode": "403"},
+            ]
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert basemap(sim).status_code == 403
+    assert basemap(sim).status_code == 200
+    assert terrarium(sim).status_code == terrarium(sim).status_code == 403
+    stats = requests.get(f"{base}/__sim__/stats", timeout=10).json()
+    assert stats["basemap"]["requests"] == 2 and stats["terrain"]["requests"] == 2
 
     bad = requests.post(
         f"{base}/__sim__/config", json={"fail": {"upstream": "nope", "mode": "500"}}, timeout=10

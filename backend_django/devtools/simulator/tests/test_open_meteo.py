@@ -59,23 +59,30 @@ def test_thirty_years_has_nulls_and_weighted_calls(sim):
     assert weighted_calls(2, 3) == 1
 
 
-def test_frost_climates_by_latitude():
-    def frost_years(lat, lng):
-        # Winters that start in 1991..2019 (July to June), so both hemispheres count alike.
-        times, _, tmin = daily_temperatures(lat, lng, date(1991, 7, 1), date(2020, 6, 30))
-        winters = set()
-        for day, value in zip(times, tmin, strict=True):
-            if value is not None and value <= 0:
-                year, month = int(day[:4]), int(day[5:7])
-                winters.add(year if month >= 7 else year - 1)
-        return len(winters)
+def frost_winters(lat, lng):
+    """Winters (July to June, starting in 1991..2019, so both hemispheres count alike) with a frost."""
+    times, _, tmin = daily_temperatures(lat, lng, date(1991, 7, 1), date(2020, 6, 30))
+    winters = set()
+    for day, value in zip(times, tmin, strict=True):
+        if value is not None and value <= 0:
+            year, month = int(day[:4]), int(day[5:7])
+            winters.add(year if month >= 7 else year - 1)
+    return len(winters)
 
-    assert frost_years(5.0, 10.0) == 0  # tropics: never
-    assert frost_years(-12.0, 130.0) == 0
-    assert frost_years(50.0, 10.0) == 29  # every winter
-    assert frost_years(-45.0, 170.0) == 29  # southern hemisphere too
-    assert 0 < frost_years(22.0, 10.0) < 29  # marginal: frost in some winters only
-    assert 0 < frost_years(-22.0, 10.0) < 29
+
+def test_frost_where_real_climates_have_it():
+    # The tropics never frost: Cameroon, Darwin, Singapore.
+    assert frost_winters(5.0, 10.0) == 0
+    assert frost_winters(-12.42, 130.89) == 0
+    assert frost_winters(1.37, 103.98) == 0
+    # Every winter frosts in central Germany, Minneapolis and Moscow.
+    assert frost_winters(50.0, 10.0) == 29
+    assert frost_winters(44.88, -93.23) == 29
+    assert frost_winters(55.83, 37.62) == 29
+    # Marginal climates frost in some winters only: Phoenix (a freeze about every other
+    # winter) and Cape Town's airport (light frosts in some winters).
+    assert 5 <= frost_winters(33.43, -112.0) <= 25
+    assert 3 <= frost_winters(-33.96, 18.60) <= 20
 
 
 def test_southern_hemisphere_is_reversed():
@@ -133,6 +140,7 @@ def test_timezone_auto_by_longitude():
         ({"longitude": -180.5}, "Longitude must be in range of -180 to 180°. Given: -180.5."),
         ({"latitude": "abc"}, "Cannot initialize Float from invalid String value abc for key latitude"),
         ({"daily": "temperature_2m_max,snowfall_sum"}, "invalid String value snowfall_sum"),
+        ({"daily": "precipitation_hours"}, "invalid String value precipitation_hours"),
         ({"timezone": "Mars/Olympus"}, "Invalid timezone"),
     ],
 )
@@ -174,6 +182,34 @@ def test_rate_limits_when_configured():
         "reason": "Minutely API request limit exceeded. Please try again in one minute.",
     }
     assert app.stats()["open_meteo"]["weighted_calls"] == 3
+
+
+def test_precipitation_sum_in_mm_and_charged_as_a_variable(sim):
+    body = archive(
+        sim,
+        start_date="2010-01-01",
+        end_date="2010-12-31",
+        daily="temperature_2m_max,temperature_2m_min,precipitation_sum",
+    ).json()
+    assert body["daily_units"] == {
+        "time": "iso8601",
+        "temperature_2m_max": "°C",
+        "temperature_2m_min": "°C",
+        "precipitation_sum": "mm",
+    }
+    assert list(body["daily"]) == ["time", "temperature_2m_max", "temperature_2m_min", "precipitation_sum"]
+    rain = [value for value in body["daily"]["precipitation_sum"] if value is not None]
+    assert len(rain) >= 360
+    assert all(value >= 0 and round(value, 1) == value for value in rain)
+    # San Francisco: wet winters, dry summers (about 570 mm a year, almost none in July).
+    months = {}
+    for day, value in zip(body["daily"]["time"], body["daily"]["precipitation_sum"], strict=True):
+        months[int(day[5:7])] = months.get(int(day[5:7]), 0) + (value or 0)
+    assert months[1] + months[2] + months[12] > 10 * (months[6] + months[7] + months[8] + 1)
+    # Three variables over 365 days: Open-Meteo's weight, max(1, variables / 10 * days / 14).
+    assert sim.app.stats()["open_meteo"]["weighted_calls"] == pytest.approx(3 / 10 * 365 / 14)
+    archive(sim, start_date="2010-01-01", end_date="2010-01-31", daily="precipitation_sum")
+    assert sim.app.stats()["open_meteo"]["weighted_calls"] == pytest.approx(3 / 10 * 365 / 14 + 1)
 
 
 def test_three_variables_and_mean(sim):

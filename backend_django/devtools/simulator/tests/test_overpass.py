@@ -4,7 +4,7 @@ import threading
 
 import requests
 
-from backend_django.devtools.simulator.data import BUILDING_PITCH, buildings_in_bbox
+from backend_django.devtools.simulator.data import buildings_in_bbox
 
 
 def ql(s, w, n, e, timeout=25):
@@ -57,12 +57,17 @@ def test_body_shape_ways_then_nodes(sim):
     assert any(not (s <= node["lat"] <= n and w <= node["lon"] <= e) for node in nodes.values())
 
 
-def test_buildings_cross_cell_lines_and_slots_are_sometimes_empty():
-    elements = buildings_in_bbox(37.7, -122.5, 37.8, -122.49)
-    nodes = {el["id"]: el for el in elements if el["type"] == "node"}
+def test_a_suburban_density_and_buildings_across_cell_lines():
+    s, w, n, e = 37.70, -122.50, 37.75, -122.49
+    elements = buildings_in_bbox(s, w, n, e)
+    nodes = {el["id"]: el for el in elements if el["type"] == "way" or el["type"] == "node"}
     ways = [el for el in elements if el["type"] == "way"]
-    slots = round(0.1 / BUILDING_PITCH) * round(0.01 / BUILDING_PITCH)
-    assert 0.5 * slots < len(ways) < 0.9 * slots
+    # A town of houses on 13-22 m lots with some larger buildings and parks: several hundred
+    # to about 1,500 buildings a km² (a real suburb has 500-1,500).
+    km2 = (n - s) * 111.32 * (e - w) * 111.32 * math.cos(math.radians((s + n) / 2))
+    assert 400 < len(ways) / km2 < 1600
+    kinds = {way["tags"]["building"] for way in ways}
+    assert {"house", "garage", "apartments"} <= kinds
 
     def crosses(way, key):
         values = [nodes[i][key] for i in way["nodes"]]
