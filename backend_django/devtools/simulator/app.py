@@ -312,7 +312,14 @@ class SimulatorApp:
                     "rejected": 0,
                     "requests_log": [],
                 },
-                "basemap": {"requests": 0, "bytes_sent": 0, "not_modified": 0, "requests_log": []},
+                "basemap": {
+                    "requests": 0,
+                    "bytes_sent": 0,
+                    "not_modified": 0,
+                    "in_flight": 0,
+                    "max_in_flight": 0,
+                    "requests_log": [],
+                },
                 "terrain": {"requests": 0, "bytes_sent": 0, "not_modified": 0, "requests_log": []},
             }
 
@@ -999,9 +1006,22 @@ class SimulatorApp:
         return response
 
     def _basemap(self, method: str, path: str, environ: dict, entry: dict) -> Response:
+        """A tile server's answer; it notes who asked (User-Agent) and how many asked at once."""
+        entry["user_agent"] = environ.get("HTTP_USER_AGENT", "")
+        entry["if_none_match"] = environ.get("HTTP_IF_NONE_MATCH")
         with self._lock:
-            self._stats["basemap"]["requests"] += 1
+            stats = self._stats["basemap"]
+            stats["requests"] += 1
+            stats["in_flight"] += 1
+            stats["max_in_flight"] = max(stats["max_in_flight"], stats["in_flight"])
             latency = self._latency["basemap"]
+        try:
+            return self._basemap_answer(method, path, environ, entry, latency)
+        finally:
+            with self._lock:
+                self._stats["basemap"]["in_flight"] -= 1
+
+    def _basemap_answer(self, method: str, path: str, environ: dict, entry: dict, latency: float) -> Response:
         self._sleep(latency)
         failure = self._take_failure("basemap")
         if failure == "hang":
