@@ -1,11 +1,32 @@
+import json
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.db import models
 
+from backend_django.plants.models import Plant
+
+from .beds import beds_clean, beds_empty, beds_plant_ids
 from .validators import validate_latitude, validate_longitude, validate_plan_data, validate_timezone
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _valid_coordinate(value: Any, validator) -> float | None:
+    try:
+        validator(value)
+    except ValidationError:
+        return None
+    return float(value)
+
+
+def _plants_in_catalogue(ids: set[int]) -> set[int]:
+    return set(Plant.objects.filter(pk__in=ids).values_list("pk", flat=True))
 
 
 class Plan(models.Model):
@@ -40,6 +61,12 @@ class Plan(models.Model):
         validators=[validate_plan_data],
         help_text="Free-form plan data: a JSON object of bounded size and depth.",
     )
+    beds = models.JSONField(
+        default=beds_empty,
+        blank=True,
+        help_text="The garden's beds: a GeoJSON FeatureCollection of Polygons inside the plan's sun "
+        "square (plans/beds.py, docs/plans.md).",
+    )
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -62,13 +89,59 @@ class Plan(models.Model):
             ),
         ]
 
+    # What the beds were checked against when the plan was read or saved:
+    # (beds as canonical JSON, latitude, longitude, their plant ids), or None.
+    _beds_checked: tuple[str, float, float, set[int]] | None = None
+
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        self._remember_beds()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        plan = super().from_db(db, field_names, values)
+        plan._remember_beds()
+        return plan
+
+    def _remember_beds(self) -> None:
+        loaded = self.__dict__
+        if all(name in loaded for name in ("beds", "latitude", "longitude")):
+            self._beds_checked = (
+                _canonical(self.beds),
+                self.latitude,
+                self.longitude,
+                beds_plant_ids(self.beds),
+            )
+
     def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
         # Field validators skip "empty" values, and [] is one of them for a JSONField.
         if not isinstance(self.data, dict):
-            raise ValidationError({"data": ["Must be a JSON object."]})
+            errors["data"] = ["Must be a JSON object."]
+        try:
+            self._clean_beds()
+        except ValidationError as exc:
+            errors["beds"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_beds(self) -> None:
+        """Check the beds (plans/beds.py) against the plan's place, unless neither changed
+        since they were stored: a plant the catalogue dropped since stays in its bed."""
+        checked = self._beds_checked
+        place = (self.latitude, self.longitude)
+        if checked is not None and checked[1:3] == place and checked[0] == _canonical(self.beds):
+            return
+        self.beds = beds_clean(
+            self.beds,
+            latitude=_valid_coordinate(self.latitude, validate_latitude),
+            longitude=_valid_coordinate(self.longitude, validate_longitude),
+            known_plants=checked[3] if checked is not None else (),
+            plants_exist=_plants_in_catalogue,
+        )
 
 
 class DeletedPlan(models.Model):

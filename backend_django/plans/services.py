@@ -31,13 +31,14 @@ from backend_django.upstream.jobs import StartedJob
 from backend_django.upstream.jobs.warming import prefetch_location
 from backend_django.users.models import User
 
+from .beds import beds_empty
 from .models import DeletedPlan, Plan
 
 logger = logging.getLogger(__name__)
 
 # The fields a client writes, with the value a full replace (PUT) gives the
 # optional ones it leaves out.
-PLAN_WRITABLE_FIELDS = ("name", "latitude", "longitude", "address", "timezone", "data", "archived")
+PLAN_WRITABLE_FIELDS = ("name", "latitude", "longitude", "address", "timezone", "data", "beds", "archived")
 PLAN_OPTIONAL_DEFAULTS: Mapping[str, Any] = {"address": "", "timezone": "", "archived": False}
 
 # Full-clean skips: the owner is always the requesting user (no lookup needed),
@@ -132,6 +133,7 @@ def plan_create(
     address: str = "",
     timezone: str = "",
     data: dict[str, Any] | None = None,
+    beds: dict[str, Any] | None = None,
     archived: bool = False,
     id: uuid.UUID | None = None,
 ) -> Plan:
@@ -148,6 +150,7 @@ def plan_create(
         address=address,
         timezone=timezone,
         data={} if data is None else data,
+        beds=beds_empty() if beds is None else beds,
         archived=archived,
     )
     _clean(plan)
@@ -184,7 +187,7 @@ def plan_upsert(*, owner: User, plan_id: uuid.UUID, fields: Mapping[str, Any]) -
     ``PlanNotFound``, exactly like an id the owner does not have.
     """
     _check_fields(fields)
-    full = {**PLAN_OPTIONAL_DEFAULTS, "data": {}, **fields}
+    full = {**PLAN_OPTIONAL_DEFAULTS, "data": {}, "beds": beds_empty(), **fields}
     plan = Plan.objects.select_for_update().filter(owner=owner, pk=plan_id).first()
     if plan is not None:
         return plan_update(plan=plan, changes=full), False
@@ -235,6 +238,8 @@ def plan_restore(*, owner: User, plan_id: uuid.UUID) -> Plan:
         )
     fields = dict(deleted.fields)
     created_at = datetime.fromisoformat(fields.pop("created_at"))
+    # A plan deleted before beds existed has none.
+    fields.setdefault("beds", beds_empty())
     plan = plan_create(owner=owner, id=deleted.pk, **{name: fields[name] for name in PLAN_WRITABLE_FIELDS})
     Plan.objects.filter(pk=plan.pk).update(created_at=created_at)
     plan.created_at = created_at

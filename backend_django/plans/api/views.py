@@ -56,7 +56,12 @@ BATCH_EXAMPLE = OpenApiExample(
             {
                 "op": "PUT",
                 "id": "6f1c1a52-3c1e-4c7e-9d59-0b7f1c5e8a01",
-                "data": {"name": "Allotment", "latitude": 52.52, "longitude": 13.405, "data": {"beds": []}},
+                "data": {
+                    "name": "Allotment",
+                    "latitude": 52.52,
+                    "longitude": 13.405,
+                    "data": {"notes": "South-facing"},
+                },
             },
             {"op": "PATCH", "id": "0c9a4f3e-54f3-4a55-8a5e-3d6f1b9e2c10", "data": {"archived": True}},
             {"op": "DELETE", "id": "b2d3c4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e"},
@@ -132,8 +137,8 @@ class PlanViewSet(viewsets.ModelViewSet):
     queryset = Plan.objects.none()  # for schema generation; requests use get_queryset()
 
     def get_queryset(self):
-        if self.action == "list":  # the list shows no free-form data: do not load it
-            return plan_list(owner=signed_in_user(self.request)).defer("data")
+        if self.action == "list":  # the list shows no free-form data or beds: do not load them
+            return plan_list(owner=signed_in_user(self.request)).defer("data", "beds")
         return plan_list(owner=signed_in_user(self.request))
 
     def get_serializer_class(self):

@@ -920,17 +920,54 @@ export interface components {
 			/** @description The resulting plan of each op, in order; null for a DELETE. */
 			results: (components['schemas']['Plan'] | null)[];
 		};
+		BedCollection: {
+			features: components['schemas']['BedFeature'][];
+			type: components['schemas']['GeoJSONFeatureCollectionTypeEnum'];
+		};
+		BedCollectionRequest: {
+			features: components['schemas']['BedFeatureRequest'][];
+			type: components['schemas']['GeoJSONFeatureCollectionTypeEnum'];
+		};
+		BedFeature: {
+			geometry: components['schemas']['BedGeometry'];
+			/** @description Unique among the plan's beds. */
+			id: string;
+			properties: components['schemas']['BedProperties'];
+			type: components['schemas']['GeoJSONFeatureTypeEnum'];
+		};
+		BedFeatureRequest: {
+			geometry: components['schemas']['BedGeometryRequest'];
+			/** @description Unique among the plan's beds. */
+			id: string;
+			properties: components['schemas']['BedPropertiesRequest'];
+			type: components['schemas']['GeoJSONFeatureTypeEnum'];
+		};
+		BedGeometry: {
+			/** @description Closed rings of [longitude, latitude] (the last position repeats the first): the outline, then any holes; at most 200 corners in all. */
+			coordinates: number[][][];
+			type: components['schemas']['GeoJSONPolygonTypeEnum'];
+		};
+		BedGeometryRequest: {
+			/** @description Closed rings of [longitude, latitude] (the last position repeats the first): the outline, then any holes; at most 200 corners in all. */
+			coordinates: number[][][];
+			type: components['schemas']['GeoJSONPolygonTypeEnum'];
+		};
+		BedProperties: {
+			name: string;
+			/** @description Ids of catalogue plants (`GET plants/`) grown in the bed; default []. */
+			plants?: number[];
+		};
+		BedPropertiesRequest: {
+			name: string;
+			/** @description Ids of catalogue plants (`GET plants/`) grown in the bed; default []. */
+			plants?: number[];
+		};
 		BuildingFeature: {
 			geometry: components['schemas']['Polygon'];
 			id: string;
 			properties: components['schemas']['BuildingProperties'];
-			type: components['schemas']['BuildingFeatureTypeEnum'];
+			type: components['schemas']['GeoJSONFeatureTypeEnum'];
 		};
-		/**
-		 * @description * `Feature` - Feature
-		 * @enum {string}
-		 */
-		BuildingFeatureTypeEnum: 'Feature';
 		BuildingProperties: {
 			clipped: boolean;
 			/** Format: double */
@@ -945,13 +982,8 @@ export interface components {
 			/** @description west, south, east, north */
 			bbox: number[];
 			features: components['schemas']['BuildingFeature'][];
-			type: components['schemas']['BuildingsTypeEnum'];
+			type: components['schemas']['GeoJSONFeatureCollectionTypeEnum'];
 		};
-		/**
-		 * @description * `FeatureCollection` - FeatureCollection
-		 * @enum {string}
-		 */
-		BuildingsTypeEnum: 'FeatureCollection';
 		ClimateSummary: {
 			/** Format: double */
 			elevation: number | null;
@@ -1043,6 +1075,10 @@ export interface components {
 		ExportedPlan: {
 			address: string;
 			archived: boolean;
+			/** @description The plan's beds (GeoJSON FeatureCollection). */
+			beds: {
+				[key: string]: unknown;
+			};
 			/** Format: date-time */
 			created_at: string;
 			data: {
@@ -1088,6 +1124,21 @@ export interface components {
 		 * @enum {string}
 		 */
 		FrostToleranceEnum: 'tender' | 'half_hardy' | 'hardy';
+		/**
+		 * @description * `FeatureCollection` - FeatureCollection
+		 * @enum {string}
+		 */
+		GeoJSONFeatureCollectionTypeEnum: 'FeatureCollection';
+		/**
+		 * @description * `Feature` - Feature
+		 * @enum {string}
+		 */
+		GeoJSONFeatureTypeEnum: 'Feature';
+		/**
+		 * @description * `Polygon` - Polygon
+		 * @enum {string}
+		 */
+		GeoJSONPolygonTypeEnum: 'Polygon';
 		/**
 		 * @description * `a` - a
 		 *     * `b` - b
@@ -1402,6 +1453,8 @@ export interface components {
 		PatchedPlanRequest: {
 			address?: string;
 			archived?: boolean;
+			/** @description The garden's beds: a GeoJSON FeatureCollection of at most 50 Polygon features, each with a unique string `id` and `properties` `name` and `plants`, all inside the plan's sun square (docs/plans.md, "Beds"). Left out of a PUT: no beds. */
+			beds?: components['schemas']['BedCollectionRequest'];
 			/** @description Free-form plan data: a JSON object, at most PLAN_DATA_MAX_BYTES as compact UTF-8 JSON and PLAN_DATA_MAX_DEPTH levels deep. */
 			data?: {
 				[key: string]: unknown;
@@ -1479,6 +1532,8 @@ export interface components {
 		Plan: {
 			address?: string;
 			archived?: boolean;
+			/** @description The garden's beds: a GeoJSON FeatureCollection of at most 50 Polygon features, each with a unique string `id` and `properties` `name` and `plants`, all inside the plan's sun square (docs/plans.md, "Beds"). Left out of a PUT: no beds. */
+			beds?: components['schemas']['BedCollection'];
 			/** Format: date-time */
 			readonly created_at: string;
 			/** @description Free-form plan data: a JSON object, at most PLAN_DATA_MAX_BYTES as compact UTF-8 JSON and PLAN_DATA_MAX_DEPTH levels deep. */
@@ -1516,6 +1571,8 @@ export interface components {
 		PlanRequest: {
 			address?: string;
 			archived?: boolean;
+			/** @description The garden's beds: a GeoJSON FeatureCollection of at most 50 Polygon features, each with a unique string `id` and `properties` `name` and `plants`, all inside the plan's sun square (docs/plans.md, "Beds"). Left out of a PUT: no beds. */
+			beds?: components['schemas']['BedCollectionRequest'];
 			/** @description Free-form plan data: a JSON object, at most PLAN_DATA_MAX_BYTES as compact UTF-8 JSON and PLAN_DATA_MAX_DEPTH levels deep. */
 			data?: {
 				[key: string]: unknown;
@@ -1534,7 +1591,7 @@ export interface components {
 			timezone?: string;
 		};
 		/**
-		 * @description A plan as the plans list shows it: without its free-form data and data URLs,
+		 * @description A plan as the plans list shows it: without its free-form data, beds and data URLs,
 		 *     which the plan itself (``GET plans/{id}/``) carries.
 		 */
 		PlanSummary: {
@@ -1649,13 +1706,8 @@ export interface components {
 		PlantLightEnum: 'full_sun' | 'part_sun' | 'part_shade' | 'shade';
 		Polygon: {
 			coordinates: number[][][];
-			type: components['schemas']['PolygonTypeEnum'];
+			type: components['schemas']['GeoJSONPolygonTypeEnum'];
 		};
-		/**
-		 * @description * `Polygon` - Polygon
-		 * @enum {string}
-		 */
-		PolygonTypeEnum: 'Polygon';
 		RegisterRequest: {
 			/** Format: email */
 			email: string;
