@@ -1,4 +1,3 @@
-import json
 import uuid
 from typing import Any
 
@@ -11,10 +10,6 @@ from backend_django.plants.models import Plant
 
 from .beds import beds_clean, beds_empty, beds_plant_ids
 from .validators import validate_latitude, validate_longitude, validate_plan_data, validate_timezone
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _valid_coordinate(value: Any, validator) -> float | None:
@@ -89,9 +84,9 @@ class Plan(models.Model):
             ),
         ]
 
-    # What the beds were checked against when the plan was read or saved:
-    # (beds as canonical JSON, latitude, longitude, their plant ids), or None.
-    _beds_checked: tuple[str, float, float, set[int]] | None = None
+    # The beds, latitude and longitude as read or last saved (None for a new plan):
+    # beds unchanged since (the same object) at the same place need no new check.
+    _beds_stored: tuple[Any, float, float] | None = None
 
     def __str__(self) -> str:
         return self.name
@@ -109,12 +104,7 @@ class Plan(models.Model):
     def _remember_beds(self) -> None:
         loaded = self.__dict__
         if all(name in loaded for name in ("beds", "latitude", "longitude")):
-            self._beds_checked = (
-                _canonical(self.beds),
-                self.latitude,
-                self.longitude,
-                beds_plant_ids(self.beds),
-            )
+            self._beds_stored = (self.beds, self.latitude, self.longitude)
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -130,16 +120,19 @@ class Plan(models.Model):
 
     def _clean_beds(self) -> None:
         """Check the beds (plans/beds.py) against the plan's place, unless neither changed
-        since they were stored: a plant the catalogue dropped since stays in its bed."""
-        checked = self._beds_checked
-        place = (self.latitude, self.longitude)
-        if checked is not None and checked[1:3] == place and checked[0] == _canonical(self.beds):
+        since they were read: a plant the catalogue dropped since stays in its bed.
+
+        Writes assign a new collection (the API's, a sync client's, the admin's);
+        a collection changed in place is not seen as changed.
+        """
+        stored = self._beds_stored
+        if stored is not None and stored[0] is self.beds and stored[1:] == (self.latitude, self.longitude):
             return
         self.beds = beds_clean(
             self.beds,
             latitude=_valid_coordinate(self.latitude, validate_latitude),
             longitude=_valid_coordinate(self.longitude, validate_longitude),
-            known_plants=checked[3] if checked is not None else (),
+            known_plants=beds_plant_ids(stored[0]) if stored is not None else (),
             plants_exist=_plants_in_catalogue,
         )
 

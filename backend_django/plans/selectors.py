@@ -30,13 +30,17 @@ def plan_list(*, owner: User, filters: Mapping[str, Any] | None = None) -> Query
     return queryset
 
 
-def plan_get(*, owner: User, plan_id: uuid.UUID | str | None) -> Plan | None:
-    """The owner's plan with this id, or None (also for another person's plan or a malformed id)."""
+def plan_get(
+    *, owner: User, plan_id: uuid.UUID | str | None, defer: Sequence[str] = ()
+) -> Plan | None:
+    """The owner's plan with this id, or None (also for another person's plan or a malformed id).
+
+    ``defer``: fields not to load (``data``, for answers that do not show it)."""
     try:
         plan_id = uuid.UUID(str(plan_id))
     except ValueError:
         return None
-    return Plan.objects.filter(owner=owner, pk=plan_id).first()
+    return Plan.objects.filter(owner=owner, pk=plan_id).defer(*defer).first()
 
 
 def plan_active_locations() -> list[tuple[float, float]]:

@@ -35,6 +35,7 @@ from backend_django.upstream.http.responses import cache_unavailable, job_accept
 from backend_django.upstream.http.serializers import JobSerializer
 from backend_django.users.api.auth import signed_in_user
 
+from .garden_views import GardenActions
 from .ordering import StableOrderingFilter
 from .pagination import PlanPagination
 from .serializers import (
@@ -124,7 +125,7 @@ BATCH_ERROR_EXAMPLE = OpenApiExample(
         responses={204: None, 404: _ERROR},
     ),
 )
-class PlanViewSet(viewsets.ModelViewSet):
+class PlanViewSet(GardenActions, viewsets.ModelViewSet):
     """The signed-in person's garden plans; nobody sees or changes another's."""
 
     serializer_class = PlanSerializer

@@ -489,6 +489,26 @@ export interface paths {
 		patch: operations['plans_partial_update'];
 		trace?: never;
 	};
+	'/api/v1/plans/{id}/beds/sun/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Each bed's hours of sun
+		 * @description For each of the plan's beds, read from the cached sun raster of the plan's site: its area, how many 1 m cells it averages, and the hours of direct sun a day per month (mean over its cells, least and most sunny cell, the light category of the mean), over the growing season (from the median last spring frost to the median first fall frost of the plan's climate summary; the whole year without frost; each month weighted by its days in it), over the year and, with `from` and `to`, over those months. 202 with a job while the sun or the climate summary is not cached. ETag over the sun, the climate summary and the beds.
+		 */
+		get: operations['plans_beds_sun'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/plans/{id}/prefetch/': {
 		parameters: {
 			query?: never;
@@ -876,6 +896,14 @@ export interface components {
 			/** @description Shown once; the server keeps only a hash of it. */
 			key: string;
 		};
+		/**
+		 * @description * `frost_dates` - frost_dates
+		 *     * `no_frost` - no_frost
+		 *     * `no_spring_frost` - no_spring_frost
+		 *     * `no_fall_frost` - no_fall_frost
+		 * @enum {string}
+		 */
+		BasisEnum: 'frost_dates' | 'no_frost' | 'no_spring_frost' | 'no_fall_frost';
 		BatchError: {
 			error: components['schemas']['BatchErrorDetail'];
 		};
@@ -961,6 +989,35 @@ export interface components {
 			name: string;
 			/** @description Ids of catalogue plants (`GET plants/`) grown in the bed; default []. */
 			plants?: number[];
+		};
+		BedsSun: {
+			/** @description In the order of the plan's beds. */
+			beds: components['schemas']['BedSun'][];
+			growing_season: components['schemas']['GrowingSeason'];
+			period?: components['schemas']['Period'];
+			/** @description The plan's sun site, whose raster the hours are read from. */
+			site: components['schemas']['SunSite'];
+		};
+		BedSun: {
+			/**
+			 * Format: double
+			 * @description Area in square metres (local metres).
+			 */
+			area_m2: number;
+			/** @description How many 1 m raster cells the statistics average: those whose centre lies in the bed, or the one under its centroid for a bed too small to hold a centre. */
+			cells: number;
+			/** @description Each cell's hours averaged over the growing season (each month weighted by its days in it), then over the cells. */
+			growing_season: components['schemas']['SunStats'];
+			id: string;
+			/** @description January first: each month's representative day. */
+			months: components['schemas']['MonthSun'][];
+			name: string;
+			/** @description The same over `from`-`to`, when asked for. */
+			period?: components['schemas']['SunStats'];
+			/** @description How many of them lie under a building footprint (their hours are the roof's). */
+			roof_cells: number;
+			/** @description The same over the whole year. */
+			year: components['schemas']['SunStats'];
 		};
 		BuildingFeature: {
 			geometry: components['schemas']['Polygon'];
@@ -1139,6 +1196,34 @@ export interface components {
 		 * @enum {string}
 		 */
 		GeoJSONPolygonTypeEnum: 'Polygon';
+		GrowingSeason: {
+			/**
+			 * @description frost_dates: between the median frost dates; otherwise which frost most years lack.
+			 *
+			 *     * `frost_dates` - frost_dates
+			 *     * `no_frost` - no_frost
+			 *     * `no_spring_frost` - no_spring_frost
+			 *     * `no_fall_frost` - no_fall_frost
+			 */
+			basis: components['schemas']['BasisEnum'];
+			/** @description Frost-free days; 365 without frost. */
+			days: number;
+			/** @description MM-DD, its last day (before `start` when it runs over the new year). */
+			end: string;
+			/** @description MM-DD of the median, or null. */
+			first_fall_frost: string | null;
+			hemisphere: components['schemas']['HemisphereEnum'];
+			/** @description MM-DD of the median, or null. */
+			last_spring_frost: string | null;
+			/** @description Where the dates come from, in words. */
+			note: string;
+			/** @description The climate summary they come from. */
+			source: string;
+			/** @description MM-DD, its first day. */
+			start: string;
+			/** @description Years of climate data the medians are of. */
+			years: number | null;
+		};
 		/**
 		 * @description * `a` - a
 		 *     * `b` - b
@@ -1382,6 +1467,34 @@ export interface components {
 			 */
 			precipitation_mm?: number | null;
 		};
+		MonthSun: {
+			/**
+			 * @description The light category of the mean.
+			 *
+			 *     * `full_sun` - full_sun
+			 *     * `part_sun` - part_sun
+			 *     * `part_shade` - part_shade
+			 *     * `shade` - shade
+			 */
+			light:
+				(components['schemas']['LightCategoryEnum'] | components['schemas']['NullEnum']) | null;
+			/**
+			 * Format: double
+			 * @description The bed's sunniest cell.
+			 */
+			max: number | null;
+			/**
+			 * Format: double
+			 * @description Mean over the bed's cells, hours of direct sun a day; null without data.
+			 */
+			mean: number | null;
+			/**
+			 * Format: double
+			 * @description The bed's least sunny cell.
+			 */
+			min: number | null;
+			month: number;
+		};
 		/** @enum {unknown} */
 		NullEnum: null;
 		/**
@@ -1483,6 +1596,16 @@ export interface components {
 			 *     * `imperial` - US customary (°F, feet)
 			 */
 			units?: components['schemas']['UnitsEnum'];
+		};
+		/** @description The months asked for (`from` to `to`, over the new year when `to` < `from`). */
+		Period: {
+			days: number;
+			/** @description MM-DD */
+			end: string;
+			from: number;
+			/** @description MM-DD */
+			start: string;
+			to: number;
 		};
 		Place: {
 			/** @description south, west, north, east; null when the geocoder gives none. */
@@ -1808,6 +1931,33 @@ export interface components {
 			longitude: number;
 			/** @description The site's cache unit, e.g. `sun:45.5230:-122.6765`. */
 			unit: string;
+		};
+		SunStats: {
+			/**
+			 * @description The light category of the mean.
+			 *
+			 *     * `full_sun` - full_sun
+			 *     * `part_sun` - part_sun
+			 *     * `part_shade` - part_shade
+			 *     * `shade` - shade
+			 */
+			light:
+				(components['schemas']['LightCategoryEnum'] | components['schemas']['NullEnum']) | null;
+			/**
+			 * Format: double
+			 * @description The bed's sunniest cell.
+			 */
+			max: number | null;
+			/**
+			 * Format: double
+			 * @description Mean over the bed's cells, hours of direct sun a day; null without data.
+			 */
+			mean: number | null;
+			/**
+			 * Format: double
+			 * @description The bed's least sunny cell.
+			 */
+			min: number | null;
 		};
 		SunSummary: {
 			/** @description ETag of each input, by unit. */
@@ -3421,6 +3571,88 @@ export interface operations {
 			};
 			413: components['responses']['PayloadTooLarge'];
 			429: components['responses']['TooManyRequests'];
+		};
+	};
+	plans_beds_sun: {
+		parameters: {
+			query?: {
+				/** @description First month of a period, 1-12 (with `to`). */
+				from?: number;
+				/** @description Last month, 1-12; before `from` runs over the new year. */
+				to?: number;
+			};
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['BedsSun'];
+				};
+			};
+			/** @description The plan's data is not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
 		};
 	};
 	plans_prefetch: {

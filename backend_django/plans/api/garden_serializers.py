@@ -1,0 +1,83 @@
+"""The shapes of a plan's garden answers (bed sun, recommendations, calendar), for the contract.
+
+The answers are built as plain dicts (plans/bed_sun.py, recommendations.py,
+planting.py); these serializers only document them.
+"""
+
+from rest_framework import serializers
+
+from backend_django.upstream.http.serializers import LIGHT_CATEGORIES, SunSiteSerializer
+
+
+class SunStatsSerializer(serializers.Serializer):
+    mean = serializers.FloatField(
+        allow_null=True, help_text="Mean over the bed's cells, hours of direct sun a day; null without data."
+    )
+    min = serializers.FloatField(allow_null=True, help_text="The bed's least sunny cell.")
+    max = serializers.FloatField(allow_null=True, help_text="The bed's sunniest cell.")
+    light = serializers.ChoiceField(
+        choices=LIGHT_CATEGORIES, allow_null=True, help_text="The light category of the mean."
+    )
+
+
+class MonthSunSerializer(SunStatsSerializer):
+    month = serializers.IntegerField(min_value=1, max_value=12)
+
+
+class BedSunSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    area_m2 = serializers.FloatField(help_text="Area in square metres (local metres).")
+    cells = serializers.IntegerField(
+        help_text="How many 1 m raster cells the statistics average: those whose centre lies in the "
+        "bed, or the one under its centroid for a bed too small to hold a centre."
+    )
+    roof_cells = serializers.IntegerField(
+        help_text="How many of them lie under a building footprint (their hours are the roof's)."
+    )
+    months = MonthSunSerializer(many=True, help_text="January first: each month's representative day.")
+    growing_season = SunStatsSerializer(
+        help_text="Each cell's hours averaged over the growing season (each month weighted by its days "
+        "in it), then over the cells."
+    )
+    year = SunStatsSerializer(help_text="The same over the whole year.")
+    period = SunStatsSerializer(required=False, help_text="The same over `from`-`to`, when asked for.")
+
+
+class GrowingSeasonSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="MM-DD, its first day.")
+    end = serializers.CharField(
+        help_text="MM-DD, its last day (before `start` when it runs over the new year)."
+    )
+    days = serializers.IntegerField(help_text="Frost-free days; 365 without frost.")
+    basis = serializers.ChoiceField(
+        choices=["frost_dates", "no_frost", "no_spring_frost", "no_fall_frost"],
+        help_text="frost_dates: between the median frost dates; otherwise which frost most years lack.",
+    )
+    hemisphere = serializers.ChoiceField(choices=["north", "south"])
+    last_spring_frost = serializers.CharField(allow_null=True, help_text="MM-DD of the median, or null.")
+    first_fall_frost = serializers.CharField(allow_null=True, help_text="MM-DD of the median, or null.")
+    years = serializers.IntegerField(allow_null=True, help_text="Years of climate data the medians are of.")
+    note = serializers.CharField(help_text="Where the dates come from, in words.")
+    source = serializers.CharField(help_text="The climate summary they come from.")
+
+
+PeriodSerializer = type(
+    "PeriodSerializer",
+    (serializers.Serializer,),
+    {
+        "from": serializers.IntegerField(min_value=1, max_value=12),
+        "to": serializers.IntegerField(min_value=1, max_value=12),
+        "start": serializers.CharField(help_text="MM-DD"),
+        "end": serializers.CharField(help_text="MM-DD"),
+        "days": serializers.IntegerField(),
+        "__doc__": "The months asked for (`from` to `to`, over the new year when `to` < `from`).",
+    },
+)
+
+
+class BedsSunSerializer(serializers.Serializer):
+    site = SunSiteSerializer(help_text="The plan's sun site, whose raster the hours are read from.")
+    growing_season = GrowingSeasonSerializer()
+    period = PeriodSerializer(required=False)
+    beds = BedSunSerializer(many=True, help_text="In the order of the plan's beds.")
