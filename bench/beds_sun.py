@@ -12,7 +12,9 @@ over repeated calls:
   season and the year, and a period);
 - the whole request through Django (``django.test.Client``: session, the
   plan read, the cached entries read, ETag, JSON), answered 200 and, with
-  the ETag, 304.
+  the ETag, 304;
+- for comparison, ``recommendations/`` of the same beds against the seeded
+  catalogue (109 plants).
 
 Prints the p50 (and p95) of each. Target: the whole request p50 ≤ 20 ms.
 
@@ -198,6 +200,20 @@ def main() -> None:
         )
         report("GET beds/sun/ with If-None-Match, 304", timed(revalidate, args.calls))
         print(f"target: p50 of the whole request ≤ 20 ms: {'met' if p50 <= 20 else 'NOT met'}")
+
+        recommendations = f"/api/v1/plans/{plan.pk}/recommendations/"
+        sample = client.get(recommendations)
+        if sample.status_code != 200:
+            raise SystemExit(f"bench: {recommendations} answered {sample.status_code}")
+
+        def recommend() -> None:
+            assert client.get(recommendations).status_code == 200
+
+        fits = sum(bed["fits"] for bed in sample.json()["beds"])
+        report(
+            f"GET recommendations/, 200 ({fits} fits, {len(sample.content):,} B JSON)",
+            timed(recommend, max(10, args.calls // 10)),
+        )
         store.stop_tracking()
     finally:
         valkey.stop()

@@ -81,3 +81,43 @@ class BedsSunSerializer(serializers.Serializer):
     growing_season = GrowingSeasonSerializer()
     period = PeriodSerializer(required=False)
     beds = BedSunSerializer(many=True, help_text="In the order of the plan's beds.")
+
+
+class RecommendedPlantSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The plant (`GET plants/{id}/`).")
+    common_name = serializers.CharField()
+    botanical_name = serializers.CharField()
+    kind = serializers.CharField()
+    life_cycle = serializers.CharField()
+    light = serializers.ChoiceField(choices=LIGHT_CATEGORIES, help_text="The light the plant needs.")
+    score = serializers.FloatField(
+        help_text="How well it fits, 0-1: closeness of the bed's sun to its ideal times how "
+        "comfortably the season fits (docs/plants.md)."
+    )
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="Why it fits, in words.")
+    in_bed = serializers.BooleanField(help_text="Whether the bed's plants already include it.")
+
+
+class BedRecommendationsSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    sun_hours = serializers.FloatField(
+        allow_null=True, help_text="The bed's mean hours of direct sun a day over the growing season."
+    )
+    light = serializers.ChoiceField(choices=LIGHT_CATEGORIES, allow_null=True)
+    fits = serializers.IntegerField(help_text="How many plants of the catalogue fit (before `limit`).")
+    plants = RecommendedPlantSerializer(many=True, help_text="Best first.")
+    note = serializers.CharField(required=False, help_text="Why there are none, when the bed has no data.")
+
+
+class HardinessZoneSerializer(serializers.Serializer):
+    zone = serializers.CharField(allow_null=True, help_text="USDA zone with its half, e.g. 8a.")
+    number = serializers.IntegerField(allow_null=True, help_text="The zone number the plants are judged by.")
+
+
+class RecommendationsSerializer(serializers.Serializer):
+    site = SunSiteSerializer()
+    growing_season = GrowingSeasonSerializer()
+    hardiness_zone = HardinessZoneSerializer()
+    frost_free_days = serializers.IntegerField(help_text="The growing season's days.")
+    beds = BedRecommendationsSerializer(many=True, help_text="In the order of the plan's beds.")

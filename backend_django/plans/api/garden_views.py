@@ -21,14 +21,20 @@ from backend_django.core.api.schema import ErrorSerializer
 from backend_django.plans.bed_sun import plan_beds_sun
 from backend_django.plans.beds import beds_parse
 from backend_django.plans.models import Plan
+from backend_django.plans.recommendations import plan_recommendations
 from backend_django.plans.selectors import plan_get
 from backend_django.plans.services import PlanNotFound
+from backend_django.plants.selectors import plant_catalogue_etag, plant_list
 from backend_django.upstream.http.serializers import JobSerializer
 
-from .garden_serializers import BedsSunSerializer
+from .garden_serializers import BedsSunSerializer, RecommendationsSerializer
 from .plan_data import PlanData, not_modified, plan_data, plan_etag, private_headers
 
 BEDS_SUN_VERSION = "beds-sun/1"
+RECOMMENDATIONS_VERSION = "recommendations/1"
+# Plants per bed: the best few by default (a whole catalogue for 50 beds is megabytes).
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 500
 _MONTH = re.compile(r"^(?:[1-9]|1[0-2])$")
 
 GARDEN_RESPONSES = {
@@ -59,6 +65,15 @@ def _period(request: Request) -> tuple[int, int] | None:
     if errors:
         raise ValidationError(errors)
     return int(given["from"] or 0), int(given["to"] or 0)
+
+
+def _limit(request: Request) -> int:
+    value = request.query_params.get("limit")
+    if value is None:
+        return DEFAULT_LIMIT
+    if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= MAX_LIMIT:
+        raise ValidationError({"limit": [f"A whole number from 1 to {MAX_LIMIT}."]})
+    return int(value)
 
 
 class GardenActions:
@@ -120,5 +135,59 @@ class GardenActions:
             climate_summary=data.climate_summary.json(),
             climate_url=data.climate_url,
             period=period,
+        )
+        return Response(body, headers=private_headers(etag))
+
+    @extend_schema(
+        operation_id="plans_recommendations",
+        summary="The plants that fit each bed",
+        description=(
+            "For each bed, the catalogue's plants that fit its light (its mean hours of direct sun over "
+            "the growing season, as `beds/sun/` gives it), the plan's USDA hardiness zone (perennials) "
+            "and its frost-free season (tender crops' days to maturity), best first, each with its "
+            'score and its reasons in words (docs/plants.md, "Recommendations"): the best `limit` '
+            f"({DEFAULT_LIMIT} unless asked) of each bed, and how many fit in all. 202 with a job "
+            "while the sun or the climate summary is not cached. "
+            "ETag over the beds, the sun, the climate summary and the catalogue."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                description=f"At most this many plants per bed, 1-{MAX_LIMIT}; default {DEFAULT_LIMIT}.",
+            )
+        ],
+        responses={200: RecommendationsSerializer, 400: ErrorSerializer, **GARDEN_RESPONSES},
+    )
+    @action(
+        detail=True, methods=["get"], url_path="recommendations", pagination_class=None, filter_backends=[]
+    )
+    def recommendations(self, request: Request, pk: str | None = None) -> Response:
+        plan = self._own_plan(pk)
+        limit = _limit(request)
+        query = f"?limit={limit}" if limit != DEFAULT_LIMIT else ""
+        result_url = f"/api/v1/plans/{plan.pk}/recommendations/{query}"
+        data = plan_data(request, plan, result_url=result_url, with_sun=True)
+        if not isinstance(data, PlanData):
+            return data
+        assert data.sun is not None and data.site is not None
+        etag = plan_etag(
+            RECOMMENDATIONS_VERSION,
+            data.sun.etag,
+            data.climate_summary.etag,
+            plan.updated_at.isoformat(),
+            plant_catalogue_etag(),
+            query,
+        )
+        if (unchanged := not_modified(request, etag)) is not None:
+            return unchanged  # type: ignore[return-value]
+        body = plan_recommendations(
+            beds=beds_parse(plan.beds),
+            site=data.site,
+            tiff=data.sun.raw(),
+            climate_summary=data.climate_summary.json(),
+            climate_url=data.climate_url,
+            catalogue=plant_list(),
+            limit=limit,
         )
         return Response(body, headers=private_headers(etag))
