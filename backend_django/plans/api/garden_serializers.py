@@ -110,7 +110,7 @@ class BedRecommendationsSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, help_text="Why there are none, when the bed has no data.")
 
 
-class HardinessZoneSerializer(serializers.Serializer):
+class PlanZoneSerializer(serializers.Serializer):
     zone = serializers.CharField(allow_null=True, help_text="USDA zone with its half, e.g. 8a.")
     number = serializers.IntegerField(allow_null=True, help_text="The zone number the plants are judged by.")
 
@@ -118,6 +118,6 @@ class HardinessZoneSerializer(serializers.Serializer):
 class RecommendationsSerializer(serializers.Serializer):
     site = SunSiteSerializer()
     growing_season = GrowingSeasonSerializer()
-    hardiness_zone = HardinessZoneSerializer()
+    hardiness_zone = PlanZoneSerializer()
     frost_free_days = serializers.IntegerField(help_text="The growing season's days.")
     beds = BedRecommendationsSerializer(many=True, help_text="In the order of the plan's beds.")

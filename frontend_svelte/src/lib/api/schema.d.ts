@@ -529,6 +529,26 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/plans/{id}/recommendations/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The plants that fit each bed
+		 * @description For each bed, the catalogue's plants that fit its light (its mean hours of direct sun over the growing season, as `beds/sun/` gives it), the plan's USDA hardiness zone (perennials) and its frost-free season (tender crops' days to maturity), best first, each with its score and its reasons in words (docs/plants.md, "Recommendations"): the best `limit` (20 unless asked) of each bed, and how many fit in all. 202 with a job while the sun or the climate summary is not cached. ETag over the beds, the sun, the climate summary and the catalogue.
+		 */
+		get: operations['plans_recommendations'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/plans/{id}/restore/': {
 		parameters: {
 			query?: never;
@@ -989,6 +1009,23 @@ export interface components {
 			name: string;
 			/** @description Ids of catalogue plants (`GET plants/`) grown in the bed; default []. */
 			plants?: number[];
+		};
+		BedRecommendations: {
+			/** @description How many plants of the catalogue fit (before `limit`). */
+			fits: number;
+			id: string;
+			light:
+				(components['schemas']['LightCategoryEnum'] | components['schemas']['NullEnum']) | null;
+			name: string;
+			/** @description Why there are none, when the bed has no data. */
+			note?: string;
+			/** @description Best first. */
+			plants: components['schemas']['RecommendedPlant'][];
+			/**
+			 * Format: double
+			 * @description The bed's mean hours of direct sun a day over the growing season.
+			 */
+			sun_hours: number | null;
 		};
 		BedsSun: {
 			/** @description In the order of the plan's beds. */
@@ -1827,9 +1864,50 @@ export interface components {
 		 * @enum {string}
 		 */
 		PlantLightEnum: 'full_sun' | 'part_sun' | 'part_shade' | 'shade';
+		PlanZone: {
+			/** @description The zone number the plants are judged by. */
+			number: number | null;
+			/** @description USDA zone with its half, e.g. 8a. */
+			zone: string | null;
+		};
 		Polygon: {
 			coordinates: number[][][];
 			type: components['schemas']['GeoJSONPolygonTypeEnum'];
+		};
+		Recommendations: {
+			/** @description In the order of the plan's beds. */
+			beds: components['schemas']['BedRecommendations'][];
+			/** @description The growing season's days. */
+			frost_free_days: number;
+			growing_season: components['schemas']['GrowingSeason'];
+			hardiness_zone: components['schemas']['PlanZone'];
+			site: components['schemas']['SunSite'];
+		};
+		RecommendedPlant: {
+			botanical_name: string;
+			common_name: string;
+			/** @description The plant (`GET plants/{id}/`). */
+			id: number;
+			/** @description Whether the bed's plants already include it. */
+			in_bed: boolean;
+			kind: string;
+			life_cycle: string;
+			/**
+			 * @description The light the plant needs.
+			 *
+			 *     * `full_sun` - full_sun
+			 *     * `part_sun` - part_sun
+			 *     * `part_shade` - part_shade
+			 *     * `shade` - shade
+			 */
+			light: components['schemas']['LightCategoryEnum'];
+			/** @description Why it fits, in words. */
+			reasons: string[];
+			/**
+			 * Format: double
+			 * @description How well it fits, 0-1: closeness of the bed's sun to its ideal times how comfortably the season fits (docs/plants.md).
+			 */
+			score: number;
 		};
 		RegisterRequest: {
 			/** Format: email */
@@ -3686,6 +3764,86 @@ export interface operations {
 				};
 			};
 			429: components['responses']['TooManyRequests'];
+		};
+	};
+	plans_recommendations: {
+		parameters: {
+			query?: {
+				/** @description At most this many plants per bed, 1-500; default 20. */
+				limit?: number;
+			};
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Recommendations'];
+				};
+			};
+			/** @description The plan's data is not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
 		};
 	};
 	plans_restore: {
