@@ -157,3 +157,18 @@ class DeletedPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fields.get('name', self.pk)} (deleted)"
+
+
+class CalendarLink(models.Model):
+    """A plan's planting calendar subscription link: ``/api/v1/calendar/<token>.ics`` reads the
+    plan's feed without signing in. Only the token's SHA-256 is kept; rotating makes a new
+    token (the old link stops working), deleting the row revokes it."""
+
+    plan = models.OneToOneField(
+        Plan, on_delete=models.CASCADE, primary_key=True, related_name="calendar_link"
+    )
+    token_digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token, hex.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"calendar link of {self.plan_id}"

@@ -1,5 +1,6 @@
 """Reads of plans. Every read is scoped to an owner: nobody sees another's plan."""
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,7 @@ from backend_django.upstream.status import place_overview_many
 from backend_django.users.models import User
 
 from .filters import PlanFilter
-from .models import Plan
+from .models import CalendarLink, Plan
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +65,14 @@ def plan_glance_many(plans: Sequence[Plan]) -> dict[uuid.UUID, tuple[dict, dict]
         statuses = [{kind.name: unknown for kind in place_kinds()} for _ in plans]
         facts = [dict(empty) for _ in plans]
     return {plan.pk: pair for plan, pair in zip(plans, zip(statuses, facts, strict=True), strict=True)}
+
+
+def calendar_link_get(*, plan: Plan) -> CalendarLink | None:
+    return CalendarLink.objects.filter(plan=plan).first()
+
+
+def calendar_link_plan(*, token: str) -> Plan | None:
+    """The plan whose subscription link has this token, or None (unknown or revoked)."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    link = CalendarLink.objects.select_related("plan").defer("plan__data").filter(token_digest=digest).first()
+    return None if link is None else link.plan

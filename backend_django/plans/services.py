@@ -11,7 +11,9 @@ periodic ``plans_deleted_purge`` removes afterwards (decisions/0014).
 """
 
 import contextvars
+import hashlib
 import logging
+import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ from backend_django.upstream.jobs.warming import prefetch_location
 from backend_django.users.models import User
 
 from .beds import beds_empty
-from .models import DeletedPlan, Plan
+from .models import CalendarLink, DeletedPlan, Plan
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +253,28 @@ def plans_deleted_purge() -> int:
     """Forget deleted plans past their restore window; how many were purged."""
     purged, _ = DeletedPlan.objects.filter(deleted_at__lt=_restore_deadline()).delete()
     return purged
+
+
+# --- Calendar links ----------------------------------------------------------
+
+
+def calendar_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def calendar_link_rotate(*, plan: Plan) -> tuple[CalendarLink, str]:
+    """A new subscription link for the plan's calendar feed (the old one, if any, stops
+    working); returns the link and its token, which only this answer ever shows."""
+    token = secrets.token_urlsafe(32)
+    link, _ = CalendarLink.objects.update_or_create(
+        plan=plan, defaults={"token_digest": calendar_token_digest(token), "created_at": timezone.now()}
+    )
+    return link, token
+
+
+def calendar_link_revoke(*, plan: Plan) -> None:
+    """The plan's subscription link stops working (nothing to do when it has none)."""
+    CalendarLink.objects.filter(plan=plan).delete()
 
 
 # --- Batch -------------------------------------------------------------------

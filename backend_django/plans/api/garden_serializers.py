@@ -121,3 +121,69 @@ class RecommendationsSerializer(serializers.Serializer):
     hardiness_zone = PlanZoneSerializer()
     frost_free_days = serializers.IntegerField(help_text="The growing season's days.")
     beds = BedRecommendationsSerializer(many=True, help_text="In the order of the plan's beds.")
+
+
+class CalendarWindowSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["start_indoors", "transplant", "direct_sow", "harvest", "fall_sowing", "fall_harvest"]
+    )
+    what = serializers.CharField(help_text='In words: "start indoors", "plant out", ...')
+    start = serializers.DateField(help_text="First day of the window.")
+    end = serializers.DateField(help_text="Last day of the window (included).")
+
+
+class CalendarSeasonSerializer(serializers.Serializer):
+    year = serializers.IntegerField(help_text="The year the spring windows belong to.")
+    last_spring_frost = serializers.DateField(help_text="The frost date used (or the stand-in without one).")
+    first_fall_frost = serializers.DateField()
+    no_spring_frost = serializers.BooleanField()
+    no_fall_frost = serializers.BooleanField()
+    windows = CalendarWindowSerializer(many=True, help_text="In the order a season runs.")
+    notes = serializers.ListField(
+        child=serializers.CharField(), help_text="What the dates should be read with."
+    )
+
+
+class CalendarBedRefSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CalendarPlantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    common_name = serializers.CharField()
+    botanical_name = serializers.CharField()
+    beds = CalendarBedRefSerializer(many=True, help_text="The beds it grows in.")
+    seasons = CalendarSeasonSerializer(many=True, help_text="This year, then the next.")
+
+
+class CalendarFrostSerializer(serializers.Serializer):
+    last_spring_frost = serializers.CharField(allow_null=True, help_text="MM-DD at the risk; null: none.")
+    first_fall_frost = serializers.CharField(allow_null=True, help_text="MM-DD at the risk; null: none.")
+    hemisphere = serializers.ChoiceField(choices=["north", "south"])
+    basis = serializers.ChoiceField(
+        choices=["chance_dates", "percentiles"],
+        help_text="chance_dates: the summary's dates by chance; percentiles: an older summary's spread.",
+    )
+    years = serializers.IntegerField(allow_null=True)
+    note = serializers.CharField()
+    source = serializers.CharField(help_text="The climate summary they come from.")
+
+
+class PlanCalendarSerializer(serializers.Serializer):
+    timezone = serializers.CharField(help_text="The plan's time zone (else the climate's, else UTC).")
+    today = serializers.DateField(help_text="Today there: this year is its year.")
+    risk = serializers.IntegerField()
+    frost = CalendarFrostSerializer()
+    plants = CalendarPlantSerializer(many=True, help_text="Every catalogue plant in the beds, by name.")
+
+
+class CalendarLinkSerializer(serializers.Serializer):
+    active = serializers.BooleanField(help_text="Whether the plan has a subscription link.")
+    created_at = serializers.DateTimeField(allow_null=True, help_text="When the current link was made.")
+
+
+class CalendarLinkCreatedSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="The feed for a calendar app (shown only now).")
+    path = serializers.CharField(help_text="The same, from the site's root.")
+    created_at = serializers.DateTimeField()

@@ -10,28 +10,41 @@ from, ``Cache-Control: private, no-cache``.
 import re
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from backend_django.core.api.schema import ErrorSerializer
+from backend_django.core.exceptions import ApplicationError
+from backend_django.plans import planting
 from backend_django.plans.bed_sun import plan_beds_sun
 from backend_django.plans.beds import beds_parse
 from backend_django.plans.models import Plan
 from backend_django.plans.recommendations import plan_recommendations
-from backend_django.plans.selectors import plan_get
-from backend_django.plans.services import PlanNotFound
+from backend_django.plans.selectors import calendar_link_get, calendar_link_plan, plan_get
+from backend_django.plans.services import PlanNotFound, calendar_link_revoke, calendar_link_rotate
 from backend_django.plants.selectors import plant_catalogue_etag, plant_list
 from backend_django.upstream.http.serializers import JobSerializer
 
-from .garden_serializers import BedsSunSerializer, RecommendationsSerializer
+from .garden_serializers import (
+    BedsSunSerializer,
+    CalendarLinkCreatedSerializer,
+    CalendarLinkSerializer,
+    PlanCalendarSerializer,
+    RecommendationsSerializer,
+)
 from .plan_data import PlanData, not_modified, plan_data, plan_etag, private_headers
 
 BEDS_SUN_VERSION = "beds-sun/1"
 RECOMMENDATIONS_VERSION = "recommendations/1"
+CALENDAR_VERSION = "calendar/1"
 # Plants per bed: the best few by default (a whole catalogue for 50 beds is megabytes).
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
@@ -74,6 +87,62 @@ def _limit(request: Request) -> int:
     if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= MAX_LIMIT:
         raise ValidationError({"limit": [f"A whole number from 1 to {MAX_LIMIT}."]})
     return int(value)
+
+
+def _risk(request: Request) -> int:
+    value = request.query_params.get("risk")
+    if value is None:
+        return planting.DEFAULT_RISK
+    if value not in {str(risk) for risk in planting.RISKS}:
+        raise ValidationError({"risk": ["The chance of frost to plan with, in percent: 10, 50 or 90."]})
+    return int(value)
+
+
+RISK_PARAMETER = OpenApiParameter(
+    "risk",
+    OpenApiTypes.INT,
+    enum=list(planting.RISKS),
+    description="The chance (%) of a frost after the spring date and before the fall date, from the "
+    "climate summary's `chance_dates`: 10 careful, 50 (the default) even, 90 bold.",
+)
+
+
+def feed_response(request: Request, plan: Plan, *, risk: int, result_url: str) -> HttpResponse | Response:
+    """The plan's calendar as iCalendar, or the answer while its climate is not cached."""
+    data = plan_data(request, plan, result_url=result_url, with_sun=False)
+    if not isinstance(data, PlanData):
+        return data
+    summary = data.climate_summary.json()
+    zone = planting.plan_zone(plan_timezone=plan.timezone, climate_summary=summary)
+    now = planting.clock()
+    etag = plan_etag(
+        CALENDAR_VERSION + ".ics",
+        data.climate_summary.etag,
+        plan.updated_at.isoformat(),
+        plant_catalogue_etag(),
+        str(risk),
+        str(now.astimezone(zone).year),
+    )
+    if (unchanged := not_modified(request, etag)) is not None:
+        return unchanged
+    feed = planting.plan_calendar_feed(
+        plan_id=str(plan.pk),
+        plan_name=plan.name,
+        beds=beds_parse(plan.beds),
+        catalogue=plant_list(),
+        climate_summary=summary,
+        zone=zone,
+        risk=risk,
+        now=now,
+    )
+    return HttpResponse(
+        feed,
+        content_type="text/calendar; charset=utf-8",
+        headers={
+            **private_headers(etag),
+            "Content-Disposition": 'inline; filename="planting-calendar.ics"',
+        },
+    )
 
 
 class GardenActions:
@@ -191,3 +260,202 @@ class GardenActions:
             limit=limit,
         )
         return Response(body, headers=private_headers(etag))
+
+    @extend_schema(
+        operation_id="plans_calendar",
+        summary="The planting calendar of the plants in the beds",
+        description=(
+            "For every catalogue plant in the plan's beds, its dated windows (start indoors, plant out, "
+            "sow outdoors, harvest, fall sowing and its harvest: those its data supports) for this year "
+            "and the next in the plan's time zone, from the climate summary's frost dates at `risk`. "
+            "Where there is no spring frost at that risk the spring windows count from mid-February "
+            "(mid-August in the south) and the notes say so (docs/plants.md). 202 with a job while the "
+            "climate summary is not cached. The same as iCalendar: `plans/{id}/calendar.ics`."
+        ),
+        parameters=[RISK_PARAMETER],
+        responses={200: PlanCalendarSerializer, 400: ErrorSerializer, **GARDEN_RESPONSES},
+    )
+    @action(detail=True, methods=["get"], url_path="calendar", pagination_class=None, filter_backends=[])
+    def calendar(self, request: Request, pk: str | None = None) -> Response:
+        plan = self._own_plan(pk)
+        risk = _risk(request)
+        query = f"?risk={risk}" if risk != planting.DEFAULT_RISK else ""
+        data = plan_data(
+            request, plan, result_url=f"/api/v1/plans/{plan.pk}/calendar/{query}", with_sun=False
+        )
+        if not isinstance(data, PlanData):
+            return data
+        summary = data.climate_summary.json()
+        zone = planting.plan_zone(plan_timezone=plan.timezone, climate_summary=summary)
+        now = planting.clock()
+        etag = plan_etag(
+            CALENDAR_VERSION,
+            data.climate_summary.etag,
+            plan.updated_at.isoformat(),
+            plant_catalogue_etag(),
+            str(risk),
+            now.astimezone(zone).date().isoformat(),
+        )
+        if (unchanged := not_modified(request, etag)) is not None:
+            return unchanged  # type: ignore[return-value]
+        body = planting.plan_calendar(
+            beds=beds_parse(plan.beds),
+            catalogue=plant_list(),
+            climate_summary=summary,
+            climate_url=data.climate_url,
+            zone=zone,
+            risk=risk,
+            now=now,
+        )
+        return Response(body, headers=private_headers(etag))
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id="plans_calendar_link_get",
+        summary="Whether the plan's calendar has a subscription link",
+        description="The link itself is shown once, when it is made (`POST`); only its hash is kept.",
+        request=None,
+        responses={200: CalendarLinkSerializer, 404: ErrorSerializer},
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="plans_calendar_link_create",
+        summary="Make (or make anew) the plan's calendar subscription link",
+        description=(
+            "An unguessable link to the plan's planting calendar as iCalendar "
+            "(`GET /api/v1/calendar/{token}.ics`), for a calendar app to subscribe to without signing "
+            "in. Asking again makes a new link and the old one stops working. The token is shown only "
+            "in this answer."
+        ),
+        request=None,
+        responses={201: CalendarLinkCreatedSerializer, 404: ErrorSerializer},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        operation_id="plans_calendar_link_delete",
+        summary="Revoke the plan's calendar subscription link",
+        description="The link stops working at once (404). Nothing to revoke is fine too.",
+        request=None,
+        responses={204: None, 404: ErrorSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post", "delete"],
+        url_path="calendar/link",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def calendar_link(self, request: Request, pk: str | None = None) -> Response:
+        plan = self._own_plan(pk)
+        headers = {"Cache-Control": "no-store"}
+        if request.method == "POST":
+            link, token = calendar_link_rotate(plan=plan)
+            path = f"/api/v1/calendar/{token}.ics"
+            body = {"url": request.build_absolute_uri(path), "path": path, "created_at": link.created_at}
+            return Response(CalendarLinkCreatedSerializer(body).data, status=201, headers=headers)
+        if request.method == "DELETE":
+            calendar_link_revoke(plan=plan)
+            return Response(status=204, headers=headers)
+        existing = calendar_link_get(plan=plan)
+        body = {"active": existing is not None, "created_at": existing.created_at if existing else None}
+        return Response(CalendarLinkSerializer(body).data, headers=headers)
+
+
+class IgnoreAcceptNegotiation(BaseContentNegotiation):
+    """Calendar apps ask for text/calendar; errors are JSON whatever they accept."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+ICS_RESPONSES = {
+    (200, "text/calendar"): OpenApiResponse(
+        OpenApiTypes.STR, description="An iCalendar (RFC 5545) feed: one all-day event per window."
+    ),
+    304: OpenApiResponse(description="Not modified (`If-None-Match` matched the ETag)."),
+}
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="plans_calendar_ics",
+        summary="The plan's planting calendar as iCalendar",
+        description=(
+            "The windows of `plans/{id}/calendar/` for this year and the next as an iCalendar feed "
+            "(`text/calendar`): one all-day event per window, with UIDs that stay the same across "
+            "fetches. For the plan's owner (session or token); for a calendar app, make a subscription "
+            "link (`POST plans/{id}/calendar/link/`). 202 with a job while the climate summary is not "
+            "cached."
+        ),
+        parameters=[
+            OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The plan's id."),
+            RISK_PARAMETER,
+        ],
+        responses={**ICS_RESPONSES, 400: ErrorSerializer, **GARDEN_RESPONSES},
+    )
+)
+class PlanCalendarFeedView(APIView):
+    """``plans/{id}/calendar.ics``: the owner's feed."""
+
+    content_negotiation_class = IgnoreAcceptNegotiation
+
+    def get(self, request: Request, pk: str) -> HttpResponse | Response:
+        plan = plan_get(owner=request.user, plan_id=pk, defer=("data",))
+        if plan is None:
+            raise PlanNotFound()
+        risk = _risk(request)
+        query = f"?risk={risk}" if risk != planting.DEFAULT_RISK else ""
+        return feed_response(
+            request, plan, risk=risk, result_url=f"/api/v1/plans/{plan.pk}/calendar.ics{query}"
+        )
+
+
+FEED_NOT_FOUND = "No calendar at this link (it was revoked, or never made)."
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="calendar_subscription",
+        summary="A plan's planting calendar through its subscription link",
+        description=(
+            "The feed of `plans/{id}/calendar.ics` without signing in, for calendar apps: the token is "
+            "the secret. An unknown or revoked token is a 404 and tells nothing else. While the plan's "
+            "climate summary is being fetched: 503 with `Retry-After` (calendar apps keep what they "
+            "have and try again)."
+        ),
+        parameters=[RISK_PARAMETER],
+        responses={
+            **ICS_RESPONSES,
+            400: ErrorSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No calendar at this link."),
+            503: OpenApiResponse(
+                ErrorSerializer, description="Not ready yet; try again after `Retry-After`."
+            ),
+        },
+    )
+)
+class CalendarSubscriptionView(APIView):
+    """``calendar/{token}.ics``: a plan's feed by its subscription link, no sign-in."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    content_negotiation_class = IgnoreAcceptNegotiation
+
+    def get(self, request: Request, token: str) -> HttpResponse | Response:
+        plan = calendar_link_plan(token=token)
+        if plan is None:
+            raise NotFound(FEED_NOT_FOUND)
+        risk = _risk(request)
+        answer = feed_response(request, plan, risk=risk, result_url=request.get_full_path())
+        if answer.status_code in (202, 502):
+            retry = answer.headers.get("Retry-After", "60") if answer.status_code == 202 else "600"
+            raise ApplicationError(
+                "The calendar is being prepared; try again in a minute.",
+                code="not_ready",
+                status_code=503,
+                headers={"Retry-After": retry, "Cache-Control": "no-store"},
+            )
+        return answer
