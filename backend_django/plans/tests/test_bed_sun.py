@@ -239,3 +239,59 @@ def test_a_plan_beyond_85_degrees_has_no_sun(user_client, user):
     response = user_client.get(url(polar))
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "no_sun"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_202_then_the_beds_sun_from_the_raster_the_worker_computed(
+    user_client, simulator, celery_worker_process
+):
+    from rasterio.io import MemoryFile
+
+    from backend_django.testing.waiting import wait_until
+
+    created = user_client.post(
+        "/api/v1/plans/", {"name": "Bristol", "latitude": LAT, "longitude": LNG}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    plan_id = created.json()["id"]
+    first = user_client.get(f"/api/v1/plans/{plan_id}/beds/sun/")
+    assert first.status_code == 202, first.content
+    job_url = first["Location"]
+
+    def finished():
+        job = user_client.get(job_url).json()
+        return job if job["status"] in ("succeeded", "failed") else None
+
+    job = wait_until(finished, "the sun job", timeout=180, step=0.2)
+    assert job["status"] == "succeeded", job
+    assert job["result_url"] == f"/api/v1/plans/{plan_id}/beds/sun/"
+
+    # The raster as the sun endpoint sends it, read with rasterio: a bed over rows 40-44 and
+    # columns 50-59 of it (edges a quarter cell inside), and its hours worked out from the bands.
+    site = sun.site_snap(lat=LAT, lng=LNG)
+    tiff = user_client.get(f"/api/v1/sun/?lat={site.lat}&lng={site.lng}").content
+    with MemoryFile(tiff) as memfile, memfile.open() as dataset:
+        bands = dataset.read().astype(float) / 10
+        transform = dataset.transform
+
+    def corner(col: float, row: float) -> list[float]:
+        lng, lat = transform @ (col, row)
+        return [lng, lat]
+
+    ring = [corner(50.25, 40.25), corner(59.75, 40.25), corner(59.75, 44.75), corner(50.25, 44.75)]
+    beds = collection(bed("b1", "Beans", [[*ring, ring[0]]]))
+    patched = user_client.patch(f"/api/v1/plans/{plan_id}/", {"beds": beds}, format="json")
+    assert patched.status_code == 200, patched.content
+
+    answer = user_client.get(job["result_url"])
+    assert answer.status_code == 200, answer.content
+    result = answer.json()["beds"][0]
+    cells = bands[:, 40:45, 50:60].reshape(12, -1)
+    assert result["cells"] == 50
+    for month in range(12):
+        assert result["months"][month]["mean"] == pytest.approx(cells[month].mean(), abs=0.006)
+        assert result["months"][month]["min"] == pytest.approx(cells[month].min(), abs=1e-9)
+        assert result["months"][month]["max"] == pytest.approx(cells[month].max(), abs=1e-9)
+    days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+    assert result["year"]["mean"] == pytest.approx((days @ cells / 365).mean(), abs=0.006)

@@ -346,3 +346,13 @@ def test_someone_elses_plan_beds_are_not_theirs_to_change(user_client):
         format="json",
     )
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_restored_plan_has_its_beds_back(user_client):
+    beds = collection(bed("b1", "Tomatoes", square(0, 0, 2, 2)))
+    plan = user_client.post("/api/v1/plans/", plan_body(beds=beds), format="json").json()
+    assert user_client.delete(f"/api/v1/plans/{plan['id']}/").status_code == 204
+    restored = user_client.post(f"/api/v1/plans/{plan['id']}/restore/")
+    assert restored.status_code == 201, restored.content
+    assert restored.json()["beds"] == plan["beds"]
