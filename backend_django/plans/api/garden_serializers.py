@@ -179,8 +179,7 @@ class PlanCalendarSerializer(serializers.Serializer):
 
 
 class CalendarLinkSerializer(serializers.Serializer):
-    active = serializers.BooleanField(help_text="Whether the plan has a subscription link.")
-    created_at = serializers.DateTimeField(allow_null=True, help_text="When the current link was made.")
+    created_at = serializers.DateTimeField(help_text="When the current link was made.")
 
 
 class CalendarLinkCreatedSerializer(serializers.Serializer):

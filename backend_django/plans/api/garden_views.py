@@ -45,6 +45,7 @@ from .plan_data import PlanData, not_modified, plan_data, plan_etag, private_hea
 BEDS_SUN_VERSION = "beds-sun/1"
 RECOMMENDATIONS_VERSION = "recommendations/1"
 CALENDAR_VERSION = "calendar/1"
+NO_LINK = "This plan's calendar has no subscription link."
 # Plants per bed: the best few by default (a whole catalogue for 50 beds is megabytes).
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
@@ -312,8 +313,11 @@ class GardenActions:
     @extend_schema(
         methods=["GET"],
         operation_id="plans_calendar_link_get",
-        summary="Whether the plan's calendar has a subscription link",
-        description="The link itself is shown once, when it is made (`POST`); only its hash is kept.",
+        summary="When the plan's calendar subscription link was made",
+        description=(
+            "404 when the plan has none. The link itself is shown once, when it is made (`POST`); only "
+            "its hash is kept."
+        ),
         request=None,
         responses={200: CalendarLinkSerializer, 404: ErrorSerializer},
     )
@@ -357,8 +361,9 @@ class GardenActions:
             calendar_link_revoke(plan=plan)
             return Response(status=204, headers=headers)
         existing = calendar_link_get(plan=plan)
-        body = {"active": existing is not None, "created_at": existing.created_at if existing else None}
-        return Response(CalendarLinkSerializer(body).data, headers=headers)
+        if existing is None:
+            raise NotFound(NO_LINK)
+        return Response(CalendarLinkSerializer({"created_at": existing.created_at}).data, headers=headers)
 
 
 class IgnoreAcceptNegotiation(BaseContentNegotiation):

@@ -285,7 +285,9 @@ def test_the_ics_feed_has_the_same_windows_with_stable_uids(user_client, plan, t
 @pytest.mark.django_db
 def test_a_subscription_link_reads_the_feed_without_signing_in(user_client, plan, api_client, early_march):
     store_climate(climate_summary(spring=SPRING, fall=FALL))
-    assert user_client.get(url(plan, "calendar/link/")).json() == {"active": False, "created_at": None}
+    none = user_client.get(url(plan, "calendar/link/"))
+    assert none.status_code == 404
+    assert none.json()["error"]["message"] == "This plan's calendar has no subscription link."
     made = user_client.post(url(plan, "calendar/link/"))
     assert made.status_code == 201
     assert made["Cache-Control"] == "no-store"
@@ -294,7 +296,7 @@ def test_a_subscription_link_reads_the_feed_without_signing_in(user_client, plan
     assert link["path"].startswith("/api/v1/calendar/") and link["path"].endswith(".ics")
     token = link["path"].removeprefix("/api/v1/calendar/").removesuffix(".ics")
     assert len(token) >= 40
-    assert user_client.get(url(plan, "calendar/link/")).json()["active"] is True
+    assert user_client.get(url(plan, "calendar/link/")).json() == {"created_at": link["created_at"]}
     # Only its hash is kept.
     assert token not in CalendarLink.objects.get().token_digest
 
@@ -317,6 +319,7 @@ def test_a_subscription_link_reads_the_feed_without_signing_in(user_client, plan
     # Revoked.
     assert user_client.delete(url(plan, "calendar/link/")).status_code == 204
     assert api_client.get(newer["path"]).status_code == 404
+    assert user_client.get(url(plan, "calendar/link/")).status_code == 404
     assert user_client.delete(url(plan, "calendar/link/")).status_code == 204
     # Unknown tokens look the same as revoked ones.
     assert api_client.get("/api/v1/calendar/" + "A" * 43 + ".ics").json() == gone.json()
