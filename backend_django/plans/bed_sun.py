@@ -25,6 +25,7 @@ over them, so 50 beds take a few milliseconds (bench/beds_sun.py).
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -36,7 +37,7 @@ from .season import YEAR, GrowingSeason, Span, growing_season, months_span
 
 TENTH = 0.1
 NODATA = 255
-EMPTY = {"mean": None, "min": None, "max": None, "light": None}
+EMPTY: dict[str, Any] = {"mean": None, "min": None, "max": None, "light": None}
 
 
 @dataclass(frozen=True)

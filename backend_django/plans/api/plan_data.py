@@ -41,7 +41,8 @@ CACHE_CONTROL = "private, no-cache"
 class Entry(Protocol):
     """What is read of a cached entry (upstream/cache/store.py's Entry)."""
 
-    etag: str
+    @property
+    def etag(self) -> str: ...
 
     def raw(self) -> bytes: ...
 
