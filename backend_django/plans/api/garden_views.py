@@ -32,6 +32,7 @@ from backend_django.plans.selectors import calendar_link_get, calendar_link_plan
 from backend_django.plans.services import PlanNotFound, calendar_link_revoke, calendar_link_rotate
 from backend_django.plants.selectors import plant_catalogue_etag, plant_list
 from backend_django.upstream.http.serializers import JobSerializer
+from backend_django.upstream.kinds import climate
 
 from .garden_serializers import (
     BedsSunSerializer,
@@ -454,7 +455,10 @@ class CalendarSubscriptionView(APIView):
         if plan is None:
             raise NotFound(FEED_NOT_FOUND)
         risk = _risk(request)
-        answer = feed_response(request, plan, risk=risk, result_url=request.get_full_path())
+        # The job (if one is needed) is not this caller's to poll, and its record must not hold the
+        # token: it names the climate summary it fills.
+        summary_url = climate.summary_url(plan.latitude, plan.longitude)
+        answer = feed_response(request, plan, risk=risk, result_url=summary_url)
         if answer.status_code in (202, 502):
             retry = answer.headers.get("Retry-After", "60") if answer.status_code == 202 else "600"
             raise ApplicationError(

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 import pytest
 from icalendar import Calendar
 
+from backend_django.core.valkey import get_valkey
 from backend_django.plans import planting
 from backend_django.plans.models import CalendarLink
 from backend_django.plans.tests.factories import PlanFactory
@@ -332,8 +333,15 @@ def test_a_link_to_a_calendar_not_ready_asks_to_come_back(user_client, plan, api
     assert response.status_code == 503
     assert response["Retry-After"]
     assert response.json()["error"]["code"] == "not_ready"
-    # The climate is on its way.
-    assert records.job_get(user_client.get(url(plan)).json()["id"]).units == [climate.unit_for(LAT, LNG)]
+    # The climate is on its way, in a job whose record does not hold the token.
+    valkey = get_valkey()
+    jobs = [
+        records.job_get(key.decode().removeprefix(records.JOB_PREFIX))
+        for key in valkey.scan_iter(match=records.job_key("*"))
+    ]
+    (job,) = [job for job in jobs if job is not None]
+    assert job.units == [climate.unit_for(LAT, LNG)]
+    assert job.result_url == climate.summary_url(LAT, LNG)
 
 
 @pytest.mark.django_db
