@@ -276,8 +276,11 @@ def beds_parse(value: Any) -> list[Bed]:
             ring_of_point += [len(bed_of_ring)] * len(ring)
             points += ring
             bed_of_ring.append(index)
-    rings = shapely.linearrings(np.array(points, dtype=np.float64), indices=np.array(ring_of_point))
-    polygons = shapely.polygons(rings, indices=np.array(bed_of_ring))
+    # Arrays of geometries (np.asarray: the stubs also allow a lone geometry back).
+    rings = np.asarray(
+        shapely.linearrings(np.array(points, dtype=np.float64), indices=np.array(ring_of_point))
+    )
+    polygons = np.asarray(shapely.polygons(rings, indices=np.array(bed_of_ring)))
     return [
         Bed(
             feature["id"],

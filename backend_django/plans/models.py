@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
@@ -96,8 +97,10 @@ class Plan(models.Model):
         self._remember_beds()
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        plan = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> "Plan":
+        plan = super().from_db(db, field_names, values, **kwargs)
         plan._remember_beds()
         return plan
 

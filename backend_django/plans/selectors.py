@@ -31,9 +31,7 @@ def plan_list(*, owner: User, filters: Mapping[str, Any] | None = None) -> Query
     return queryset
 
 
-def plan_get(
-    *, owner: User, plan_id: uuid.UUID | str | None, defer: Sequence[str] = ()
-) -> Plan | None:
+def plan_get(*, owner: User, plan_id: uuid.UUID | str | None, defer: Sequence[str] = ()) -> Plan | None:
     """The owner's plan with this id, or None (also for another person's plan or a malformed id).
 
     ``defer``: fields not to load (``data``, for answers that do not show it)."""

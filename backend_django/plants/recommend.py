@@ -124,9 +124,9 @@ def _fit(plant: CataloguePlant, hours: float, zone: int | None, days: int | None
     return Recommendation(plant=plant, score=round(sun_score * season_score, 3), reasons=tuple(reasons))
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class _Timing:
-    """A plant's timing alone (plants.calendar.PlantTiming), hashable."""
+    """A plant's timing alone (plants.calendar.PlantTiming), hashable; never changed."""
 
     frost_tolerance: str | None
     days_to_maturity_min: int | None

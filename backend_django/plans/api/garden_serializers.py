@@ -59,7 +59,8 @@ class GrowingSeasonSerializer(serializers.Serializer):
     first_fall_frost = serializers.CharField(allow_null=True, help_text="MM-DD of the median, or null.")
     years = serializers.IntegerField(allow_null=True, help_text="Years of climate data the medians are of.")
     note = serializers.CharField(help_text="Where the dates come from, in words.")
-    source = serializers.CharField(help_text="The climate summary they come from.")
+    # A declared field named like Field.source: DRF's metaclass moves it out of the class.
+    source = serializers.CharField(help_text="The climate summary they come from.")  # type: ignore[assignment]
 
 
 PeriodSerializer = type(
@@ -167,7 +168,8 @@ class CalendarFrostSerializer(serializers.Serializer):
     )
     years = serializers.IntegerField(allow_null=True)
     note = serializers.CharField()
-    source = serializers.CharField(help_text="The climate summary they come from.")
+    # A declared field named like Field.source: DRF's metaclass moves it out of the class.
+    source = serializers.CharField(help_text="The climate summary they come from.")  # type: ignore[assignment]
 
 
 class PlanCalendarSerializer(serializers.Serializer):

@@ -33,6 +33,7 @@ from backend_django.plans.services import PlanNotFound, calendar_link_revoke, ca
 from backend_django.plants.selectors import plant_catalogue_etag, plant_list
 from backend_django.upstream.http.serializers import JobSerializer
 from backend_django.upstream.kinds import climate
+from backend_django.users.api.auth import signed_in_user
 
 from .garden_serializers import (
     BedsSunSerializer,
@@ -147,16 +148,16 @@ def feed_response(request: Request, plan: Plan, *, risk: int, result_url: str) -
     )
 
 
+def own_plan(request: Request, pk: Any) -> Plan:
+    """The signed-in person's plan (without its free-form data), or 404."""
+    plan = plan_get(owner=signed_in_user(request), plan_id=pk, defer=("data",))
+    if plan is None:
+        raise PlanNotFound()
+    return plan
+
+
 class GardenActions:
     """Mixed into ``PlanViewSet``."""
-
-    request: Request
-
-    def _own_plan(self, pk: Any) -> Plan:
-        plan = plan_get(owner=self.request.user, plan_id=pk, defer=("data",))
-        if plan is None:
-            raise PlanNotFound()
-        return plan
 
     @extend_schema(
         operation_id="plans_beds_sun",
@@ -182,7 +183,7 @@ class GardenActions:
     )
     @action(detail=True, methods=["get"], url_path="beds/sun", pagination_class=None, filter_backends=[])
     def beds_sun(self, request: Request, pk: str | None = None) -> Response:
-        plan = self._own_plan(pk)
+        plan = own_plan(request, pk)
         period = _period(request)
         query = f"?from={period[0]}&to={period[1]}" if period else ""
         data = plan_data(request, plan, result_url=f"/api/v1/plans/{plan.pk}/beds/sun/{query}", with_sun=True)
@@ -234,7 +235,7 @@ class GardenActions:
         detail=True, methods=["get"], url_path="recommendations", pagination_class=None, filter_backends=[]
     )
     def recommendations(self, request: Request, pk: str | None = None) -> Response:
-        plan = self._own_plan(pk)
+        plan = own_plan(request, pk)
         limit = _limit(request)
         query = f"?limit={limit}" if limit != DEFAULT_LIMIT else ""
         result_url = f"/api/v1/plans/{plan.pk}/recommendations/{query}"
@@ -279,7 +280,7 @@ class GardenActions:
     )
     @action(detail=True, methods=["get"], url_path="calendar", pagination_class=None, filter_backends=[])
     def calendar(self, request: Request, pk: str | None = None) -> Response:
-        plan = self._own_plan(pk)
+        plan = own_plan(request, pk)
         risk = _risk(request)
         query = f"?risk={risk}" if risk != planting.DEFAULT_RISK else ""
         data = plan_data(
@@ -351,7 +352,7 @@ class GardenActions:
         filter_backends=[],
     )
     def calendar_link(self, request: Request, pk: str | None = None) -> Response:
-        plan = self._own_plan(pk)
+        plan = own_plan(request, pk)
         headers = {"Cache-Control": "no-store"}
         if request.method == "POST":
             link, token = calendar_link_rotate(plan=plan)
@@ -409,9 +410,7 @@ class PlanCalendarFeedView(APIView):
     content_negotiation_class = IgnoreAcceptNegotiation
 
     def get(self, request: Request, pk: str) -> HttpResponse | Response:
-        plan = plan_get(owner=request.user, plan_id=pk, defer=("data",))
-        if plan is None:
-            raise PlanNotFound()
+        plan = own_plan(request, pk)
         risk = _risk(request)
         query = f"?risk={risk}" if risk != planting.DEFAULT_RISK else ""
         return feed_response(

@@ -108,7 +108,8 @@ def _plan_data(request: Request, plan: Plan, *, result_url: str, with_sun: bool)
         )
         if answer.state == "accepted" and answer.job is not None:
             return responses.job_accepted(answer.job)
-        return responses.refused_response(answer.refusal or {})
+        assert answer.refusal is not None  # start_fetch answers a job or a refusal
+        return responses.refused_response(answer.refusal)
     return PlanData(
         climate_summary=found["climate_summary"], climate_url=climate_url, sun=found.get("sun"), site=site
     )

@@ -53,7 +53,7 @@ class BedFeatureSerializer(serializers.Serializer):
 
 class BedCollectionSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=bed_rules.GEOJSON_COLLECTION)
-    features = BedFeatureSerializer(many=True, max_length=bed_rules.MAX_BEDS)
+    features = serializers.ListField(child=BedFeatureSerializer(), max_length=bed_rules.MAX_BEDS)
 
 
 @extend_schema_field(BedCollectionSerializer)

@@ -249,6 +249,26 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/calendar/{token}.ics': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * A plan's planting calendar through its subscription link
+		 * @description The feed of `plans/{id}/calendar.ics` without signing in, for calendar apps: the token is the secret. An unknown or revoked token is a 404 and tells nothing else. While the plan's climate summary is being fetched: 503 with `Retry-After` (calendar apps keep what they have and try again).
+		 */
+		get: operations['calendar_subscription'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/canopy/': {
 		parameters: {
 			query?: never;
@@ -504,6 +524,74 @@ export interface paths {
 		put?: never;
 		post?: never;
 		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/plans/{id}/calendar.ics': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The plan's planting calendar as iCalendar
+		 * @description The windows of `plans/{id}/calendar/` for this year and the next as an iCalendar feed (`text/calendar`): one all-day event per window, with UIDs that stay the same across fetches. For the plan's owner (session or token); for a calendar app, make a subscription link (`POST plans/{id}/calendar/link/`). 202 with a job while the climate summary is not cached.
+		 */
+		get: operations['plans_calendar_ics'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/plans/{id}/calendar/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The planting calendar of the plants in the beds
+		 * @description For every catalogue plant in the plan's beds, its dated windows (start indoors, plant out, sow outdoors, harvest, fall sowing and its harvest: those its data supports) for this year and the next in the plan's time zone, from the climate summary's frost dates at `risk`. Where there is no spring frost at that risk the spring windows count from mid-February (mid-August in the south) and the notes say so (docs/plants.md). 202 with a job while the climate summary is not cached. The same as iCalendar: `plans/{id}/calendar.ics`.
+		 */
+		get: operations['plans_calendar'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/plans/{id}/calendar/link/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * When the plan's calendar subscription link was made
+		 * @description 404 when the plan has none. The link itself is shown once, when it is made (`POST`); only its hash is kept.
+		 */
+		get: operations['plans_calendar_link_get'];
+		put?: never;
+		/**
+		 * Make (or make anew) the plan's calendar subscription link
+		 * @description An unguessable link to the plan's planting calendar as iCalendar (`GET /api/v1/calendar/{token}.ics`), for a calendar app to subscribe to without signing in. Asking again makes a new link and the old one stops working. The token is shown only in this answer.
+		 */
+		post: operations['plans_calendar_link_create'];
+		/**
+		 * Revoke the plan's calendar subscription link
+		 * @description The link stops working at once (404). Nothing to revoke is fine too.
+		 */
+		delete: operations['plans_calendar_link_delete'];
 		options?: never;
 		head?: never;
 		patch?: never;
@@ -916,14 +1004,6 @@ export interface components {
 			/** @description Shown once; the server keeps only a hash of it. */
 			key: string;
 		};
-		/**
-		 * @description * `frost_dates` - frost_dates
-		 *     * `no_frost` - no_frost
-		 *     * `no_spring_frost` - no_spring_frost
-		 *     * `no_fall_frost` - no_fall_frost
-		 * @enum {string}
-		 */
-		BasisEnum: 'frost_dates' | 'no_frost' | 'no_spring_frost' | 'no_fall_frost';
 		BatchError: {
 			error: components['schemas']['BatchErrorDetail'];
 		};
@@ -1078,6 +1158,104 @@ export interface components {
 			features: components['schemas']['BuildingFeature'][];
 			type: components['schemas']['GeoJSONFeatureCollectionTypeEnum'];
 		};
+		CalendarBedRef: {
+			id: string;
+			name: string;
+		};
+		CalendarFrost: {
+			/**
+			 * @description chance_dates: the summary's dates by chance; percentiles: an older summary's spread.
+			 *
+			 *     * `chance_dates` - chance_dates
+			 *     * `percentiles` - percentiles
+			 */
+			basis: components['schemas']['CalendarFrostBasisEnum'];
+			/** @description MM-DD at the risk; null: none. */
+			first_fall_frost: string | null;
+			hemisphere: components['schemas']['HemisphereEnum'];
+			/** @description MM-DD at the risk; null: none. */
+			last_spring_frost: string | null;
+			note: string;
+			/** @description The climate summary they come from. */
+			source: string;
+			years: number | null;
+		};
+		/**
+		 * @description * `chance_dates` - chance_dates
+		 *     * `percentiles` - percentiles
+		 * @enum {string}
+		 */
+		CalendarFrostBasisEnum: 'chance_dates' | 'percentiles';
+		CalendarLink: {
+			/**
+			 * Format: date-time
+			 * @description When the current link was made.
+			 */
+			created_at: string;
+		};
+		CalendarLinkCreated: {
+			/** Format: date-time */
+			created_at: string;
+			/** @description The same, from the site's root. */
+			path: string;
+			/**
+			 * Format: uri
+			 * @description The feed for a calendar app (shown only now).
+			 */
+			url: string;
+		};
+		CalendarPlant: {
+			/** @description The beds it grows in. */
+			beds: components['schemas']['CalendarBedRef'][];
+			botanical_name: string;
+			common_name: string;
+			id: number;
+			/** @description This year, then the next. */
+			seasons: components['schemas']['CalendarSeason'][];
+		};
+		CalendarSeason: {
+			/** Format: date */
+			first_fall_frost: string;
+			/**
+			 * Format: date
+			 * @description The frost date used (or the stand-in without one).
+			 */
+			last_spring_frost: string;
+			no_fall_frost: boolean;
+			no_spring_frost: boolean;
+			/** @description What the dates should be read with. */
+			notes: string[];
+			/** @description In the order a season runs. */
+			windows: components['schemas']['CalendarWindow'][];
+			/** @description The year the spring windows belong to. */
+			year: number;
+		};
+		CalendarWindow: {
+			/**
+			 * Format: date
+			 * @description Last day of the window (included).
+			 */
+			end: string;
+			kind: components['schemas']['CalendarWindowKindEnum'];
+			/**
+			 * Format: date
+			 * @description First day of the window.
+			 */
+			start: string;
+			/** @description In words: "start indoors", "plant out", ... */
+			what: string;
+		};
+		/**
+		 * @description * `start_indoors` - start_indoors
+		 *     * `transplant` - transplant
+		 *     * `direct_sow` - direct_sow
+		 *     * `harvest` - harvest
+		 *     * `fall_sowing` - fall_sowing
+		 *     * `fall_harvest` - fall_harvest
+		 * @enum {string}
+		 */
+		CalendarWindowKindEnum:
+			'start_indoors' | 'transplant' | 'direct_sow' | 'harvest' | 'fall_sowing' | 'fall_harvest';
 		ClimateSummary: {
 			/** Format: double */
 			elevation: number | null;
@@ -1242,7 +1420,7 @@ export interface components {
 			 *     * `no_spring_frost` - no_spring_frost
 			 *     * `no_fall_frost` - no_fall_frost
 			 */
-			basis: components['schemas']['BasisEnum'];
+			basis: components['schemas']['GrowingSeasonBasisEnum'];
 			/** @description Frost-free days; 365 without frost. */
 			days: number;
 			/** @description MM-DD, its last day (before `start` when it runs over the new year). */
@@ -1261,6 +1439,14 @@ export interface components {
 			/** @description Years of climate data the medians are of. */
 			years: number | null;
 		};
+		/**
+		 * @description * `frost_dates` - frost_dates
+		 *     * `no_frost` - no_frost
+		 *     * `no_spring_frost` - no_spring_frost
+		 *     * `no_fall_frost` - no_fall_frost
+		 * @enum {string}
+		 */
+		GrowingSeasonBasisEnum: 'frost_dates' | 'no_frost' | 'no_spring_frost' | 'no_fall_frost';
 		/**
 		 * @description * `a` - a
 		 *     * `b` - b
@@ -1389,16 +1575,6 @@ export interface components {
 			/** @description Every published key; more than one while a key is rotated. */
 			keys: components['schemas']['JWK'][];
 		};
-		/**
-		 * @description * `vegetable` - Vegetable
-		 *     * `herb` - Herb
-		 *     * `fruit` - Fruit
-		 *     * `flower` - Flower
-		 *     * `shrub` - Shrub
-		 *     * `tree` - Tree
-		 * @enum {string}
-		 */
-		KindEnum: 'vegetable' | 'herb' | 'fruit' | 'flower' | 'shrub' | 'tree';
 		Koppen: {
 			/** @description The Köppen-Geiger class, e.g. Csb (Peel et al. 2007's rules). */
 			code: string;
@@ -1721,6 +1897,19 @@ export interface components {
 			/** Format: date-time */
 			readonly updated_at: string;
 		};
+		PlanCalendar: {
+			frost: components['schemas']['CalendarFrost'];
+			/** @description Every catalogue plant in the beds, by name. */
+			plants: components['schemas']['CalendarPlant'][];
+			risk: number;
+			/** @description The plan's time zone (else the climate's, else UTC). */
+			timezone: string;
+			/**
+			 * Format: date
+			 * @description Today there: this year is its year.
+			 */
+			today: string;
+		};
 		PlanFacts: {
 			/** @description From the cached climate summary; null until it is cached. */
 			last_spring_frost: components['schemas']['LastSpringFrost'] | null;
@@ -1802,7 +1991,7 @@ export interface components {
 			/** @description Grown height, in cm. */
 			readonly height_cm: number;
 			readonly id: number;
-			readonly kind: components['schemas']['KindEnum'];
+			readonly kind: components['schemas']['PlantKindEnum'];
 			/**
 			 * @description As grown in gardens (tomatoes: annual).
 			 *
@@ -1856,6 +2045,16 @@ export interface components {
 			/** @description Plant out this many weeks after the last spring frost (negative: before it). */
 			readonly weeks_transplant_after_last_frost: number | null;
 		};
+		/**
+		 * @description * `vegetable` - Vegetable
+		 *     * `herb` - Herb
+		 *     * `fruit` - Fruit
+		 *     * `flower` - Flower
+		 *     * `shrub` - Shrub
+		 *     * `tree` - Tree
+		 * @enum {string}
+		 */
+		PlantKindEnum: 'vegetable' | 'herb' | 'fruit' | 'flower' | 'shrub' | 'tree';
 		/**
 		 * @description * `full_sun` - Full sun (6 h or more)
 		 *     * `part_sun` - Part sun (4 to 6 h)
@@ -2690,6 +2889,66 @@ export interface operations {
 				};
 			};
 			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	calendar_subscription: {
+		parameters: {
+			query?: {
+				/** @description The chance (%) of a frost after the spring date and before the fall date, from the climate summary's `chance_dates`: 10 careful, 50 (the default) even, 90 bold. */
+				risk?: 10 | 50 | 90;
+			};
+			header?: never;
+			path: {
+				token: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description An iCalendar (RFC 5545) feed: one all-day event per window. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'text/calendar': string;
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description No calendar at this link. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description Not ready yet; try again after `Retry-After`. */
 			503: {
 				headers: {
 					[name: string]: unknown;
@@ -3731,6 +3990,265 @@ export interface operations {
 					'application/json': components['schemas']['Error'];
 				};
 			};
+		};
+	};
+	plans_calendar_ics: {
+		parameters: {
+			query?: {
+				/** @description The chance (%) of a frost after the spring date and before the fall date, from the climate summary's `chance_dates`: 10 careful, 50 (the default) even, 90 bold. */
+				risk?: 10 | 50 | 90;
+			};
+			header?: never;
+			path: {
+				/** @description The plan's id. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description An iCalendar (RFC 5545) feed: one all-day event per window. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'text/calendar': string;
+				};
+			};
+			/** @description The plan's data is not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	plans_calendar: {
+		parameters: {
+			query?: {
+				/** @description The chance (%) of a frost after the spring date and before the fall date, from the climate summary's `chance_dates`: 10 careful, 50 (the default) even, 90 bold. */
+				risk?: 10 | 50 | 90;
+			};
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlanCalendar'];
+				};
+			};
+			/** @description The plan's data is not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	plans_calendar_link_get: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['CalendarLink'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
+		};
+	};
+	plans_calendar_link_create: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			201: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['CalendarLinkCreated'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
+		};
+	};
+	plans_calendar_link_delete: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description No response body */
+			204: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
 		};
 	};
 	plans_prefetch: {
