@@ -42,5 +42,7 @@ urlpatterns = [
     ),
     re_path(r"^", include("backend_django.users.api.urls")),
     re_path(r"^", include("backend_django.sync.api.urls")),
+    # Before the router: its format-suffix routes would take plans/{id}/calendar.ics.
+    re_path(r"^", include("backend_django.plans.api.urls")),
     re_path(r"^", include(router.urls)),
 ]

@@ -49,6 +49,7 @@ class PlanAdmin(admin.ModelAdmin):
         "address",
         "timezone",
         "data",
+        "beds",
         "archived",
         ("created_at", "updated_at"),
     ]

@@ -1,11 +1,28 @@
 import uuid
+from collections.abc import Collection
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.db import models
 
+from backend_django.plants.models import Plant
+
+from .beds import beds_clean, beds_empty, beds_plant_ids
 from .validators import validate_latitude, validate_longitude, validate_plan_data, validate_timezone
+
+
+def _valid_coordinate(value: Any, validator) -> float | None:
+    try:
+        validator(value)
+    except ValidationError:
+        return None
+    return float(value)
+
+
+def _plants_in_catalogue(ids: set[int]) -> set[int]:
+    return set(Plant.objects.filter(pk__in=ids).values_list("pk", flat=True))
 
 
 class Plan(models.Model):
@@ -40,6 +57,12 @@ class Plan(models.Model):
         validators=[validate_plan_data],
         help_text="Free-form plan data: a JSON object of bounded size and depth.",
     )
+    beds = models.JSONField(
+        default=beds_empty,
+        blank=True,
+        help_text="The garden's beds: a GeoJSON FeatureCollection of Polygons inside the plan's sun "
+        "square (plans/beds.py, docs/plans.md).",
+    )
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -62,13 +85,59 @@ class Plan(models.Model):
             ),
         ]
 
+    # The beds, latitude and longitude as read or last saved (None for a new plan):
+    # beds unchanged since (the same object) at the same place need no new check.
+    _beds_stored: tuple[Any, float, float] | None = None
+
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        self._remember_beds()
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> "Plan":
+        plan = super().from_db(db, field_names, values, **kwargs)
+        plan._remember_beds()
+        return plan
+
+    def _remember_beds(self) -> None:
+        loaded = self.__dict__
+        if all(name in loaded for name in ("beds", "latitude", "longitude")):
+            self._beds_stored = (self.beds, self.latitude, self.longitude)
+
     def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
         # Field validators skip "empty" values, and [] is one of them for a JSONField.
         if not isinstance(self.data, dict):
-            raise ValidationError({"data": ["Must be a JSON object."]})
+            errors["data"] = ["Must be a JSON object."]
+        try:
+            self._clean_beds()
+        except ValidationError as exc:
+            errors["beds"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_beds(self) -> None:
+        """Check the beds (plans/beds.py) against the plan's place, unless neither changed
+        since they were read: a plant the catalogue dropped since stays in its bed.
+
+        Writes assign a new collection (the API's, a sync client's, the admin's);
+        a collection changed in place is not seen as changed.
+        """
+        stored = self._beds_stored
+        if stored is not None and stored[0] is self.beds and stored[1:] == (self.latitude, self.longitude):
+            return
+        self.beds = beds_clean(
+            self.beds,
+            latitude=_valid_coordinate(self.latitude, validate_latitude),
+            longitude=_valid_coordinate(self.longitude, validate_longitude),
+            known_plants=beds_plant_ids(stored[0]) if stored is not None else (),
+            plants_exist=_plants_in_catalogue,
+        )
 
 
 class DeletedPlan(models.Model):
@@ -91,3 +160,18 @@ class DeletedPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fields.get('name', self.pk)} (deleted)"
+
+
+class CalendarLink(models.Model):
+    """A plan's planting calendar subscription link: ``/api/v1/calendar/<token>.ics`` reads the
+    plan's feed without signing in. Only the token's SHA-256 is kept; rotating makes a new
+    token (the old link stops working), deleting the row revokes it."""
+
+    plan = models.OneToOneField(
+        Plan, on_delete=models.CASCADE, primary_key=True, related_name="calendar_link"
+    )
+    token_digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token, hex.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"calendar link of {self.plan_id}"

@@ -1,5 +1,6 @@
 """Reads of plans. Every read is scoped to an owner: nobody sees another's plan."""
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,7 @@ from backend_django.upstream.status import place_overview_many
 from backend_django.users.models import User
 
 from .filters import PlanFilter
-from .models import Plan
+from .models import CalendarLink, Plan
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +31,15 @@ def plan_list(*, owner: User, filters: Mapping[str, Any] | None = None) -> Query
     return queryset
 
 
-def plan_get(*, owner: User, plan_id: uuid.UUID | str | None) -> Plan | None:
-    """The owner's plan with this id, or None (also for another person's plan or a malformed id)."""
+def plan_get(*, owner: User, plan_id: uuid.UUID | str | None, defer: Sequence[str] = ()) -> Plan | None:
+    """The owner's plan with this id, or None (also for another person's plan or a malformed id).
+
+    ``defer``: fields not to load (``data``, for answers that do not show it)."""
     try:
         plan_id = uuid.UUID(str(plan_id))
     except ValueError:
         return None
-    return Plan.objects.filter(owner=owner, pk=plan_id).first()
+    return Plan.objects.filter(owner=owner, pk=plan_id).defer(*defer).first()
 
 
 def plan_active_locations() -> list[tuple[float, float]]:
@@ -60,3 +63,14 @@ def plan_glance_many(plans: Sequence[Plan]) -> dict[uuid.UUID, tuple[dict, dict]
         statuses = [{kind.name: unknown for kind in place_kinds()} for _ in plans]
         facts = [dict(empty) for _ in plans]
     return {plan.pk: pair for plan, pair in zip(plans, zip(statuses, facts, strict=True), strict=True)}
+
+
+def calendar_link_get(*, plan: Plan) -> CalendarLink | None:
+    return CalendarLink.objects.filter(plan=plan).first()
+
+
+def calendar_link_plan(*, token: str) -> Plan | None:
+    """The plan whose subscription link has this token, or None (unknown or revoked)."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    link = CalendarLink.objects.select_related("plan").defer("plan__data").filter(token_digest=digest).first()
+    return None if link is None else link.plan

@@ -11,7 +11,9 @@ periodic ``plans_deleted_purge`` removes afterwards (decisions/0014).
 """
 
 import contextvars
+import hashlib
 import logging
+import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,13 +33,14 @@ from backend_django.upstream.jobs import StartedJob
 from backend_django.upstream.jobs.warming import prefetch_location
 from backend_django.users.models import User
 
-from .models import DeletedPlan, Plan
+from .beds import beds_empty
+from .models import CalendarLink, DeletedPlan, Plan
 
 logger = logging.getLogger(__name__)
 
 # The fields a client writes, with the value a full replace (PUT) gives the
 # optional ones it leaves out.
-PLAN_WRITABLE_FIELDS = ("name", "latitude", "longitude", "address", "timezone", "data", "archived")
+PLAN_WRITABLE_FIELDS = ("name", "latitude", "longitude", "address", "timezone", "data", "beds", "archived")
 PLAN_OPTIONAL_DEFAULTS: Mapping[str, Any] = {"address": "", "timezone": "", "archived": False}
 
 # Full-clean skips: the owner is always the requesting user (no lookup needed),
@@ -132,6 +135,7 @@ def plan_create(
     address: str = "",
     timezone: str = "",
     data: dict[str, Any] | None = None,
+    beds: dict[str, Any] | None = None,
     archived: bool = False,
     id: uuid.UUID | None = None,
 ) -> Plan:
@@ -148,6 +152,7 @@ def plan_create(
         address=address,
         timezone=timezone,
         data={} if data is None else data,
+        beds=beds_empty() if beds is None else beds,
         archived=archived,
     )
     _clean(plan)
@@ -184,7 +189,7 @@ def plan_upsert(*, owner: User, plan_id: uuid.UUID, fields: Mapping[str, Any]) -
     ``PlanNotFound``, exactly like an id the owner does not have.
     """
     _check_fields(fields)
-    full = {**PLAN_OPTIONAL_DEFAULTS, "data": {}, **fields}
+    full = {**PLAN_OPTIONAL_DEFAULTS, "data": {}, "beds": beds_empty(), **fields}
     plan = Plan.objects.select_for_update().filter(owner=owner, pk=plan_id).first()
     if plan is not None:
         return plan_update(plan=plan, changes=full), False
@@ -235,6 +240,8 @@ def plan_restore(*, owner: User, plan_id: uuid.UUID) -> Plan:
         )
     fields = dict(deleted.fields)
     created_at = datetime.fromisoformat(fields.pop("created_at"))
+    # A plan deleted before beds existed has none.
+    fields.setdefault("beds", beds_empty())
     plan = plan_create(owner=owner, id=deleted.pk, **{name: fields[name] for name in PLAN_WRITABLE_FIELDS})
     Plan.objects.filter(pk=plan.pk).update(created_at=created_at)
     plan.created_at = created_at
@@ -246,6 +253,28 @@ def plans_deleted_purge() -> int:
     """Forget deleted plans past their restore window; how many were purged."""
     purged, _ = DeletedPlan.objects.filter(deleted_at__lt=_restore_deadline()).delete()
     return purged
+
+
+# --- Calendar links ----------------------------------------------------------
+
+
+def calendar_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def calendar_link_rotate(*, plan: Plan) -> tuple[CalendarLink, str]:
+    """A new subscription link for the plan's calendar feed (the old one, if any, stops
+    working); returns the link and its token, which only this answer ever shows."""
+    token = secrets.token_urlsafe(32)
+    link, _ = CalendarLink.objects.update_or_create(
+        plan=plan, defaults={"token_digest": calendar_token_digest(token), "created_at": timezone.now()}
+    )
+    return link, token
+
+
+def calendar_link_revoke(*, plan: Plan) -> None:
+    """The plan's subscription link stops working (nothing to do when it has none)."""
+    CalendarLink.objects.filter(plan=plan).delete()
 
 
 # --- Batch -------------------------------------------------------------------

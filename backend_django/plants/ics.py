@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from .calendar import (
     DIRECT_SOW,
@@ -71,7 +71,8 @@ def planting_feed(
     feed.add("method", "PUBLISH")
     feed.add("x-wr-calname", f"{plan_name}: planting calendar")
     feed.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    feed.add("x-published-ttl", REFRESH)
+    # An X- property has no type icalendar knows: give it the duration's text (P1D).
+    feed.add("x-published-ttl", vDuration(REFRESH).to_ical().decode())
     for plant, calendar in calendars:
         for window in calendar.windows:
             feed.add_component(_event(plan_id, plant, calendar, window, generated_at))

@@ -26,6 +26,7 @@ Ties go by common name. Each plant comes with its reasons, in words.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Protocol
 
 from .calendar import HARVEST, PlantTiming, planting_calendar
@@ -123,12 +124,34 @@ def _fit(plant: CataloguePlant, hours: float, zone: int | None, days: int | None
     return Recommendation(plant=plant, score=round(sun_score * season_score, 3), reasons=tuple(reasons))
 
 
+@dataclass(unsafe_hash=True)
+class _Timing:
+    """A plant's timing alone (plants.calendar.PlantTiming), hashable; never changed."""
+
+    frost_tolerance: str | None
+    days_to_maturity_min: int | None
+    days_to_maturity_max: int | None
+    maturity_from: str
+    weeks_start_indoors_before_last_frost: int | None
+    weeks_transplant_after_last_frost: int | None
+    weeks_direct_sow_after_last_frost: int | None
+    fall_sowing: bool
+    weeks_fall_sowing_before_first_frost: int | None
+
+
 def _season_needed(plant: CataloguePlant) -> tuple[int, int] | None:
     """Days from the last spring frost to the first and last day of a tender plant's harvest window."""
     if plant.frost_tolerance != "tender" or plant.days_to_maturity_min is None:
         return None
+    timing = _Timing(*(getattr(plant, name) for name in _Timing.__dataclass_fields__))
+    return _season_needed_by_timing(timing)
+
+
+@lru_cache(maxsize=4096)
+def _season_needed_by_timing(timing: _Timing) -> tuple[int, int] | None:
+    """The same for a timing: the same for every bed, so worked out once per timing."""
     calendar = planting_calendar(
-        plant, last_spring_frost=REFERENCE_LAST_FROST, first_fall_frost=None, year=REFERENCE_LAST_FROST.year
+        timing, last_spring_frost=REFERENCE_LAST_FROST, first_fall_frost=None, year=REFERENCE_LAST_FROST.year
     )
     harvest = calendar.window(HARVEST)
     if harvest is None:

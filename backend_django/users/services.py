@@ -227,6 +227,7 @@ def user_data_export(*, user: User) -> dict:
                 "address": plan.address,
                 "timezone": plan.timezone,
                 "data": plan.data,
+                "beds": plan.beds,
                 "archived": plan.archived,
                 "created_at": plan.created_at,
                 "updated_at": plan.updated_at,

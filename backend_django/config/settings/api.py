@@ -41,6 +41,9 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "ENUM_NAME_OVERRIDES": {
         "UpstreamStateEnum": "backend_django.core.api.serializers.UPSTREAM_STATES",
         "LightCategoryEnum": "backend_django.upstream.http.serializers.LIGHT_CATEGORIES",
+        "GeoJSONFeatureCollectionTypeEnum": "backend_django.plans.beds.GEOJSON_COLLECTION",
+        "GeoJSONFeatureTypeEnum": "backend_django.plans.beds.GEOJSON_FEATURE",
+        "GeoJSONPolygonTypeEnum": "backend_django.plans.beds.GEOJSON_POLYGON",
     },
     # Swagger UI from this server's static files (drf-spectacular-sidecar).
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from backend_django.core.api.fields import StrictModelSerializer, StrictUUIDField
 from backend_django.core.api.schema import ErrorDetailSerializer
+from backend_django.plans import beds as bed_rules
 from backend_django.plans.models import Plan
 from backend_django.plans.selectors import plan_glance_many
 from backend_django.plans.validators import validate_plan_data
@@ -14,6 +15,50 @@ from backend_django.upstream.http.serializers import LIGHT_CATEGORIES
 @extend_schema_field(OpenApiTypes.OBJECT)
 class PlanDataField(serializers.JSONField):
     """Free-form JSON object; the shape is the client's business, the size is ours."""
+
+
+# The beds' GeoJSON, for the contract; plans/beds.py checks it (through the model).
+# Their one-value ``type`` enums are named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].
+class BedGeometrySerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=bed_rules.GEOJSON_POLYGON)
+    coordinates = serializers.ListField(
+        child=serializers.ListField(
+            child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+            min_length=4,
+        ),
+        min_length=1,
+        help_text="Closed rings of [longitude, latitude] (the last position repeats the first): the "
+        f"outline, then any holes; at most {bed_rules.MAX_VERTICES} corners in all.",
+    )
+
+
+class BedPropertiesSerializer(serializers.Serializer):
+    name = serializers.CharField(min_length=1, max_length=bed_rules.MAX_NAME_LENGTH)
+    plants = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=bed_rules.MAX_PLANTS,
+        required=False,
+        help_text="Ids of catalogue plants (`GET plants/`) grown in the bed; default [].",
+    )
+
+
+class BedFeatureSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=bed_rules.GEOJSON_FEATURE)
+    id = serializers.CharField(
+        min_length=1, max_length=bed_rules.MAX_ID_LENGTH, help_text="Unique among the plan's beds."
+    )
+    geometry = BedGeometrySerializer()
+    properties = BedPropertiesSerializer()
+
+
+class BedCollectionSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=bed_rules.GEOJSON_COLLECTION)
+    features = serializers.ListField(child=BedFeatureSerializer(), max_length=bed_rules.MAX_BEDS)
+
+
+@extend_schema_field(BedCollectionSerializer)
+class PlanBedsField(serializers.JSONField):
+    """The beds as GeoJSON; checked by the model against the plan's place (plans/beds.py)."""
 
 
 class DataKindStatusSerializer(serializers.Serializer):
@@ -101,6 +146,13 @@ class PlanSerializer(StrictModelSerializer):
         "UTF-8 JSON and PLAN_DATA_MAX_DEPTH levels deep.",
     )
 
+    beds = PlanBedsField(
+        required=False,
+        help_text=f"The garden's beds: a GeoJSON FeatureCollection of at most {bed_rules.MAX_BEDS} Polygon "
+        "features, each with a unique string `id` and `properties` `name` and `plants`, all inside the "
+        'plan\'s sun square (docs/plans.md, "Beds"). Left out of a PUT: no beds.',
+    )
+
     data_status = serializers.SerializerMethodField(
         help_text="Per data kind: whether the plan's data is cached (fresh, stale), missing, or "
         "being fetched (with the job id)."
@@ -126,6 +178,7 @@ class PlanSerializer(StrictModelSerializer):
             "address",
             "timezone",
             "data",
+            "beds",
             "archived",
             "created_at",
             "updated_at",
@@ -156,7 +209,7 @@ class PlanSerializer(StrictModelSerializer):
 
 
 class PlanSummarySerializer(PlanSerializer):
-    """A plan as the plans list shows it: without its free-form data and data URLs,
+    """A plan as the plans list shows it: without its free-form data, beds and data URLs,
     which the plan itself (``GET plans/{id}/``) carries."""
 
     class Meta(PlanSerializer.Meta):

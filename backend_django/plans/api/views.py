@@ -35,6 +35,7 @@ from backend_django.upstream.http.responses import cache_unavailable, job_accept
 from backend_django.upstream.http.serializers import JobSerializer
 from backend_django.users.api.auth import signed_in_user
 
+from .garden_views import GardenActions
 from .ordering import StableOrderingFilter
 from .pagination import PlanPagination
 from .serializers import (
@@ -56,7 +57,12 @@ BATCH_EXAMPLE = OpenApiExample(
             {
                 "op": "PUT",
                 "id": "6f1c1a52-3c1e-4c7e-9d59-0b7f1c5e8a01",
-                "data": {"name": "Allotment", "latitude": 52.52, "longitude": 13.405, "data": {"beds": []}},
+                "data": {
+                    "name": "Allotment",
+                    "latitude": 52.52,
+                    "longitude": 13.405,
+                    "data": {"notes": "South-facing"},
+                },
             },
             {"op": "PATCH", "id": "0c9a4f3e-54f3-4a55-8a5e-3d6f1b9e2c10", "data": {"archived": True}},
             {"op": "DELETE", "id": "b2d3c4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e"},
@@ -119,7 +125,7 @@ BATCH_ERROR_EXAMPLE = OpenApiExample(
         responses={204: None, 404: _ERROR},
     ),
 )
-class PlanViewSet(viewsets.ModelViewSet):
+class PlanViewSet(GardenActions, viewsets.ModelViewSet):
     """The signed-in person's garden plans; nobody sees or changes another's."""
 
     serializer_class = PlanSerializer
@@ -132,8 +138,8 @@ class PlanViewSet(viewsets.ModelViewSet):
     queryset = Plan.objects.none()  # for schema generation; requests use get_queryset()
 
     def get_queryset(self):
-        if self.action == "list":  # the list shows no free-form data: do not load it
-            return plan_list(owner=signed_in_user(self.request)).defer("data")
+        if self.action == "list":  # the list shows no free-form data or beds: do not load them
+            return plan_list(owner=signed_in_user(self.request)).defer("data", "beds")
         return plan_list(owner=signed_in_user(self.request))
 
     def get_serializer_class(self):

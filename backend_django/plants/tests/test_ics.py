@@ -1,7 +1,7 @@
 """The feed, read back with the icalendar parser."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar
 
@@ -76,6 +76,9 @@ def test_one_all_day_event_per_window_with_stable_uids():
     assert str(calendar["PRODID"]) == PRODID
     assert str(calendar["VERSION"]) == "2.0"
     assert str(calendar["X-WR-CALNAME"]) == "Allotment: planting calendar"
+    # Fetch again daily: RFC 7986's REFRESH-INTERVAL and the older X-PUBLISHED-TTL, both durations.
+    assert calendar.decoded("REFRESH-INTERVAL") == timedelta(days=1)
+    assert str(calendar["X-PUBLISHED-TTL"]) == "P1D"
     uid = "plan-6f1c1a52-3c1e-4c7e-9d59-0b7f1c5e8a01.plant-{}.{}.2026@solar-sim"
     # DTEND is the day after each window's last day (RFC 5545: the end is not included).
     assert events(calendar) == {

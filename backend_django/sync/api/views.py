@@ -1,6 +1,7 @@
 """The PowerSync backend: sync/token/, sync/jwks/ and sync/upload/ (docs/sync.md)."""
 
 import contextlib
+import copy
 import hashlib
 import json
 import logging
@@ -23,6 +24,7 @@ from backend_django.core.api.schema import ErrorSerializer
 from backend_django.core.exceptions import error_body, exception_handler
 from backend_django.core.parsers import PlansJSONParser
 from backend_django.plans.api.serializers import PlanSerializer
+from backend_django.plans.beds import beds_empty
 from backend_django.plans.services import PLAN_OPTIONAL_DEFAULTS
 from backend_django.sync.authentication import SyncTokenAuthentication
 from backend_django.sync.selectors import jwks_get
@@ -120,7 +122,13 @@ UPLOAD_EXAMPLE = OpenApiExample(
                 "op": "PUT",
                 "table": "plans",
                 "id": "6f1c1a52-3c1e-4c7e-9d59-0b7f1c5e8a01",
-                "data": {"name": "Allotment", "latitude": 52.52, "longitude": 13.405, "data": '{"beds":[]}'},
+                "data": {
+                    "name": "Allotment",
+                    "latitude": 52.52,
+                    "longitude": 13.405,
+                    "data": '{"notes":"South-facing"}',
+                    "beds": '{"type":"FeatureCollection","features":[]}',
+                },
             },
             {
                 "op": "PATCH",
@@ -242,7 +250,9 @@ def _table_of(raw: dict[str, Any]) -> Any:
 
 
 # How a NULL column of the client's SQLite row maps to a plan field: the field's default.
-_NULL_MEANS = {**PLAN_OPTIONAL_DEFAULTS, "data": {}}
+_NULL_MEANS = {**PLAN_OPTIONAL_DEFAULTS, "data": {}, "beds": beds_empty()}
+# Columns the client holds as JSON text.
+_JSON_COLUMNS = {"data", "beds"}
 
 
 # SQLite has no booleans: the client's 0/1 in these columns are false/true.
@@ -254,8 +264,8 @@ def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:
     fields = {}
     for name, value in data.items():
         if value is None and name in _NULL_MEANS:
-            value = _NULL_MEANS[name]
-        elif name == "data" and isinstance(value, str):
+            value = copy.deepcopy(_NULL_MEANS[name])
+        elif name in _JSON_COLUMNS and isinstance(value, str):
             # Text that is not JSON stays text: validation says it must be a JSON object.
             with contextlib.suppress(ValueError):
                 value = json.loads(value)

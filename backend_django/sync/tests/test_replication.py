@@ -378,6 +378,7 @@ def test_an_upload_reaches_a_pgoutput_slot_on_the_powersync_publication(logical_
         13.405,
     )
     assert json.loads(inserted["data"]) == {"beds": [1]}
+    assert json.loads(inserted["beds"]) == {"type": "FeatureCollection", "features": []}
     assert inserted["archived"] == "f"
     assert writes[2]["new"]["id"] == str(kept) and writes[2]["new"]["name"] == "Allotment 7"
     # Deletes carry the replica identity (the primary key).

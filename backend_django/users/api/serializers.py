@@ -38,6 +38,7 @@ class ExportedPlanSerializer(serializers.Serializer):
     address = serializers.CharField()
     timezone = serializers.CharField()
     data = serializers.DictField()  # type: ignore[assignment]  # a declared field: DRF's metaclass moves it out of the class
+    beds = serializers.DictField(help_text="The plan's beds (GeoJSON FeatureCollection).")
     archived = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -135,4 +135,5 @@ def test_download_my_data_has_the_account_and_every_plan(user_client, user):
     assert body["plans"][0]["id"] == str(first.pk)
     assert body["plans"][1]["archived"] is True
     assert body["plans"][1]["data"] == archived.data
+    assert body["plans"][1]["beds"] == {"type": "FeatureCollection", "features": []}
     assert APIClient().get(EXPORT).status_code == 401

@@ -249,6 +249,26 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/calendar/{token}.ics': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * A plan's planting calendar through its subscription link
+		 * @description The feed of `plans/{id}/calendar.ics` without signing in, for calendar apps: the token is the secret. An unknown or revoked token is a 404 and tells nothing else. While the plan's climate summary is being fetched: 503 with `Retry-After` (calendar apps keep what they have and try again).
+		 */
+		get: operations['calendar_subscription'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/canopy/': {
 		parameters: {
 			query?: never;
@@ -489,6 +509,94 @@ export interface paths {
 		patch: operations['plans_partial_update'];
 		trace?: never;
 	};
+	'/api/v1/plans/{id}/beds/sun/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Each bed's hours of sun
+		 * @description For each of the plan's beds, read from the cached sun raster of the plan's site: its area, how many 1 m cells it averages, and the hours of direct sun a day per month (mean over its cells, least and most sunny cell, the light category of the mean), over the growing season (from the median last spring frost to the median first fall frost of the plan's climate summary; the whole year without frost; each month weighted by its days in it), over the year and, with `from` and `to`, over those months. 202 with a job while the sun or the climate summary is not cached. ETag over the sun, the climate summary and the beds.
+		 */
+		get: operations['plans_beds_sun'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/plans/{id}/calendar.ics': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The plan's planting calendar as iCalendar
+		 * @description The windows of `plans/{id}/calendar/` for this year and the next as an iCalendar feed (`text/calendar`): one all-day event per window, with UIDs that stay the same across fetches. For the plan's owner (session or token); for a calendar app, make a subscription link (`POST plans/{id}/calendar/link/`). 202 with a job while the climate summary is not cached.
+		 */
+		get: operations['plans_calendar_ics'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/plans/{id}/calendar/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The planting calendar of the plants in the beds
+		 * @description For every catalogue plant in the plan's beds, its dated windows (start indoors, plant out, sow outdoors, harvest, fall sowing and its harvest: those its data supports) for this year and the next in the plan's time zone, from the climate summary's frost dates at `risk`. Where there is no spring frost at that risk the spring windows count from mid-February (mid-August in the south) and the notes say so (docs/plants.md). 202 with a job while the climate summary is not cached. The same as iCalendar: `plans/{id}/calendar.ics`.
+		 */
+		get: operations['plans_calendar'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/plans/{id}/calendar/link/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * When the plan's calendar subscription link was made
+		 * @description 404 when the plan has none. The link itself is shown once, when it is made (`POST`); only its hash is kept.
+		 */
+		get: operations['plans_calendar_link_get'];
+		put?: never;
+		/**
+		 * Make (or make anew) the plan's calendar subscription link
+		 * @description An unguessable link to the plan's planting calendar as iCalendar (`GET /api/v1/calendar/{token}.ics`), for a calendar app to subscribe to without signing in. Asking again makes a new link and the old one stops working. The token is shown only in this answer.
+		 */
+		post: operations['plans_calendar_link_create'];
+		/**
+		 * Revoke the plan's calendar subscription link
+		 * @description The link stops working at once (404). Nothing to revoke is fine too.
+		 */
+		delete: operations['plans_calendar_link_delete'];
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/plans/{id}/prefetch/': {
 		parameters: {
 			query?: never;
@@ -503,6 +611,26 @@ export interface paths {
 		 * @description Queues (or joins) the warm job that fetches the plan's climate, buildings and canopy data into the cache, and answers with it. Poll `Location` like any other job.
 		 */
 		post: operations['plans_prefetch'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/plans/{id}/recommendations/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The plants that fit each bed
+		 * @description For each bed, the catalogue's plants that fit its light (its mean hours of direct sun over the growing season, as `beds/sun/` gives it), the plan's USDA hardiness zone (perennials) and its frost-free season (tender crops' days to maturity), best first, each with its score and its reasons in words (docs/plants.md, "Recommendations"): the best `limit` (20 unless asked) of each bed, and how many fit in all. 202 with a job while the sun or the climate summary is not cached. ETag over the beds, the sun, the climate summary and the catalogue.
+		 */
+		get: operations['plans_recommendations'];
+		put?: never;
+		post?: never;
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -920,17 +1048,100 @@ export interface components {
 			/** @description The resulting plan of each op, in order; null for a DELETE. */
 			results: (components['schemas']['Plan'] | null)[];
 		};
+		BedCollection: {
+			features: components['schemas']['BedFeature'][];
+			type: components['schemas']['GeoJSONFeatureCollectionTypeEnum'];
+		};
+		BedCollectionRequest: {
+			features: components['schemas']['BedFeatureRequest'][];
+			type: components['schemas']['GeoJSONFeatureCollectionTypeEnum'];
+		};
+		BedFeature: {
+			geometry: components['schemas']['BedGeometry'];
+			/** @description Unique among the plan's beds. */
+			id: string;
+			properties: components['schemas']['BedProperties'];
+			type: components['schemas']['GeoJSONFeatureTypeEnum'];
+		};
+		BedFeatureRequest: {
+			geometry: components['schemas']['BedGeometryRequest'];
+			/** @description Unique among the plan's beds. */
+			id: string;
+			properties: components['schemas']['BedPropertiesRequest'];
+			type: components['schemas']['GeoJSONFeatureTypeEnum'];
+		};
+		BedGeometry: {
+			/** @description Closed rings of [longitude, latitude] (the last position repeats the first): the outline, then any holes; at most 200 corners in all. */
+			coordinates: number[][][];
+			type: components['schemas']['GeoJSONPolygonTypeEnum'];
+		};
+		BedGeometryRequest: {
+			/** @description Closed rings of [longitude, latitude] (the last position repeats the first): the outline, then any holes; at most 200 corners in all. */
+			coordinates: number[][][];
+			type: components['schemas']['GeoJSONPolygonTypeEnum'];
+		};
+		BedProperties: {
+			name: string;
+			/** @description Ids of catalogue plants (`GET plants/`) grown in the bed; default []. */
+			plants?: number[];
+		};
+		BedPropertiesRequest: {
+			name: string;
+			/** @description Ids of catalogue plants (`GET plants/`) grown in the bed; default []. */
+			plants?: number[];
+		};
+		BedRecommendations: {
+			/** @description How many plants of the catalogue fit (before `limit`). */
+			fits: number;
+			id: string;
+			light:
+				(components['schemas']['LightCategoryEnum'] | components['schemas']['NullEnum']) | null;
+			name: string;
+			/** @description Why there are none, when the bed has no data. */
+			note?: string;
+			/** @description Best first. */
+			plants: components['schemas']['RecommendedPlant'][];
+			/**
+			 * Format: double
+			 * @description The bed's mean hours of direct sun a day over the growing season.
+			 */
+			sun_hours: number | null;
+		};
+		BedsSun: {
+			/** @description In the order of the plan's beds. */
+			beds: components['schemas']['BedSun'][];
+			growing_season: components['schemas']['GrowingSeason'];
+			period?: components['schemas']['Period'];
+			/** @description The plan's sun site, whose raster the hours are read from. */
+			site: components['schemas']['SunSite'];
+		};
+		BedSun: {
+			/**
+			 * Format: double
+			 * @description Area in square metres (local metres).
+			 */
+			area_m2: number;
+			/** @description How many 1 m raster cells the statistics average: those whose centre lies in the bed, or the one under its centroid for a bed too small to hold a centre. */
+			cells: number;
+			/** @description Each cell's hours averaged over the growing season (each month weighted by its days in it), then over the cells. */
+			growing_season: components['schemas']['SunStats'];
+			id: string;
+			/** @description January first: each month's representative day. */
+			months: components['schemas']['MonthSun'][];
+			name: string;
+			/** @description The same over `from`-`to`, when asked for. */
+			period?: components['schemas']['SunStats'];
+			/** @description How many of them lie under a building footprint (their hours are the roof's). */
+			roof_cells: number;
+			/** @description The same over the whole year. */
+			year: components['schemas']['SunStats'];
+		};
 		BuildingFeature: {
 			geometry: components['schemas']['Polygon'];
 			id: string;
 			properties: components['schemas']['BuildingProperties'];
-			type: components['schemas']['BuildingFeatureTypeEnum'];
+			type: components['schemas']['GeoJSONFeatureTypeEnum'];
 		};
-		/**
-		 * @description * `Feature` - Feature
-		 * @enum {string}
-		 */
-		BuildingFeatureTypeEnum: 'Feature';
 		BuildingProperties: {
 			clipped: boolean;
 			/** Format: double */
@@ -945,13 +1156,106 @@ export interface components {
 			/** @description west, south, east, north */
 			bbox: number[];
 			features: components['schemas']['BuildingFeature'][];
-			type: components['schemas']['BuildingsTypeEnum'];
+			type: components['schemas']['GeoJSONFeatureCollectionTypeEnum'];
+		};
+		CalendarBedRef: {
+			id: string;
+			name: string;
+		};
+		CalendarFrost: {
+			/**
+			 * @description chance_dates: the summary's dates by chance; percentiles: an older summary's spread.
+			 *
+			 *     * `chance_dates` - chance_dates
+			 *     * `percentiles` - percentiles
+			 */
+			basis: components['schemas']['CalendarFrostBasisEnum'];
+			/** @description MM-DD at the risk; null: none. */
+			first_fall_frost: string | null;
+			hemisphere: components['schemas']['HemisphereEnum'];
+			/** @description MM-DD at the risk; null: none. */
+			last_spring_frost: string | null;
+			note: string;
+			/** @description The climate summary they come from. */
+			source: string;
+			years: number | null;
 		};
 		/**
-		 * @description * `FeatureCollection` - FeatureCollection
+		 * @description * `chance_dates` - chance_dates
+		 *     * `percentiles` - percentiles
 		 * @enum {string}
 		 */
-		BuildingsTypeEnum: 'FeatureCollection';
+		CalendarFrostBasisEnum: 'chance_dates' | 'percentiles';
+		CalendarLink: {
+			/**
+			 * Format: date-time
+			 * @description When the current link was made.
+			 */
+			created_at: string;
+		};
+		CalendarLinkCreated: {
+			/** Format: date-time */
+			created_at: string;
+			/** @description The same, from the site's root. */
+			path: string;
+			/**
+			 * Format: uri
+			 * @description The feed for a calendar app (shown only now).
+			 */
+			url: string;
+		};
+		CalendarPlant: {
+			/** @description The beds it grows in. */
+			beds: components['schemas']['CalendarBedRef'][];
+			botanical_name: string;
+			common_name: string;
+			id: number;
+			/** @description This year, then the next. */
+			seasons: components['schemas']['CalendarSeason'][];
+		};
+		CalendarSeason: {
+			/** Format: date */
+			first_fall_frost: string;
+			/**
+			 * Format: date
+			 * @description The frost date used (or the stand-in without one).
+			 */
+			last_spring_frost: string;
+			no_fall_frost: boolean;
+			no_spring_frost: boolean;
+			/** @description What the dates should be read with. */
+			notes: string[];
+			/** @description In the order a season runs. */
+			windows: components['schemas']['CalendarWindow'][];
+			/** @description The year the spring windows belong to. */
+			year: number;
+		};
+		CalendarWindow: {
+			/**
+			 * Format: date
+			 * @description Last day of the window (included).
+			 */
+			end: string;
+			kind: components['schemas']['CalendarWindowKindEnum'];
+			/**
+			 * Format: date
+			 * @description First day of the window.
+			 */
+			start: string;
+			/** @description In words: "start indoors", "plant out", ... */
+			what: string;
+		};
+		/**
+		 * @description * `start_indoors` - start_indoors
+		 *     * `transplant` - transplant
+		 *     * `direct_sow` - direct_sow
+		 *     * `harvest` - harvest
+		 *     * `fall_sowing` - fall_sowing
+		 *     * `fall_harvest` - fall_harvest
+		 * @enum {string}
+		 */
+		CalendarWindowKindEnum:
+			'start_indoors' | 'transplant' | 'direct_sow' | 'harvest' | 'fall_sowing' | 'fall_harvest';
 		ClimateSummary: {
 			/** Format: double */
 			elevation: number | null;
@@ -1043,6 +1347,10 @@ export interface components {
 		ExportedPlan: {
 			address: string;
 			archived: boolean;
+			/** @description The plan's beds (GeoJSON FeatureCollection). */
+			beds: {
+				[key: string]: unknown;
+			};
 			/** Format: date-time */
 			created_at: string;
 			data: {
@@ -1088,6 +1396,57 @@ export interface components {
 		 * @enum {string}
 		 */
 		FrostToleranceEnum: 'tender' | 'half_hardy' | 'hardy';
+		/**
+		 * @description * `FeatureCollection` - FeatureCollection
+		 * @enum {string}
+		 */
+		GeoJSONFeatureCollectionTypeEnum: 'FeatureCollection';
+		/**
+		 * @description * `Feature` - Feature
+		 * @enum {string}
+		 */
+		GeoJSONFeatureTypeEnum: 'Feature';
+		/**
+		 * @description * `Polygon` - Polygon
+		 * @enum {string}
+		 */
+		GeoJSONPolygonTypeEnum: 'Polygon';
+		GrowingSeason: {
+			/**
+			 * @description frost_dates: between the median frost dates; otherwise which frost most years lack.
+			 *
+			 *     * `frost_dates` - frost_dates
+			 *     * `no_frost` - no_frost
+			 *     * `no_spring_frost` - no_spring_frost
+			 *     * `no_fall_frost` - no_fall_frost
+			 */
+			basis: components['schemas']['GrowingSeasonBasisEnum'];
+			/** @description Frost-free days; 365 without frost. */
+			days: number;
+			/** @description MM-DD, its last day (before `start` when it runs over the new year). */
+			end: string;
+			/** @description MM-DD of the median, or null. */
+			first_fall_frost: string | null;
+			hemisphere: components['schemas']['HemisphereEnum'];
+			/** @description MM-DD of the median, or null. */
+			last_spring_frost: string | null;
+			/** @description Where the dates come from, in words. */
+			note: string;
+			/** @description The climate summary they come from. */
+			source: string;
+			/** @description MM-DD, its first day. */
+			start: string;
+			/** @description Years of climate data the medians are of. */
+			years: number | null;
+		};
+		/**
+		 * @description * `frost_dates` - frost_dates
+		 *     * `no_frost` - no_frost
+		 *     * `no_spring_frost` - no_spring_frost
+		 *     * `no_fall_frost` - no_fall_frost
+		 * @enum {string}
+		 */
+		GrowingSeasonBasisEnum: 'frost_dates' | 'no_frost' | 'no_spring_frost' | 'no_fall_frost';
 		/**
 		 * @description * `a` - a
 		 *     * `b` - b
@@ -1216,16 +1575,6 @@ export interface components {
 			/** @description Every published key; more than one while a key is rotated. */
 			keys: components['schemas']['JWK'][];
 		};
-		/**
-		 * @description * `vegetable` - Vegetable
-		 *     * `herb` - Herb
-		 *     * `fruit` - Fruit
-		 *     * `flower` - Flower
-		 *     * `shrub` - Shrub
-		 *     * `tree` - Tree
-		 * @enum {string}
-		 */
-		KindEnum: 'vegetable' | 'herb' | 'fruit' | 'flower' | 'shrub' | 'tree';
 		Koppen: {
 			/** @description The Köppen-Geiger class, e.g. Csb (Peel et al. 2007's rules). */
 			code: string;
@@ -1331,6 +1680,34 @@ export interface components {
 			 */
 			precipitation_mm?: number | null;
 		};
+		MonthSun: {
+			/**
+			 * @description The light category of the mean.
+			 *
+			 *     * `full_sun` - full_sun
+			 *     * `part_sun` - part_sun
+			 *     * `part_shade` - part_shade
+			 *     * `shade` - shade
+			 */
+			light:
+				(components['schemas']['LightCategoryEnum'] | components['schemas']['NullEnum']) | null;
+			/**
+			 * Format: double
+			 * @description The bed's sunniest cell.
+			 */
+			max: number | null;
+			/**
+			 * Format: double
+			 * @description Mean over the bed's cells, hours of direct sun a day; null without data.
+			 */
+			mean: number | null;
+			/**
+			 * Format: double
+			 * @description The bed's least sunny cell.
+			 */
+			min: number | null;
+			month: number;
+		};
 		/** @enum {unknown} */
 		NullEnum: null;
 		/**
@@ -1402,6 +1779,8 @@ export interface components {
 		PatchedPlanRequest: {
 			address?: string;
 			archived?: boolean;
+			/** @description The garden's beds: a GeoJSON FeatureCollection of at most 50 Polygon features, each with a unique string `id` and `properties` `name` and `plants`, all inside the plan's sun square (docs/plans.md, "Beds"). Left out of a PUT: no beds. */
+			beds?: components['schemas']['BedCollectionRequest'];
 			/** @description Free-form plan data: a JSON object, at most PLAN_DATA_MAX_BYTES as compact UTF-8 JSON and PLAN_DATA_MAX_DEPTH levels deep. */
 			data?: {
 				[key: string]: unknown;
@@ -1430,6 +1809,16 @@ export interface components {
 			 *     * `imperial` - US customary (°F, feet)
 			 */
 			units?: components['schemas']['UnitsEnum'];
+		};
+		/** @description The months asked for (`from` to `to`, over the new year when `to` < `from`). */
+		Period: {
+			days: number;
+			/** @description MM-DD */
+			end: string;
+			from: number;
+			/** @description MM-DD */
+			start: string;
+			to: number;
 		};
 		Place: {
 			/** @description south, west, north, east; null when the geocoder gives none. */
@@ -1479,6 +1868,8 @@ export interface components {
 		Plan: {
 			address?: string;
 			archived?: boolean;
+			/** @description The garden's beds: a GeoJSON FeatureCollection of at most 50 Polygon features, each with a unique string `id` and `properties` `name` and `plants`, all inside the plan's sun square (docs/plans.md, "Beds"). Left out of a PUT: no beds. */
+			beds?: components['schemas']['BedCollection'];
 			/** Format: date-time */
 			readonly created_at: string;
 			/** @description Free-form plan data: a JSON object, at most PLAN_DATA_MAX_BYTES as compact UTF-8 JSON and PLAN_DATA_MAX_DEPTH levels deep. */
@@ -1506,6 +1897,19 @@ export interface components {
 			/** Format: date-time */
 			readonly updated_at: string;
 		};
+		PlanCalendar: {
+			frost: components['schemas']['CalendarFrost'];
+			/** @description Every catalogue plant in the beds, by name. */
+			plants: components['schemas']['CalendarPlant'][];
+			risk: number;
+			/** @description The plan's time zone (else the climate's, else UTC). */
+			timezone: string;
+			/**
+			 * Format: date
+			 * @description Today there: this year is its year.
+			 */
+			today: string;
+		};
 		PlanFacts: {
 			/** @description From the cached climate summary; null until it is cached. */
 			last_spring_frost: components['schemas']['LastSpringFrost'] | null;
@@ -1516,6 +1920,8 @@ export interface components {
 		PlanRequest: {
 			address?: string;
 			archived?: boolean;
+			/** @description The garden's beds: a GeoJSON FeatureCollection of at most 50 Polygon features, each with a unique string `id` and `properties` `name` and `plants`, all inside the plan's sun square (docs/plans.md, "Beds"). Left out of a PUT: no beds. */
+			beds?: components['schemas']['BedCollectionRequest'];
 			/** @description Free-form plan data: a JSON object, at most PLAN_DATA_MAX_BYTES as compact UTF-8 JSON and PLAN_DATA_MAX_DEPTH levels deep. */
 			data?: {
 				[key: string]: unknown;
@@ -1534,7 +1940,7 @@ export interface components {
 			timezone?: string;
 		};
 		/**
-		 * @description A plan as the plans list shows it: without its free-form data and data URLs,
+		 * @description A plan as the plans list shows it: without its free-form data, beds and data URLs,
 		 *     which the plan itself (``GET plans/{id}/``) carries.
 		 */
 		PlanSummary: {
@@ -1585,7 +1991,7 @@ export interface components {
 			/** @description Grown height, in cm. */
 			readonly height_cm: number;
 			readonly id: number;
-			readonly kind: components['schemas']['KindEnum'];
+			readonly kind: components['schemas']['PlantKindEnum'];
 			/**
 			 * @description As grown in gardens (tomatoes: annual).
 			 *
@@ -1640,6 +2046,16 @@ export interface components {
 			readonly weeks_transplant_after_last_frost: number | null;
 		};
 		/**
+		 * @description * `vegetable` - Vegetable
+		 *     * `herb` - Herb
+		 *     * `fruit` - Fruit
+		 *     * `flower` - Flower
+		 *     * `shrub` - Shrub
+		 *     * `tree` - Tree
+		 * @enum {string}
+		 */
+		PlantKindEnum: 'vegetable' | 'herb' | 'fruit' | 'flower' | 'shrub' | 'tree';
+		/**
 		 * @description * `full_sun` - Full sun (6 h or more)
 		 *     * `part_sun` - Part sun (4 to 6 h)
 		 *     * `part_shade` - Part shade (2 to 4 h)
@@ -1647,15 +2063,51 @@ export interface components {
 		 * @enum {string}
 		 */
 		PlantLightEnum: 'full_sun' | 'part_sun' | 'part_shade' | 'shade';
+		PlanZone: {
+			/** @description The zone number the plants are judged by. */
+			number: number | null;
+			/** @description USDA zone with its half, e.g. 8a. */
+			zone: string | null;
+		};
 		Polygon: {
 			coordinates: number[][][];
-			type: components['schemas']['PolygonTypeEnum'];
+			type: components['schemas']['GeoJSONPolygonTypeEnum'];
 		};
-		/**
-		 * @description * `Polygon` - Polygon
-		 * @enum {string}
-		 */
-		PolygonTypeEnum: 'Polygon';
+		Recommendations: {
+			/** @description In the order of the plan's beds. */
+			beds: components['schemas']['BedRecommendations'][];
+			/** @description The growing season's days. */
+			frost_free_days: number;
+			growing_season: components['schemas']['GrowingSeason'];
+			hardiness_zone: components['schemas']['PlanZone'];
+			site: components['schemas']['SunSite'];
+		};
+		RecommendedPlant: {
+			botanical_name: string;
+			common_name: string;
+			/** @description The plant (`GET plants/{id}/`). */
+			id: number;
+			/** @description Whether the bed's plants already include it. */
+			in_bed: boolean;
+			kind: string;
+			life_cycle: string;
+			/**
+			 * @description The light the plant needs.
+			 *
+			 *     * `full_sun` - full_sun
+			 *     * `part_sun` - part_sun
+			 *     * `part_shade` - part_shade
+			 *     * `shade` - shade
+			 */
+			light: components['schemas']['LightCategoryEnum'];
+			/** @description Why it fits, in words. */
+			reasons: string[];
+			/**
+			 * Format: double
+			 * @description How well it fits, 0-1: closeness of the bed's sun to its ideal times how comfortably the season fits (docs/plants.md).
+			 */
+			score: number;
+		};
 		RegisterRequest: {
 			/** Format: email */
 			email: string;
@@ -1756,6 +2208,33 @@ export interface components {
 			longitude: number;
 			/** @description The site's cache unit, e.g. `sun:45.5230:-122.6765`. */
 			unit: string;
+		};
+		SunStats: {
+			/**
+			 * @description The light category of the mean.
+			 *
+			 *     * `full_sun` - full_sun
+			 *     * `part_sun` - part_sun
+			 *     * `part_shade` - part_shade
+			 *     * `shade` - shade
+			 */
+			light:
+				(components['schemas']['LightCategoryEnum'] | components['schemas']['NullEnum']) | null;
+			/**
+			 * Format: double
+			 * @description The bed's sunniest cell.
+			 */
+			max: number | null;
+			/**
+			 * Format: double
+			 * @description Mean over the bed's cells, hours of direct sun a day; null without data.
+			 */
+			mean: number | null;
+			/**
+			 * Format: double
+			 * @description The bed's least sunny cell.
+			 */
+			min: number | null;
 		};
 		SunSummary: {
 			/** @description ETag of each input, by unit. */
@@ -2410,6 +2889,66 @@ export interface operations {
 				};
 			};
 			/** @description The fetch could not be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	calendar_subscription: {
+		parameters: {
+			query?: {
+				/** @description The chance (%) of a frost after the spring date and before the fall date, from the climate summary's `chance_dates`: 10 careful, 50 (the default) even, 90 bold. */
+				risk?: 10 | 50 | 90;
+			};
+			header?: never;
+			path: {
+				token: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description An iCalendar (RFC 5545) feed: one all-day event per window. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'text/calendar': string;
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description No calendar at this link. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description Not ready yet; try again after `Retry-After`. */
 			503: {
 				headers: {
 					[name: string]: unknown;
@@ -3371,6 +3910,347 @@ export interface operations {
 			429: components['responses']['TooManyRequests'];
 		};
 	};
+	plans_beds_sun: {
+		parameters: {
+			query?: {
+				/** @description First month of a period, 1-12 (with `to`). */
+				from?: number;
+				/** @description Last month, 1-12; before `from` runs over the new year. */
+				to?: number;
+			};
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['BedsSun'];
+				};
+			};
+			/** @description The plan's data is not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	plans_calendar_ics: {
+		parameters: {
+			query?: {
+				/** @description The chance (%) of a frost after the spring date and before the fall date, from the climate summary's `chance_dates`: 10 careful, 50 (the default) even, 90 bold. */
+				risk?: 10 | 50 | 90;
+			};
+			header?: never;
+			path: {
+				/** @description The plan's id. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description An iCalendar (RFC 5545) feed: one all-day event per window. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'text/calendar': string;
+				};
+			};
+			/** @description The plan's data is not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	plans_calendar: {
+		parameters: {
+			query?: {
+				/** @description The chance (%) of a frost after the spring date and before the fall date, from the climate summary's `chance_dates`: 10 careful, 50 (the default) even, 90 bold. */
+				risk?: 10 | 50 | 90;
+			};
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['PlanCalendar'];
+				};
+			};
+			/** @description The plan's data is not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	plans_calendar_link_get: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['CalendarLink'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
+		};
+	};
+	plans_calendar_link_create: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			201: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['CalendarLinkCreated'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
+		};
+	};
+	plans_calendar_link_delete: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description No response body */
+			204: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
+		};
+	};
 	plans_prefetch: {
 		parameters: {
 			query?: never;
@@ -3402,6 +4282,86 @@ export interface operations {
 				};
 			};
 			429: components['responses']['TooManyRequests'];
+		};
+	};
+	plans_recommendations: {
+		parameters: {
+			query?: {
+				/** @description At most this many plants per bed, 1-500; default 20. */
+				limit?: number;
+			};
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Recommendations'];
+				};
+			};
+			/** @description The plan's data is not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
 		};
 	};
 	plans_restore: {
