@@ -78,7 +78,7 @@ def test_climate_miss_job_then_hit(client, simulator, celery_worker_process):
     asked = parse_qs(simulator.stats()["open_meteo"]["requests_log"][0]["query"])
     assert asked["timezone"] == ["auto"]
     assert asked["start_date"] == [date(date.today().year - 30, 1, 1).isoformat()]
-    assert asked["daily"] == ["temperature_2m_max,temperature_2m_min"]
+    assert asked["daily"] == ["temperature_2m_max,temperature_2m_min,precipitation_sum"]
 
     hit = client.get(job["result_url"], HTTP_ACCEPT_ENCODING="gzip")
     assert hit.status_code == 200

@@ -1,10 +1,12 @@
 """Basemap tiles through the cache (kinds/basemap.py, http/views.py TileView)."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from rest_framework.test import APIClient
 
+from backend_django.core.valkey import get_valkey
 from backend_django.testing.waiting import wait_until
 from backend_django.upstream import kinds
 from backend_django.upstream.cache import store
@@ -120,3 +122,27 @@ def test_a_tile_the_server_does_not_have_is_refused_and_remembered(simulator):
     again = tile(client, 13, 1314, 2931)
     assert again.status_code == 502, "a definite refusal is remembered, not asked again at once"
     assert simulator.stats()["basemap"]["requests"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_tile_is_served_and_revalidated_with_the_servers_etag(simulator, celery_worker_process):
+    client = APIClient()
+    first = tile(client, 17, 21027, 46902)
+    assert first.status_code == 200
+    unit = basemap.unit_for(17, 21027, 46902)
+    stored = store.read(unit)
+    assert stored.validator, "the tile server's ETag is kept"
+    # Time passes: the tile is past its freshness (moved, not waited for).
+    get_valkey().hset(store.entry_key(unit), "fu", f"{time.time() - 1:.3f}")
+    stale = tile(client, 17, 21027, 46902)
+    assert stale.status_code == 200 and stale["X-Cache"] == "STALE" and stale.content == first.content
+
+    def renewed():
+        entry = store.read(unit)
+        return entry is not None and entry.fresh_until > time.time() + 60 and entry
+
+    entry = wait_until(renewed, "the tile revalidated by a job", timeout=30, step=0.1)
+    assert entry.etag == stored.etag, "not modified: the same bytes, renewed"
+    log = simulator.stats()["basemap"]["requests_log"]
+    assert [item["if_none_match"] for item in log] == [None, stored.validator]
+    assert simulator.stats()["basemap"]["not_modified"] == 1
