@@ -192,7 +192,6 @@ events {{ worker_connections 4096; }}
 http {{
     access_log off;
     sendfile on;
-    tcp_nopush on;
     keepalive_requests 10000;
     server {{
         listen 127.0.0.1:{port} reuseport;

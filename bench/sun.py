@@ -27,6 +27,12 @@ of ``sun/summary/``, of ``sun/point/`` (JSON made from the cached raster)
 and of ``sun/`` (the GeoTIFF), against the floor view sending the summary's
 stored bytes from process memory. Prints figures for docs/performance.md.
 
+Last, terrain: the elevation tiles a site reads (the simulator's Terrarium
+tiles: flat ground, and the ridge of devtools/simulator/terrain.py), the
+ground and horizon built from them (``ground_build``; the horizon alone
+too), and the whole site computed with that ground (goals: ≤ 1 s a site,
+≤ 0.2 s the horizon, on one core).
+
 Run: make bench-sun   (or .venv/bin/python bench/sun.py [--repeat 3] [--rounds 5] [--no-hits])
 """
 
@@ -122,6 +128,93 @@ def worst_case_buildings(lat: float, lng: float) -> list[dict]:
     nodes = {str(k + 1): [lat + y / per_lat, lng + x / per_lng] for k, (y, x) in enumerate(corners)}
     way = {"id": 1, "nodes": [1, 2, 3, 4, 1], "tags": {"building": "yes"}, "height_m": 300.0}
     return [{"ways": [way], "nodes": nodes}]
+
+
+def simulated_terrain(units: list[str]) -> dict:
+    """Stored entries of these elevation tiles, from the simulator's Terrarium tiles."""
+    from backend_django.devtools.simulator import basemap
+    from backend_django.upstream.cache.store import Entry
+    from backend_django.upstream.kinds import terrain
+
+    return {
+        unit: Entry(
+            basemap.terrarium_png(*terrain.tile_of(unit)),
+            "image/png",
+            f'"{unit}"',
+            0.0,
+            1e12,
+            1e12,
+            "identity",
+        )
+        for unit in units
+    }
+
+
+def terrain_site(name: str, lat: float, lng: float, tz: str, repeat: int) -> tuple[float, float]:
+    """One site's terrain row; (seconds of the site with terrain, seconds of the horizon)."""
+    from backend_django.upstream.kinds import sun, terrain
+    from backend_django.upstream.kinds.sun import ground as sun_ground
+    from backend_django.upstream.kinds.sun import site as sun_site
+
+    site = sun.site_snap(lat=lat, lng=lng)
+    inputs = sun.site_input_units(site=site)
+    entries = simulated_terrain(inputs.terrain.units)
+    payloads = simulated_buildings(inputs.buildings)
+    canopy = simulated_canopy(inputs.canopy)
+    widest = sun_site.site_grid(site=site, parameters=sun.parameters_from_settings())
+
+    def build_ground():
+        return sun.ground_build(site=site, grid=widest, units=inputs.terrain, entries=entries)
+
+    ground, t_ground = timed(build_ground, repeat)
+    near = terrain.mosaic_of(inputs.terrain.near, entries)
+    far = terrain.mosaic_of(inputs.terrain.far, entries)
+    start_m = (widest.margin + widest.cells / 2) * widest.cell_m
+
+    def horizon():
+        return sun_ground.horizon(
+            lat=site.lat, lng=site.lng, observer_m=ground.elevation_m, start_m=start_m, near=near, far=far
+        )
+
+    def compute(with_ground):
+        return sun.sun_compute(site=site, timezone=tz, buildings=payloads, canopy=canopy, ground=with_ground)
+
+    _, t_horizon = timed(horizon, repeat)
+    result, t_with = timed(lambda: compute(ground), repeat)
+    flat, t_without = timed(lambda: compute(None), repeat)
+    site_s = statistics.median(t_with) + statistics.median(t_ground)
+    horizon_s = statistics.median(t_horizon)
+    december = result.summary["months"][11]["mean"], flat.summary["months"][11]["mean"]
+    print(
+        f"{name:<10} {len(entries):>5} {statistics.median(t_ground):>6.3f}s {horizon_s:>7.3f}s "
+        f"{site_s:>12.3f}s {statistics.median(t_without):>7.3f}s  {december[0]:>5.2f} ({december[1]:.2f})"
+    )
+    return site_s, horizon_s
+
+
+def terrain_figures(repeat: int) -> None:
+    """Per site: tiles, ground and horizon built, the site computed with its ground."""
+    from django.conf import settings
+
+    from backend_django.devtools.simulator.terrain import RIDGE
+    from backend_django.upstream.kinds.sun import ground as sun_ground
+
+    print(
+        f"terrain (the simulator's tiles; horizon every {sun_ground.HORIZON_STEP_DEGREES:g}° out to "
+        f"{settings.TERRAIN_HORIZON_M / 1000:g} km), one core, median of {repeat}"
+    )
+    print(
+        f"{'site':<10} {'tiles':>5} {'ground':>7} {'horizon':>8} {'with terrain':>13} {'without':>8}  "
+        "Dec h (flat)"
+    )
+    rows = [
+        terrain_site(SITES[0][0], SITES[0][1], SITES[0][2], SITES[0][3], repeat),
+        terrain_site("ridge", *RIDGE.point, "America/Chicago", repeat),
+    ]
+    print(
+        f"a site with terrain (ground + computation), slowest: {max(r[0] for r in rows):.3f} s (target ≤ 1 s)"
+    )
+    print(f"the horizon alone, slowest: {max(r[1] for r in rows):.3f} s (target ≤ 0.2 s)")
 
 
 def timed(function, repeat: int):
@@ -341,6 +434,8 @@ def main() -> None:
         f"point reader: {repeated * 1e6:.1f} µs a read of a decoded raster; "
         f"{statistics.median(firsts) * 1e3:.2f} ms the first read of a raster ({len(tiff):,} bytes GeoTIFF)"
     )
+    print()
+    terrain_figures(args.repeat)
 
 
 if __name__ == "__main__":
