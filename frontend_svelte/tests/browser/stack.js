@@ -212,6 +212,12 @@ function simulatorSettings(child) {
 	});
 }
 
+/** The processes a process started (Celery's pool). */
+function poolOf(pid) {
+	const found = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout ?? '';
+	return found.split('\n').filter(Boolean).map(Number);
+}
+
 let stopped;
 function stop() {
 	stopped ??= stopAll();
@@ -221,14 +227,25 @@ function stop() {
 async function stopAll() {
 	stopping = true;
 	app.close();
-	// Quick exits: Celery's cold shutdown (SIGQUIT) and gunicorn's (SIGINT);
-	// nothing here needs to finish its work.
-	const signals = { worker: 'SIGQUIT', gunicorn: 'SIGINT' };
+	// Nothing here needs to finish its work: gunicorn's quick exit (SIGINT),
+	// and the Celery worker and its pool processes killed (its warm or cold
+	// shutdown waits for running tasks).
 	await Promise.all(
 		children.map(({ name, child }) => {
 			if (child.exitCode !== null || child.signalCode !== null) return;
 			const exited = new Promise((r) => child.once('exit', r));
-			child.kill(signals[name] ?? 'SIGTERM');
+			if (name === 'worker') {
+				for (const pid of poolOf(child.pid)) {
+					try {
+						process.kill(pid, 'SIGKILL');
+					} catch {
+						// already gone
+					}
+				}
+				child.kill('SIGKILL');
+			} else {
+				child.kill(name === 'gunicorn' ? 'SIGINT' : 'SIGTERM');
+			}
 			const timer = setTimeout(() => {
 				console.error(`stack: ${name} did not stop within 5 s; killing it`);
 				child.kill('SIGKILL');
@@ -251,7 +268,9 @@ async function main() {
 		...process.env,
 		DJANGO_SETTINGS_MODULE: 'backend_django.config.settings.test',
 		DJANGO_READ_DOT_ENV_FILE: 'False',
-		DATABASE_URL: `sqlite:///${join(dir, 'db.sqlite3')}?timeout=30`,
+		// Writers queue for SQLite's lock (BEGIN IMMEDIATE, up to 30 s) rather
+		// than fail with "database is locked" when two tests write at once.
+		DATABASE_URL: `sqlite:///${join(dir, 'db.sqlite3')}?timeout=30&transaction_mode=IMMEDIATE`,
 		VALKEY_URL: `redis://127.0.0.1:${valkeyPort}/0`,
 		FRONTEND_URL: appUrl,
 		CSRF_TRUSTED_ORIGINS: appUrl,
@@ -307,7 +326,9 @@ async function startDjango(env, simulator, valkeyReady) {
 		PYTHON,
 		[
 			...['-m', 'celery', '-A', 'backend_django.config.celery_app', 'worker'],
-			...['-Q', 'interactive,warm', '--concurrency', '2', '--loglevel', 'INFO'],
+			// Four processes, as in production: a place search or an address
+			// lookup does not wait behind two sun computations.
+			...['-Q', 'interactive,warm', '--concurrency', '4', '--loglevel', 'INFO'],
 			...['--without-gossip', '--without-mingle', '-n', `browser-${process.pid}@%h`]
 		],
 		env
