@@ -5,7 +5,9 @@
 // - the failing-upstream test makes Open-Meteo fail for everyone, so it never
 //   runs beside a test that needs Open-Meteo's data (each of those holds a
 //   lock of its own, `openMeteo(name)`, and the failing test holds them all);
-//   it comes first, beside the tests that need no climate data.
+//   it comes first, beside the tests that need no climate data;
+// - the plan page test slows the data upstreams down for a while: the tests
+//   beside it take longer, no more.
 // Screenshots go to the test's folder of test-results/, and axe.json there
 // has the accessibility check of every page.
 import {

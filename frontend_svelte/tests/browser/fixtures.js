@@ -30,7 +30,8 @@ const AXE_SOURCE = readFileSync(
 export const test = base.extend({
 	// A new account, signed in in this test's browser context. It is made
 	// through the API (the register page has a test of its own), so each test
-	// has its own person and plans and the tests can run in any order.
+	// has its own person and plans and the tests can run in any order. A test
+	// that only needs to be signed in asks for it as `account: _`.
 	account: async ({ page }, use) => {
 		const email = `gardener-${randomUUID()}@example.com`;
 		await api(page, 'POST', '/api/v1/auth/registration/', {
@@ -42,8 +43,9 @@ export const test = base.extend({
 		await use({ email, password: PASSWORD });
 	},
 	// The upstream simulator's controls (docs/upstream-simulator.md), reset
-	// after the test. A test that changes the simulator changes it for every
-	// test running at the time: declare it with `lock: '-exclusive-'`.
+	// after the test. What a test changes there, it changes for every test
+	// running at the time: give it locks that keep away the tests it would
+	// break (see the top of app.test.js).
 	simulator: async ({ playwright }, use) => {
 		const control = await playwright.request.newContext({
 			baseURL: process.env.BROWSER_SIMULATOR_URL
