@@ -39,9 +39,13 @@ export default defineConfig({
 				'--disable-component-update',
 				'--disable-sync',
 				'--no-first-run',
-				// WebGL without a GPU (MapLibre GL), headless.
+				// WebGL without a GPU (MapLibre GL), headless: SwiftShader. The page
+				// itself is drawn and composited in software, as without a GPU:
+				// through SwiftShader every animation frame costs a lot of CPU.
 				'--use-angle=swiftshader',
-				'--enable-unsafe-swiftshader'
+				'--enable-unsafe-swiftshader',
+				'--disable-gpu-compositing',
+				'--disable-gpu-rasterization'
 			]
 		}
 	},
