@@ -91,7 +91,7 @@ test(
 	},
 	async ({ page, simulator, account: _ }) => {
 		// Slow data upstreams, so the first visit surely finds nothing cached yet
-		// (each slower than its read timeout allows: 3 s, and 2 s for canopy tiles).
+		// (each well within its read timeout: 3 s, and 2 s for canopy tiles).
 		await simulator.configure({ latency_ms: 1500, upstream: 'open_meteo' });
 		await simulator.configure({ latency_ms: 1500, upstream: 'overpass' });
 		await simulator.configure({ latency_ms: 1000, upstream: 'canopy' });
@@ -179,7 +179,8 @@ test(
 	{ lock: openMeteo('site map') },
 	async ({ page, account: _ }) => {
 		const seen = watchData(page);
-		// A new place (no latency): the plan page must show the sun map within a minute, unasked.
+		// A new place: the plan page must show the sun map within a minute, unasked (with
+		// no latency of its own; the plan page test's may be slowing the upstreams down).
 		const started = Date.now();
 		await createWithCoordinates(page, 'Sunny bed', '51.5910, -0.1250');
 		const planUrl = page.url();
