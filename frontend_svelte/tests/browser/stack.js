@@ -124,8 +124,8 @@ function simulatorSettings(child) {
 			for (const [, name, value] of output.matchAll(/^\s*([A-Z][A-Z0-9_]*_URL)=(\S+)/gm)) {
 				settings[name] = value;
 			}
-			const wanted = ['OPEN_METEO_URL', 'OVERPASS_URL', 'CANOPY_URL', 'GEOCODER_URL'];
-			if (wanted.every((name) => name in settings)) done(settings);
+			// The banner lists every upstream's setting (upstream/upstreams.py), then its controls.
+			if (/^\s*control: /m.test(output)) done(settings);
 		});
 		child.on('exit', () => fail(new Error(`the simulator exited:\n${output}${tail('simulator')}`)));
 	});
