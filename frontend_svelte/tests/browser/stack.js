@@ -227,9 +227,8 @@ async function main() {
 		...process.env,
 		DJANGO_SETTINGS_MODULE: 'backend_django.config.settings.test',
 		DJANGO_READ_DOT_ENV_FILE: 'False',
-		// Writers queue for SQLite's lock (BEGIN IMMEDIATE, up to 30 s) rather
-		// than fail with "database is locked" when two tests write at once.
-		DATABASE_URL: `sqlite:///${join(dir, 'db.sqlite3')}?timeout=30&transaction_mode=IMMEDIATE`,
+		// SQLite's writers queue for its lock (config/settings/core.py).
+		DATABASE_URL: `sqlite:///${join(dir, 'db.sqlite3')}`,
 		VALKEY_URL: `redis://127.0.0.1:${valkeyPort}/0`,
 		// On a machine shared by two browsers, a worker and more, a Valkey
 		// command may take longer than production's 0.25 s; a timeout opens the
