@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults
+.PHONY: dev test lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -39,6 +39,11 @@ bench-canopy: ## Benchmark the canopy window and Range proxy (needs wrk); figure
 bench-faults: ## Upstream faults on a dev-like stack: what a job shows, recovery, budget; figures for docs/performance.md
 	scripts/bootstrap
 	.venv/bin/python bench/faults.py
+
+bench-map:  ## The map: basemap tile hits (stack vs nginx) and misses, shadow images, beds/sun for 50 beds (needs wrk)
+	scripts/bootstrap
+	.venv/bin/python bench/map.py
+	.venv/bin/python bench/beds_sun.py
 
 bench-sun:  ## Sun: miss to ready and hits of sun/ endpoints vs the floor (needs wrk), one site on one core, the point reader
 	scripts/bootstrap

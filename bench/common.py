@@ -198,7 +198,7 @@ http {{
         location = /body {{
             root {work};
             default_type {content_type};
-            add_header Content-Encoding gzip;
+            {encoding}
             add_header Vary Accept-Encoding;
         }}
     }}
@@ -207,13 +207,17 @@ http {{
 
 
 @contextmanager
-def nginx_static(nginx: str, work: Path, port: int, body: bytes, content_type: str):
-    """nginx serving ``body`` (gzip bytes) from a file at http://127.0.0.1:<port>/body: the limit."""
+def nginx_static(nginx: str, work: Path, port: int, body: bytes, content_type: str, *, gzipped: bool = True):
+    """nginx serving ``body`` (gzip bytes, or sent as they are) from a file at
+    http://127.0.0.1:<port>/body: the limit."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "body").write_bytes(body)
     config = work / "static.conf"
     user = "user root;" if os.geteuid() == 0 else ""  # as the shipped config runs here
-    config.write_text(STATIC_CONFIG.format(user=user, work=work, port=port, content_type=content_type))
+    encoding = "add_header Content-Encoding gzip;" if gzipped else ""
+    config.write_text(
+        STATIC_CONFIG.format(user=user, work=work, port=port, content_type=content_type, encoding=encoding)
+    )
     process = subprocess.Popen(
         [nginx, "-p", str(work), "-e", str(work / "error.log"), "-c", str(config), "-g", "daemon off;"]
     )

@@ -71,8 +71,12 @@ def test_creating_a_plan_caches_its_data_without_any_request_for_it(
     assert summary.status_code == 200 and summary["X-Cache"] == "HIT"
     radius = 0.0015
     bbox = f"{51.4545 - radius},{-2.5879 - radius},{51.4545 + radius},{-2.5879 + radius}"
+    # The page's box is drawn in the request from the cached cells (X-Cache: MISS), asking no upstream.
+    box = anonymous.get("/api/v1/buildings/", {"bbox": bbox})
+    assert box.status_code == 200 and box["X-Cache"] == "MISS"
     assert anonymous.get("/api/v1/buildings/", {"bbox": bbox})["X-Cache"] == "HIT"
     assert simulator.stats()["open_meteo"]["requests"] == 1
+    assert simulator.stats()["overpass"]["requests"] == len(cells)
 
 
 @pytest.mark.worker

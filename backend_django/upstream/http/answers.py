@@ -22,7 +22,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from backend_django.core.exceptions import ApplicationError
@@ -74,6 +74,7 @@ class Answer:
     stale_until: float = 0.0  # until then a cache may serve it stale while it refreshes
     job: jobs.Job | None = None  # accepted
     refusal: store.RememberedError | None = None  # refused
+    filled: bool = False  # fresh/stale: filled or built in this request (X-Cache: MISS)
 
 
 # --- one stored body: climate, climate summary, canopy window -----------------------
@@ -131,7 +132,7 @@ def entry_answer(
         if built is not None:
             answer = cached_answer(target, Lookup(built, lookup.count, lookup.throttle))
             if answer is not None:
-                return answer
+                return replace(answer, filled=True)
         units = missing or units
     return start_fetch(
         endpoint=target.endpoint,
@@ -231,7 +232,12 @@ def filled_answer(target: EntryTarget, *, client: str, wait: float) -> Answer:
     # A tile its server says not to keep lives no longer than this request: sent, stale.
     state: State = "fresh" if entry.state() == "fresh" else "stale"
     return Answer(
-        state, entry=entry, etag=entry.etag, fresh_until=entry.fresh_until, stale_until=entry.stale_until
+        state,
+        entry=entry,
+        etag=entry.etag,
+        fresh_until=entry.fresh_until,
+        stale_until=entry.stale_until,
+        filled=True,
     )
 
 

@@ -95,7 +95,7 @@ def cache_headers(answer: Answer) -> dict[str, str]:
     return {
         "ETag": answer.etag,
         "Cache-Control": cache_control(answer),
-        "X-Cache": "HIT" if answer.state == "fresh" else "STALE",
+        "X-Cache": "MISS" if answer.filled else "HIT" if answer.state == "fresh" else "STALE",
         "Vary": "Accept-Encoding",
     }
 

@@ -2,7 +2,9 @@
 
 - fresh entry → 200, the stored bytes as stored, ``X-Cache: HIT``
 - stale entry → 200 with the stale bytes, ``X-Cache: STALE``, refresh queued
-- no entry    → 202 with the job resource, ``Location`` and ``Retry-After``
+- no entry    → 202 with the job resource, ``Location`` and ``Retry-After``;
+  but a basemap tile, or a derived entry whose inputs are cached (a shadow, a
+  box), is filled in the request: 200 with ``X-Cache: MISS``
 - a definite upstream error remembered for the key → 502 with its message
 """
 

@@ -62,7 +62,9 @@ def test_a_buildings_shadow_reaches_as_far_as_the_sun_is_low(client):
     store_inputs([(-10.0, -30.0, 10.0, -10.0, 12.0)])
     answer = client.get("/api/v1/sun/shadow/", {"lat": LAT, "lng": LNG, "at": AT})
     assert answer.status_code == 200, answer.content
-    assert answer["Content-Type"] == "image/png"
+    assert answer["Content-Type"] == "image/png" and answer["X-Cache"] == "MISS"  # drawn in the request
+    again = client.get("/api/v1/sun/shadow/", {"lat": LAT, "lng": LNG, "at": AT})
+    assert again["X-Cache"] == "HIT" and again.content == answer.content
 
     instant = datetime(2025, 12, 21, 20, 15, tzinfo=UTC)
     reference = solarposition.get_solarposition(pd.DatetimeIndex([instant]), SITE.lat, SITE.lng)
