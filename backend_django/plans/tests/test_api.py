@@ -3,6 +3,7 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
+from backend_django.plans.api.serializers import PlanSummarySerializer
 from backend_django.plans.models import Plan
 from backend_django.plans.tests.factories import PlanFactory
 from backend_django.users.tests.factories import UserFactory
@@ -302,3 +303,17 @@ def test_the_list_shows_plans_at_a_glance_and_the_plan_carries_the_rest(user_cli
     one = user_client.get(f"/api/v1/plans/{plan.id}/").json()
     assert one["data"] == {"notes": "x" * 5000} and "climate" in one["data_urls"]
     assert {name: one[name] for name in listed} == listed
+
+
+def test_each_listed_plan_is_what_its_detail_says(user_client, user):
+    # The list builds its items directly; the detail goes field by field through DRF.
+    PlanFactory(
+        owner=user, name="Ünïcode <b>bed</b>", address="", archived=True, latitude=-33.9, longitude=18.42
+    )
+    PlanFactory(owner=user, name="Plain", address="1 Garden Lane", timezone="", latitude=0.0, longitude=-0.5)
+    listed = user_client.get("/api/v1/plans/").json()["results"]
+    assert len(listed) == 2
+    for item in listed:
+        one = user_client.get(f"/api/v1/plans/{item['id']}/").json()
+        assert list(item) == PlanSummarySerializer.Meta.fields
+        assert {name: one[name] for name in item} == item
