@@ -228,3 +228,26 @@ export async function checkAccessibility(page, name) {
 	});
 	expect(result.violations, `axe-core on ${name}`).toEqual([]);
 }
+
+/**
+ * The pixel of a point on the site map's canvas (untilted and unrotated), from
+ * the bounds it shows (its `data-bounds`, west,south,east,north): linear in
+ * longitude and in Web Mercator's y.
+ */
+export async function mapPixel(page, lng, lat) {
+	const map = page.getByTestId('site-map');
+	await expect(map).toHaveAttribute('data-bounds', /\d/);
+	const [west, south, east, north] = (await map.getAttribute('data-bounds')).split(',').map(Number);
+	const box = await map.locator('canvas.maplibregl-canvas').boundingBox();
+	const y = (l) => Math.log(Math.tan(Math.PI / 4 + (l * Math.PI) / 360));
+	return {
+		x: ((lng - west) / (east - west)) * box.width,
+		y: ((y(north) - y(lat)) / (y(north) - y(south))) * box.height
+	};
+}
+
+/** The point `east` and `north` metres from (lat, lng) (a sphere: fine over a garden). */
+export function offset(lat, lng, east, north) {
+	const m = 111_320;
+	return { lat: lat + north / m, lng: lng + east / (m * Math.cos((lat * Math.PI) / 180)) };
+}

@@ -179,3 +179,70 @@ export function sunSummaryText(summary: SunSummary, month: number): string {
 		(entry.daylight_hours !== null ? ` (open ground: ${entry.daylight_hours.toFixed(1)} h).` : '.')
 	);
 }
+
+/** The summary's terrain section (sun model 2; not in the schema's types yet). */
+interface TerrainSummary {
+	elevation_m: number;
+	slope_degrees: number;
+	aspect_degrees: number | null;
+	horizon_step_degrees: number;
+	horizon_degrees: number[];
+}
+
+function terrainOf(summary: SunSummary): TerrainSummary | null {
+	const terrain = (summary as { terrain?: TerrainSummary | null }).terrain;
+	return terrain && Array.isArray(terrain.horizon_degrees) ? terrain : null;
+}
+
+/** The highest the terrain stands above the horizon between south-east and south-west (north: between north-east and north-west), degrees. */
+export function sunwardHorizon(summary: SunSummary, lat: number): number {
+	const terrain = terrainOf(summary);
+	if (!terrain) return 0;
+	const centre = lat >= 0 ? 180 : 0;
+	let highest = 0;
+	terrain.horizon_degrees.forEach((angle, i) => {
+		const azimuth = i * terrain.horizon_step_degrees;
+		const off = Math.abs(((azimuth - centre + 540) % 360) - 180);
+		if (off <= 60) highest = Math.max(highest, angle);
+	});
+	return highest;
+}
+
+/**
+ * What causes the square's shade, in words, from the summary: how much of the
+ * open ground's day it loses in the month, and whether the tree canopy, the
+ * roofs or hills on the sun's side stand out as the reason. Empty when the
+ * square is mostly sunny.
+ */
+export function shadeCauseText(summary: SunSummary, month: number, lat: number): string {
+	const entry = summary.months.find((m) => m.month === month);
+	if (!entry || entry.mean === null || entry.daylight_hours <= 0) return '';
+	const lost = 1 - entry.mean / entry.daylight_hours;
+	if (lost < 0.25) return '';
+	const name = fullMonthName(month);
+	const trees = summary.surface.canopy_coverage;
+	const roofs = summary.surface.roof_share;
+	const hills = sunwardHorizon(summary, lat);
+	const share = `In ${name} the ground here gets ${Math.round((1 - lost) * 100)} % of the sun open ground would.`;
+	const causes: string[] = [];
+	if (hills >= 5) {
+		causes.push(
+			`Hills on the sun’s side rise up to ${Math.round(hills)}° above the horizon and hide the low sun.`
+		);
+	}
+	if (trees >= 0.3 && trees >= 2 * roofs) {
+		causes.push(
+			`Trees cause most of this shade: their crowns cover ${Math.round(trees * 100)} % of the square` +
+				(roofs > 0 ? `, roofs ${Math.round(roofs * 100)} %.` : '.')
+		);
+	} else if (roofs >= 0.2 && roofs >= 2 * trees) {
+		causes.push(
+			`Buildings cause most of this shade: roofs cover ${Math.round(roofs * 100)} % of the square, tree crowns ${Math.round(trees * 100)} %.`
+		);
+	} else if (trees > 0 || roofs > 0) {
+		causes.push(
+			`Trees and buildings share it: crowns cover ${Math.round(trees * 100)} % of the square, roofs ${Math.round(roofs * 100)} %.`
+		);
+	}
+	return [share, ...causes].join(' ');
+}
