@@ -5,12 +5,19 @@
 // moment, and a plan under the simulator's ridge. Each test has its own account
 // and place.
 import {
+	api,
+	canvasPixels,
 	checkAccessibility,
 	createWithCoordinates,
 	expect,
+	mapPixel,
+	offset,
 	opaquePixels,
 	panelReady,
+	planIdOf,
+	planOf,
 	screenshot,
+	tabTo,
 	test
 } from './fixtures.js';
 
@@ -57,4 +64,159 @@ test('the site map: tiles through the cache, the sun layer, buildings standing u
 		problems.filter((p) => /Content Security Policy|Refused/.test(p)),
 		problems.join('\n')
 	).toEqual([]);
+});
+
+/** The bed table's row of a bed, by its name. */
+function bedRow(page, name) {
+	return page.getByTestId('bed-table').locator(`tbody tr[data-name="${name}"]`);
+}
+
+/** What the table shows for a bed (its mean, in tenths) and what beds/sun/ says. */
+async function bedAgrees(page, planId, index, key, query = '') {
+	const answer = await api(page, 'GET', `/api/v1/plans/${planId}/beds/sun/${query}`);
+	const bed = answer.beds[index];
+	const stats = key === 'growing_season' ? bed.growing_season : bed.months[key - 1];
+	const row = page.getByTestId('bed-table').locator(`tr[data-bed="${bed.id}"]`);
+	await expect(row.getByTestId('bed-mean')).toHaveText(`${stats.mean.toFixed(1)} h`);
+	await expect(row).toHaveAttribute('data-light', stats.light);
+	return stats;
+}
+
+test("beds: drawn with the mouse and with the keyboard, their sun in the table for June and the growing season; a bad bed shows the server's message", async ({
+	page,
+	account: _
+}) => {
+	await createWithCoordinates(page, 'Two beds', '45.5410, -122.6710');
+	const planId = planIdOf(page.url());
+	await panelReady(page, 'site');
+	const site = page.locator('[data-panel="site"]');
+	const map = site.getByTestId('site-map');
+	await expect(map).toHaveAttribute('data-loaded', 'true');
+	const plan = await planOf(page, planId);
+	const canvas = map.locator('canvas.maplibregl-canvas');
+
+	// With the mouse: a click per corner of a 12 m square south-west of the plan point, then the first again.
+	await site.getByRole('button', { name: 'Draw a bed' }).click();
+	const corners = [
+		[-14, -14],
+		[-2, -14],
+		[-2, -2],
+		[-14, -2]
+	].map(([e, n]) => offset(plan.latitude, plan.longitude, e, n));
+	for (const corner of [...corners, corners[0]]) {
+		await canvas.click({ position: await mapPixel(page, corner.lng, corner.lat) });
+	}
+	await expect(page.getByTestId('bed-table').locator('tbody tr')).toHaveCount(1);
+	await expect(bedRow(page, 'Bed 1')).toContainText('Save to see its sun');
+
+	// With the keyboard: a square bed at the map's centre, moved 3 m east and 2 m north, made 2 m wider.
+	await tabTo(page, site.getByRole('button', { name: 'Add a square bed' }));
+	await page.keyboard.press('Enter');
+	await expect(site.getByTestId('bed-pad')).toBeFocused();
+	for (const key of ['ArrowRight', 'ArrowRight', 'ArrowRight', 'ArrowUp', 'ArrowUp']) {
+		await page.keyboard.press(key);
+	}
+	await page.keyboard.press('Shift+ArrowRight');
+	await page.keyboard.press('Shift+ArrowRight');
+	await expect(page.getByTestId('bed-table').locator('tbody tr')).toHaveCount(2);
+	// Renamed from the keyboard too.
+	await tabTo(page, page.getByLabel('Name of bed 2'));
+	await page.keyboard.press('ControlOrMeta+a');
+	await page.keyboard.type('Herbs');
+	await tabTo(page, site.getByRole('button', { name: 'Save beds' }));
+	await page.keyboard.press('Enter');
+	await expect(site.getByText('Beds saved.')).toBeVisible();
+
+	// Stored as drawn: the mouse's square (within a metre) and the keyboard's 6 x 4 m bed.
+	const stored = (await planOf(page, planId)).beds.features;
+	expect(stored.map((f) => f.properties.name)).toEqual(['Bed 1', 'Herbs']);
+	const size = (ring) => {
+		const xs = ring.map((p) => p[0]);
+		const ys = ring.map((p) => p[1]);
+		const k = 111_320 * Math.cos((plan.latitude * Math.PI) / 180);
+		return [(Math.max(...xs) - Math.min(...xs)) * k, (Math.max(...ys) - Math.min(...ys)) * 111_320];
+	};
+	const [w1, h1] = size(stored[0].geometry.coordinates[0]);
+	expect(Math.abs(w1 - 12), `mouse bed width ${w1}`).toBeLessThan(1);
+	expect(Math.abs(h1 - 12), `mouse bed height ${h1}`).toBeLessThan(1);
+	const [w2, h2] = size(stored[1].geometry.coordinates[0]);
+	expect(Math.abs(w2 - 6), `keyboard bed width ${w2}`).toBeLessThan(0.05);
+	expect(Math.abs(h2 - 4), `keyboard bed height ${h2}`).toBeLessThan(0.05);
+
+	// Their sun in the table: June, then the growing season, as beds/sun/ gives it.
+	await site.getByRole('radio', { name: 'June' }).check();
+	await expect(page.getByTestId('bed-table').locator('caption')).toHaveText(
+		'Hours of direct sun a day over June'
+	);
+	for (const index of [0, 1]) await bedAgrees(page, planId, index, 6);
+	await site.getByRole('radio', { name: 'Growing season' }).check();
+	await expect(page.getByTestId('bed-table').locator('caption')).toContainText(
+		'the growing season ('
+	);
+	for (const index of [0, 1]) await bedAgrees(page, planId, index, 'growing_season');
+	await checkAccessibility(page, 'plan page (beds)');
+	await screenshot(page, 'beds');
+
+	// A bed moved out of the sun square: the server's message, the drawing kept, nothing stored.
+	await bedRow(page, 'Herbs').getByRole('button', { name: 'Move' }).click();
+	await site.getByTestId('bed-pad').focus();
+	for (let i = 0; i < 70; i++) await page.keyboard.press('ArrowRight');
+	await site.getByRole('button', { name: 'Save beds' }).click();
+	const error = site.getByTestId('beds-error');
+	await expect(error).toContainText('bed "Herbs"');
+	await expect(error).toContainText("lies outside the plan's sun square");
+	await expect(page.getByTestId('bed-table').locator('tbody tr')).toHaveCount(2);
+	await expect(site.getByRole('button', { name: 'Save beds' })).toBeEnabled();
+	expect((await planOf(page, planId)).beds.features).toEqual(stored);
+	await checkAccessibility(page, 'plan page (a bed refused)');
+	// Moved back in, it saves.
+	await site.getByTestId('bed-pad').focus();
+	for (let i = 0; i < 70; i++) await page.keyboard.press('ArrowLeft');
+	await site.getByRole('button', { name: 'Save beds' }).click();
+	await expect(site.getByText('Beds saved.')).toBeVisible();
+	await expect(error).toBeHidden();
+});
+
+test("shadows at a moment: scrubbing the time changes them; the sun's position is shown", async ({
+	page,
+	account: _
+}) => {
+	await createWithCoordinates(page, 'Shadows', '45.5510, -122.6810');
+	await panelReady(page, 'site');
+	const site = page.locator('[data-panel="site"]');
+	await site.getByLabel('Show the shadows').check();
+	await site.getByLabel('Date').fill('2026-06-21');
+	const slider = site.getByTestId('shadow-time');
+	const position = site.getByTestId('sun-position');
+	const layer = site.getByTestId('shadow-layer');
+	await slider.fill('540'); // 09:00 on the place's clock
+	await expect(position).toHaveAttribute('data-at', /^2026-06-21T09:00:00[+-]\d\d:\d\d$/);
+	const nine = await position.getAttribute('data-at');
+	await expect(position).toContainText(
+		/The sun stands \d+° high in the (east|south-east) \(azimuth \d+°\)/
+	);
+	const morning = await canvasPixels(layer);
+	const shaded = await opaquePixels(layer);
+	expect(shaded, 'some cells in shade in the morning').toBeGreaterThan(0);
+	// Independent of the page: the answer's own headers for that moment.
+	const answer = await page.request.get(
+		`/api/v1/sun/shadow/?lat=45.551000&lng=-122.681000&at=${encodeURIComponent(nine)}`
+	);
+	expect(answer.status()).toBe(200);
+	const azimuth = Math.round(Number(answer.headers()['x-sun-azimuth']));
+	await expect(position).toContainText(`(azimuth ${azimuth}°)`);
+	// Scrubbed to 16:00 with the keyboard (each step 15 minutes): other shadows.
+	await slider.focus();
+	for (let i = 0; i < 28; i++) await page.keyboard.press('ArrowRight');
+	await expect(position).toHaveAttribute('data-at', nine.replace('T09:00', 'T16:00'));
+	await expect(position).toContainText(/in the (west|south-west)/);
+	await expect.poll(() => canvasPixels(layer)).not.toBe(morning);
+	await checkAccessibility(page, 'plan page (shadows)');
+	await screenshot(page, 'shadows', { fullPage: false });
+	// At night all is shade.
+	await slider.fill('120');
+	await expect(position).toHaveText('The sun is below the horizon: all is in shade.');
+	await expect
+		.poll(() => opaquePixels(layer))
+		.toBe(await layer.evaluate((c) => c.width * c.height));
 });

@@ -18,6 +18,18 @@ export type Ring = number[][];
 /** The side of a bed added from the keyboard, metres. */
 export const NEW_BED_SIDE_M = 4;
 
+/** Decimals of a degree kept in a bed's corners (~1 mm; terra-draw refuses more than 9). */
+export const PRECISION = 8;
+
+function round(value: number): number {
+	return Number(value.toFixed(PRECISION));
+}
+
+/** A ring with its positions rounded to PRECISION. */
+export function roundRing(ring: Ring): Ring {
+	return ring.map(([x, y]) => [round(x), round(y)]);
+}
+
 /** A rectangle of `width` × `height` metres centred on a point, as a closed ring. */
 export function squareRing(
 	lng: number,
@@ -32,13 +44,13 @@ export function squareRing(
 	const e = lng + dx;
 	const s = lat - dy;
 	const n = lat + dy;
-	return [
+	return roundRing([
 		[w, s],
 		[e, s],
 		[e, n],
 		[w, n],
 		[w, s]
-	];
+	]);
 }
 
 /** A point clamped into a box, `margin` metres inside it. */
@@ -61,7 +73,7 @@ export function clampInto(
 export function moveRing(ring: Ring, east: number, north: number): Ring {
 	const lat = ring[0][1];
 	const scale = metresPerDegree(lat);
-	return ring.map(([x, y]) => [x + east / scale.lng, y + north / scale.lat]);
+	return roundRing(ring.map(([x, y]) => [x + east / scale.lng, y + north / scale.lat]));
 }
 
 /**
@@ -78,7 +90,7 @@ export function resizeRing(ring: Ring, east: number, north: number): Ring {
 	const height = (Math.max(...ys) - south) * scale.lat;
 	const kx = Math.max(1, width + east) / Math.max(width, 1e-9);
 	const ky = Math.max(1, height + north) / Math.max(height, 1e-9);
-	return ring.map(([x, y]) => [west + (x - west) * kx, south + (y - south) * ky]);
+	return roundRing(ring.map(([x, y]) => [west + (x - west) * kx, south + (y - south) * ky]));
 }
 
 /** What the keyboard pad does with a key: a move or a resize in metres, or nothing. */

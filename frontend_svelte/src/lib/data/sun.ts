@@ -208,41 +208,78 @@ export function sunwardHorizon(summary: SunSummary, lat: number): number {
 	return highest;
 }
 
+/** What the shade words need beyond the summary: each cell's hours over the period and whether it is under a tree crown. */
+export interface ShadeCells {
+	/** Hours a day (tenths) of each cell of the sun raster over the period; nodata 255. */
+	tenths: Uint8Array;
+	/** 1 where the cell's centre lies under a tree crown (canopy 2 m or taller). */
+	underCrown: Uint8Array | null;
+	nodata: number;
+}
+
 /**
- * What causes the square's shade, in words, from the summary: how much of the
- * open ground's day it loses in the month, and whether the tree canopy, the
- * roofs or hills on the sun's side stand out as the reason. Empty when the
- * square is mostly sunny.
+ * What causes the square's shade, in words: how much of open ground's sun the
+ * square gets over the period, whether most of what it loses is lost under
+ * tree crowns (the canopy raster under each cell), whether hills on the sun's
+ * side stand high (the summary's terrain horizon), and the roofs' share of
+ * the square (the summary's `surface.roof_share`). Empty when the square is
+ * mostly sunny.
  */
-export function shadeCauseText(summary: SunSummary, month: number, lat: number): string {
-	const entry = summary.months.find((m) => m.month === month);
-	if (!entry || entry.mean === null || entry.daylight_hours <= 0) return '';
-	const lost = 1 - entry.mean / entry.daylight_hours;
-	if (lost < 0.25) return '';
-	const name = fullMonthName(month);
-	const trees = summary.surface.canopy_coverage;
-	const roofs = summary.surface.roof_share;
+export function shadeCauseText(
+	summary: SunSummary,
+	cells: ShadeCells,
+	weights: number[],
+	period: string,
+	lat: number
+): string {
+	let daylight = 0;
+	let total = 0;
+	summary.months.forEach((m) => {
+		const w = weights[m.month - 1] ?? 0;
+		daylight += w * m.daylight_hours;
+		total += w;
+	});
+	if (!total || daylight <= 0) return '';
+	daylight /= total;
+	let lost = 0;
+	let lostUnder = 0;
+	let counted = 0;
+	let crowns = 0;
+	let sum = 0;
+	cells.tenths.forEach((v, i) => {
+		if (v === cells.nodata) return;
+		counted++;
+		sum += v / 10;
+		const gone = Math.max(0, daylight - v / 10);
+		lost += gone;
+		if (cells.underCrown?.[i]) {
+			lostUnder += gone;
+			crowns++;
+		}
+	});
+	if (!counted) return '';
+	const mean = sum / counted;
+	const share = mean / daylight;
+	if (share > 0.75) return '';
+	const words = [
+		`Over ${period} the ground here gets ${Math.round(share * 100)} % of the sun open ground would.`
+	];
 	const hills = sunwardHorizon(summary, lat);
-	const share = `In ${name} the ground here gets ${Math.round((1 - lost) * 100)} % of the sun open ground would.`;
-	const causes: string[] = [];
 	if (hills >= 5) {
-		causes.push(
+		words.push(
 			`Hills on the sun’s side rise up to ${Math.round(hills)}° above the horizon and hide the low sun.`
 		);
 	}
-	if (trees >= 0.3 && trees >= 2 * roofs) {
-		causes.push(
-			`Trees cause most of this shade: their crowns cover ${Math.round(trees * 100)} % of the square` +
-				(roofs > 0 ? `, roofs ${Math.round(roofs * 100)} %.` : '.')
+	const crownShare = crowns / counted;
+	const roofs = summary.surface.roof_share;
+	if (cells.underCrown && lost > 0 && lostUnder / lost >= 0.5) {
+		words.push(
+			`Trees cause most of this shade: ${Math.round((lostUnder / lost) * 100)} % of the sun the ground loses is lost under tree crowns, which cover ${Math.round(crownShare * 100)} % of the square.`
 		);
-	} else if (roofs >= 0.2 && roofs >= 2 * trees) {
-		causes.push(
-			`Buildings cause most of this shade: roofs cover ${Math.round(roofs * 100)} % of the square, tree crowns ${Math.round(trees * 100)} %.`
-		);
-	} else if (trees > 0 || roofs > 0) {
-		causes.push(
-			`Trees and buildings share it: crowns cover ${Math.round(trees * 100)} % of the square, roofs ${Math.round(roofs * 100)} %.`
+	} else if (roofs >= 0.15) {
+		words.push(
+			`Most of it falls on open ground, cast by the buildings (roofs cover ${Math.round(roofs * 100)} % of the square, the tallest is ${Math.round(summary.surface.tallest_m)} m) and the trees around.`
 		);
 	}
-	return [share, ...causes].join(' ');
+	return words.join(' ');
 }
