@@ -17,6 +17,7 @@ import {
 	planIdOf,
 	planOf,
 	screenshot,
+	sidewaysScroll,
 	tabTo,
 	test
 } from './fixtures.js';
@@ -220,3 +221,116 @@ test("shadows at a moment: scrubbing the time changes them; the sun's position i
 		.poll(() => opaquePixels(layer))
 		.toBe(await layer.evaluate((c) => c.width * c.height));
 });
+
+test('placing a plan: after a search the map opens on the place and a click moves the pin; on the plan page the pin moves with the keys', async ({
+	page,
+	account: _
+}) => {
+	await page.goto('/app');
+	await page.getByRole('button', { name: 'New plan' }).click();
+	const dialog = page.getByRole('dialog', { name: 'New plan' });
+	await dialog.getByLabel('Name', { exact: true }).fill('Pinned');
+	await dialog.getByLabel('Town, place or address').fill('Portland, OR');
+	await dialog.getByRole('button', { name: 'Search' }).click();
+	const chosen = dialog.getByTestId('new-chosen');
+	await expect(chosen).toBeVisible();
+	const pinMap = dialog.getByTestId('new-pin-map');
+	const canvas = pinMap.locator('canvas.maplibregl-canvas');
+	await expect(canvas).toBeVisible();
+	await expect(pinMap.locator('.maplibregl-ctrl-attrib')).toContainText('OpenStreetMap');
+	const found = await chosen.locator('.chosen-coords').textContent();
+	// A click 60 px right of the centre and 40 px below it: east and south of the place found.
+	const box = await canvas.boundingBox();
+	await canvas.click({ position: { x: box.width / 2 + 60, y: box.height / 2 + 40 } });
+	await expect(chosen.locator('.chosen-coords')).not.toHaveText(found);
+	await checkAccessibility(page, 'new plan dialog (pin map)');
+	await dialog.getByRole('button', { name: 'Create plan' }).click();
+	await expect(page).toHaveURL(/\/app\/plans\/[0-9a-f-]{36}$/);
+	const id = planIdOf(page.url());
+	const plan = await planOf(page, id);
+	const [foundLat, foundLng] = found.match(/[\d.]+/g).map(Number);
+	// The place found is 45.5202° N, 122.6742° W; the pin went south-east of it.
+	expect(plan.latitude).toBeLessThan(foundLat);
+	expect(Math.abs(plan.longitude)).toBeLessThan(foundLng);
+	expect(plan.address).toContain('Portland');
+
+	// Moving it on the plan page: the pin, focused, moves 10 m north per Shift+ArrowUp.
+	await page.getByText('Edit name and place').click();
+	const pin = page.locator('#plan-pin');
+	await pin.focus();
+	await page.keyboard.press('Shift+ArrowUp');
+	await page.keyboard.press('Shift+ArrowUp');
+	await page.getByRole('button', { name: 'Save', exact: true }).click();
+	await expect(page.getByText('Saved.')).toBeVisible();
+	const movedPlan = await planOf(page, id);
+	const north = (movedPlan.latitude - plan.latitude) * 111_132;
+	expect(Math.abs(north - 20), `moved ${north} m north`).toBeLessThan(0.5);
+	expect(movedPlan.longitude).toBeCloseTo(plan.longitude, 6);
+});
+
+test("a plan under the simulator's ridge shows its December shade on the map, in words", async ({
+	page,
+	account: _
+}) => {
+	// docs/upstream-simulator.md, "The terrain": the ridge point, 200 m north of the
+	// ridge's foot; its crest, 150 m high and 500 m south, stands atan(150 / 500) = 16.7°.
+	await createWithCoordinates(page, 'Under the ridge', '39.80, -89.65');
+	await panelReady(page, 'site');
+	const site = page.locator('[data-panel="site"]');
+	const heat = site.getByTestId('sun-heatmap');
+	await site.getByRole('radio', { name: 'June' }).check();
+	await expect.poll(() => opaquePixels(heat)).toBeGreaterThan(0);
+	const june = await canvasPixels(heat);
+	await site.getByRole('radio', { name: 'December' }).check();
+	await expect(heat).toHaveAttribute('data-month', '12');
+	await expect.poll(() => canvasPixels(heat)).not.toBe(june);
+	const crest = Math.round((Math.atan(150 / 500) * 180) / Math.PI);
+	await expect(site.getByTestId('shade-cause')).toContainText(
+		`Hills on the sun’s side rise up to ${crest}° above the horizon`
+	);
+	// The spot at the plan point: December's hours less than a flat open spot's day would give.
+	const hours = JSON.parse(await site.getByTestId('sun-spot').getAttribute('data-hours'));
+	const summary = await api(page, 'GET', '/api/v1/sun/summary/?lat=39.8&lng=-89.65');
+	const december = summary.months[11];
+	// The day's length on flat ground from the sun's declination on the representative day.
+	const day = new Date(`${december.day}T12:00:00Z`);
+	const n = Math.round((day - Date.UTC(day.getUTCFullYear(), 0, 0)) / 86_400_000);
+	const declination = -23.44 * Math.cos(((2 * Math.PI) / 365) * (n + 10));
+	const rad = Math.PI / 180;
+	const flatDay = (24 / Math.PI) * Math.acos(-Math.tan(39.8 * rad) * Math.tan(declination * rad));
+	expect(
+		hours[11],
+		`December at the plan point vs a flat day of ${flatDay.toFixed(1)} h`
+	).toBeLessThan(flatDay - 1);
+	await checkAccessibility(page, 'plan page (under the ridge, December)');
+	await screenshot(page, 'ridge-december', { fullPage: false });
+});
+
+test(
+	'the map on a phone: a bed added, its sun in the table, the read-out next to the map, no sideways scrolling',
+	{ tag: '@phone' },
+	async ({ page, account: _ }) => {
+		await createWithCoordinates(page, 'Phone beds', '45.5610, -122.6910');
+		await panelReady(page, 'site');
+		const site = page.locator('[data-panel="site"]');
+		const map = site.getByTestId('site-map');
+		await expect(map).toHaveAttribute('data-loaded', 'true');
+		// The spot's read-out within half a screen below the map.
+		const mapBox = await map.boundingBox();
+		const spotBox = await site.getByTestId('sun-spot').boundingBox();
+		expect(spotBox.y - (mapBox.y + mapBox.height)).toBeLessThan(844 / 2);
+		await site.getByRole('button', { name: 'Add a square bed' }).tap();
+		await site.getByRole('button', { name: 'Save beds' }).tap();
+		await expect(site.getByText('Beds saved.')).toBeVisible();
+		await site.getByRole('radio', { name: 'June' }).check();
+		const planId = planIdOf(page.url());
+		await bedAgrees(page, planId, 0, 6);
+		await site.getByRole('radio', { name: 'Growing season' }).check();
+		await bedAgrees(page, planId, 0, 'growing_season');
+		expect(await sidewaysScroll(page), 'the page scrolls sideways on a phone').toBeLessThanOrEqual(
+			0
+		);
+		await checkAccessibility(page, 'plan page with a bed (phone)');
+		await screenshot(page, 'map-phone');
+	}
+);

@@ -222,7 +222,7 @@ export interface ShadeCells {
  * square gets over the period, whether most of what it loses is lost under
  * tree crowns (the canopy raster under each cell), whether hills on the sun's
  * side stand high (the summary's terrain horizon), and the roofs' share of
- * the square (the summary's `surface.roof_share`). Empty when the square is
+ * the square (the summary's `surface.roof_share`). Without hills, empty when the square is
  * mostly sunny.
  */
 export function shadeCauseText(
@@ -260,16 +260,19 @@ export function shadeCauseText(
 	if (!counted) return '';
 	const mean = sum / counted;
 	const share = mean / daylight;
-	if (share > 0.75) return '';
-	const words = [
-		`Over ${period} the ground here gets ${Math.round(share * 100)} % of the sun open ground would.`
-	];
+	const words: string[] = [];
 	const hills = sunwardHorizon(summary, lat);
+	if (share <= 0.75) {
+		words.push(
+			`Over ${period} the ground here gets ${Math.round(share * 100)} % of the sun open ground would.`
+		);
+	}
 	if (hills >= 5) {
 		words.push(
 			`Hills on the sun’s side rise up to ${Math.round(hills)}° above the horizon and hide the low sun.`
 		);
 	}
+	if (share > 0.75) return words.join(' ');
 	const crownShare = crowns / counted;
 	const roofs = summary.surface.roof_share;
 	if (cells.underCrown && lost > 0 && lostUnder / lost >= 0.5) {
