@@ -103,28 +103,6 @@ export function sunColour(tenths: number): [number, number, number] {
 	return [Math.round(r * k), Math.round(g * k), Math.round(b * k)];
 }
 
-/** RGBA pixels of one month (1-12): nodata transparent. */
-export function sunToRgba(raster: SunRaster, month: number): Uint8ClampedArray<ArrayBuffer> {
-	const cells = raster.width * raster.height;
-	const out = new Uint8ClampedArray(cells * 4);
-	const band = month - 1;
-	const palette = new Map<number, [number, number, number]>();
-	for (let i = 0; i < cells; i++) {
-		const v = raster.values[i * MONTHS + band];
-		if (v === raster.nodata) continue;
-		let colour = palette.get(v);
-		if (!colour) {
-			colour = sunColour(v);
-			palette.set(v, colour);
-		}
-		out[i * 4] = colour[0];
-		out[i * 4 + 1] = colour[1];
-		out[i * 4 + 2] = colour[2];
-		out[i * 4 + 3] = 255;
-	}
-	return out;
-}
-
 /** The growing season: April to September north of the equator, October to March south. */
 export function growingMonths(lat: number): number[] {
 	return lat >= 0 ? [4, 5, 6, 7, 8, 9] : [10, 11, 12, 1, 2, 3];
