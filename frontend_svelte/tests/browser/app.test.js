@@ -128,7 +128,7 @@ test(
 		await page.getByText('Edit name and place').click();
 		await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Allotment');
 		await page.getByLabel('Name', { exact: true }).fill('Allotment by the canal');
-		await page.getByRole('button', { name: 'Save' }).click();
+		await page.getByRole('button', { name: 'Save', exact: true }).click();
 		await expect(
 			page.getByRole('heading', { name: 'Allotment by the canal', level: 1 })
 		).toBeVisible();
