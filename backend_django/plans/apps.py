@@ -8,7 +8,13 @@ class PlansConfig(AppConfig):
     verbose_name = "Plans"
 
     def ready(self) -> None:
+        from backend_django.upstream import kinds
+
+        from .report.kind import KIND as REPORT_KIND
         from .tasks import sync_beat_schedules
+
+        # The plan report is a derived kind of the data proxy, which knows nothing of plans.
+        kinds.register(REPORT_KIND)
 
         # After django_celery_beat's tables exist: its migrations run first.
         post_migrate.connect(sync_beat_schedules, sender=self, dispatch_uid="plans.sync_beat_schedules")
