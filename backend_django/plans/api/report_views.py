@@ -7,6 +7,8 @@ answer the PDF at once when this version's report is built and its data has not
 changed since; otherwise ``202`` with the job that fills the data and builds it.
 """
 
+from datetime import datetime
+
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
@@ -30,6 +32,7 @@ from backend_django.upstream.cache import store
 from backend_django.upstream.http import answers, responses
 from backend_django.upstream.http.answers import EntryTarget
 from backend_django.upstream.http.serializers import JobSerializer
+from backend_django.upstream.kinds import climate
 from backend_django.users.api.auth import signed_in_user
 
 from .garden_views import GARDEN_RESPONSES
@@ -211,4 +214,54 @@ def plan_files(request: Request, plan: Plan, *, result_url: str) -> export.PlanF
         sun_tiff=data.sun.raw() if data.sun is not None else None,
         calendar_ics=calendar,
         report_pdf=report,
+    )
+
+
+ACCOUNT_ZIP_URL = "/api/v1/users/me/export.zip"
+
+
+def account_zip(request: Request, *, account: dict, exported_at: datetime) -> HttpResponse | Response:
+    """Every plan of the signed-in person in one zip (each as ``plans/{id}/export/``), or
+    ``202`` with one job that fetches whatever data of theirs is not cached yet."""
+    plans = list(Plan.objects.filter(owner=signed_in_user(request)).order_by("created_at", "id"))
+    needed: list[tuple[str, str]] = []  # (unit read, unit a job fills)
+    for plan in plans:
+        climate_unit = climate.unit_for(plan.latitude, plan.longitude)
+        needed.append((climate.summary_unit(climate_unit), climate_unit))
+        if abs(plan.latitude) <= 85:
+            site = plan_site(plan)
+            needed.append((site.unit, site.unit))
+    try:
+        states = store.states([read for read, _ in needed])
+        missing = list(dict.fromkeys(fill for read, fill in needed if states[read] == "missing"))
+        if missing:
+            answer = answers.start_fetch(
+                endpoint="export",
+                units=missing,
+                result_url=ACCOUNT_ZIP_URL,
+                missing=missing,
+                client=client_ip(request.META),
+                job_kind="export",
+            )
+            if answer.state == "accepted" and answer.job is not None:
+                return responses.job_accepted(answer.job)
+            assert answer.refusal is not None
+            return responses.refused_response(answer.refusal)
+    except RedisError as exc:
+        raise responses.cache_unavailable() from exc
+    files = []
+    for plan in plans:
+        found = plan_files(request, plan, result_url=ACCOUNT_ZIP_URL)
+        if not isinstance(found, export.PlanFiles):
+            return found  # evicted since: the job that fetches it again
+        files.append(found)
+    return HttpResponse(
+        export.plans_zip(files, account=account, exported_at=exported_at),
+        content_type="application/zip",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": content_disposition_header(
+                True, f"solar-sim-data-{exported_at.date().isoformat()}.zip"
+            ),
+        },
     )

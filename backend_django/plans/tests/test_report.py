@@ -301,3 +301,28 @@ def test_the_export_is_a_job_while_the_data_is_missing(user_client, plan):
     response = user_client.get(f"/api/v1/plans/{plan.pk}/export/")
     assert response.status_code == 202
     assert response.json()["result_url"] == f"/api/v1/plans/{plan.pk}/export/"
+
+
+@pytest.mark.django_db
+def test_the_accounts_zip_holds_every_plan_once_their_data_is_cached(user, user_client, plan):
+    PlanFactory(owner=user, name="Balcony", latitude=LAT, longitude=LNG)
+    PlanFactory(owner=UserFactory(), name="Not mine", latitude=LAT, longitude=LNG)
+    waiting = user_client.get("/api/v1/users/me/export.zip")
+    assert waiting.status_code == 202, waiting.content
+    assert waiting.json()["result_url"] == "/api/v1/users/me/export.zip"
+    site = sun.site_snap(lat=LAT, lng=LNG)
+    # One job for what is missing, each unit once however many plans share it.
+    assert records.job_get(waiting.json()["id"]).units == [climate.unit_for(LAT, LNG), site.unit]
+
+    store_report_inputs()
+    answer = user_client.get("/api/v1/users/me/export.zip")
+    assert answer.status_code == 200, answer.content
+    assert answer["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    names = archive.namelist()
+    assert json.loads(archive.read("account.json"))["email"] == user.email
+    folders = sorted({name.split("/")[0] for name in names if "/" in name})
+    assert len(folders) == 2 and not any("Not mine" in folder for folder in folders)
+    for folder in folders:
+        assert {f"{folder}/plan.json", f"{folder}/beds.geojson", f"{folder}/sun.tif"} <= set(names)
+    assert "Balcony" in archive.read("README.txt").decode()

@@ -979,6 +979,26 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/users/me/export.zip': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Download your data with every plan's files (zip)
+		 * @description `account.json` and a folder per plan with what `plans/{id}/export/` gives (plan JSON, beds GeoJSON, sun GeoTIFF, calendar ICS, the report when built) and a README.txt with the licences. 202 with one job while some plan's climate or sun is not cached: poll it, then ask again.
+		 */
+		get: operations['users_me_export_zip'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/users/me/export/': {
 		parameters: {
 			query?: never;
@@ -5413,6 +5433,56 @@ export interface operations {
 			403: components['responses']['Forbidden'];
 			413: components['responses']['PayloadTooLarge'];
 			429: components['responses']['TooManyRequests'];
+		};
+	};
+	users_me_export_zip: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description The zip. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/zip': string;
+				};
+			};
+			/** @description Some plans' data is being fetched. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
 		};
 	};
 	users_me_export: {
