@@ -330,7 +330,7 @@ def report_pdf(content: ReportContent) -> bytes:
             raster=raster,
             beds=list(plan.beds),
             footprints=content.footprints,
-            size=min(width, 95 * mm * 2),
+            size=min(width, 125 * mm),
             imperial=imperial,
         )
     )

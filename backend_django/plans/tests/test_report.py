@@ -326,3 +326,38 @@ def test_the_accounts_zip_holds_every_plan_once_their_data_is_cached(user, user_
     for folder in folders:
         assert {f"{folder}/plan.json", f"{folder}/beds.geojson", f"{folder}/sun.tif"} <= set(names)
     assert "Balcony" in archive.read("README.txt").decode()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_fetches_the_data_then_builds_the_report(
+    user_client, simulator, celery_worker_process, grid
+):
+    from backend_django.testing.waiting import wait_until
+
+    beds = collection(bed("b1", "Beans <b>&</b> peas", cell_box(grid, 40, 44, 50, 59)))
+    created = user_client.post(
+        "/api/v1/plans/",
+        {"name": "Bristol yard", "latitude": LAT, "longitude": LNG, "beds": beds},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    plan_id = created.json()["id"]
+    first = user_client.post(f"/api/v1/plans/{plan_id}/report/")
+    assert first.status_code == 202, first.content
+    job_url = first["Location"]
+    seen = []
+
+    def finished():
+        job = user_client.get(job_url).json()
+        seen.append(job["progress"]["done"])
+        return job if job["status"] in ("succeeded", "failed") else None
+
+    # Climate from the simulated Open-Meteo, the sun from its buildings and canopy, then the report.
+    job = wait_until(finished, "the report job", timeout=180, step=0.2)
+    assert job["status"] == "succeeded", json.dumps(job)
+    assert job["progress"] == {"done": 3, "total": 3} and seen == sorted(seen)
+    answer = user_client.get(job["result_url"])
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    text = squashed(pdf_text(answer.content))
+    assert "Bristol yard" in text and "Beans <b>&</b> peas" in text
