@@ -19,6 +19,7 @@ from ..bed_sun import plan_beds_sun
 from ..beds import Bed
 from ..recommendations import plan_recommendations
 from ..season import GrowingSeason, day_label, growing_season
+from .basemap import Basemap
 
 # Other plants that fit a bed, listed after the ones it holds.
 SUGGESTIONS_PER_BED = 3
@@ -97,6 +98,7 @@ class ReportContent:
     footprints: dict  # GeoJSON FeatureCollection of the buildings on the site
     growing: GrowingSeason  # the season's days, for the map's hours
     tiff: bytes = field(repr=False, default=b"")
+    basemap: Basemap | None = field(repr=False, default=None)  # cached map tiles under the map
 
 
 def _frost(summary: dict, name: str) -> dict[int, str | None]:
@@ -136,6 +138,7 @@ def report_content(
     catalogue: Sequence[Plant],
     footprints: dict,
     now: datetime,
+    basemap: Basemap | None = None,
 ) -> ReportContent:
     beds = list(plan.beds)
     sun_body = plan_beds_sun(
@@ -212,4 +215,5 @@ def report_content(
         footprints=footprints,
         growing=growing_season(climate_summary),
         tiff=tiff,
+        basemap=basemap,
     )

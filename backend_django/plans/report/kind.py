@@ -84,11 +84,16 @@ def input_units(unit: str) -> list[str]:
     return [climate_unit, site.unit, *cells]
 
 
-def footprints(site: sun_module.Site, cells: dict[str, Entry]) -> dict:
-    """The buildings on the site's square, as GeoJSON (clipped to it)."""
-    west, south, east, north = sun_module.site_grid(
+def square(site: sun_module.Site) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of the site's square: what the sun raster covers."""
+    return sun_module.site_grid(
         site=site, parameters=sun_module.parameters_from_settings(), margin_m=0
     ).bounds(with_margin=False)
+
+
+def footprints(site: sun_module.Site, cells: dict[str, Entry]) -> dict:
+    """The buildings on the site's square, as GeoJSON (clipped to it)."""
+    west, south, east, north = square(site)
     return buildings.feature_collection(
         [entry.json() for entry in cells.values()], (south, west, north, east)
     )
@@ -102,6 +107,7 @@ def _gone(message: str) -> UpstreamError:
 def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry]:
     """Build the report from the cached data (filled already by the job) and the plan."""
     # ReportLab is loaded by the worker that builds reports, not by every web process.
+    from .basemap import cached_basemap
     from .content import ReportPlan, report_content
     from .pdf import report_pdf
 
@@ -136,6 +142,8 @@ def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry
         catalogue=list(plant_list()),
         footprints=footprints(site, {cell: inputs[cell] for cell in cells}),
         now=now,
+        # Map tiles only where cached and fresh: not inputs (a report never fetches one).
+        basemap=cached_basemap(square(site)),
     )
     return [kept(KIND.derived_entry(unit, report_pdf(content), inputs))]
 

@@ -319,7 +319,8 @@ def report_pdf(content: ReportContent) -> bytes:
         text("The site", HEADING),
         text(
             "Hours of direct sun a day over the growing season (darker: less sun), buildings hatched, "
-            "beds outlined and numbered as in the table below.",
+            "beds outlined and numbered as in the table below."
+            + (" The basemap shows faintly through." if content.basemap is not None else ""),
             SMALL,
         ),
         Spacer(1, 4),
@@ -332,8 +333,11 @@ def report_pdf(content: ReportContent) -> bytes:
             footprints=content.footprints,
             size=min(width, 125 * mm),
             imperial=imperial,
+            basemap=content.basemap,
         )
     )
+    if content.basemap is not None:
+        story.append(text(f"Basemap: {content.basemap.attribution}", SMALL))
     story += [
         text("Beds", HEADING),
         text(

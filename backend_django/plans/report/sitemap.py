@@ -23,6 +23,7 @@ from backend_django.upstream.kinds import sun
 
 from ..beds import Bed
 from ..season import GrowingSeason
+from .basemap import Basemap, under
 
 NODATA = 255
 # Grey of 0 h and of RAMP_TOP_HOURS or more of sun (0 black, 255 white).
@@ -72,10 +73,18 @@ class SiteMap(Flowable):
     """A square map of the site, ``size`` points wide."""
 
     def __init__(
-        self, *, raster: SeasonRaster, beds: list[Bed], footprints: dict, size: float, imperial: bool
+        self,
+        *,
+        raster: SeasonRaster,
+        beds: list[Bed],
+        footprints: dict,
+        size: float,
+        imperial: bool,
+        basemap: Basemap | None = None,
     ) -> None:
         super().__init__()
         self.raster = raster
+        self.basemap = basemap
         self.beds = beds
         self.footprints = footprints
         self.size = size
@@ -106,7 +115,10 @@ class SiteMap(Flowable):
         canvas: Canvas = self.canv
         size = self.size
         canvas.saveState()
-        canvas.drawImage(ImageReader(grey_image(self.raster.hours)), 0, 28, size, size)
+        image = grey_image(self.raster.hours)
+        if self.basemap is not None:
+            image = under(np.asarray(image), ~np.isnan(self.raster.hours), self.basemap.image)
+        canvas.drawImage(ImageReader(image), 0, 28, size, size)
         # Buildings: hatched, with a dark outline.
         for feature in self.footprints.get("features", []):
             ring = feature["geometry"]["coordinates"][0]

@@ -361,3 +361,72 @@ def test_a_worker_fetches_the_data_then_builds_the_report(
     assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
     text = squashed(pdf_text(answer.content))
     assert "Bristol yard" in text and "Beans <b>&</b> peas" in text
+
+
+def store_tiles(zoom: int, greys) -> dict:
+    """Every tile over the site's square at ``zoom``, each one grey (``greys(x, y)``), cached fresh."""
+    from PIL import Image
+
+    from backend_django.plans.report import basemap
+    from backend_django.plans.report.kind import square
+
+    site = sun.site_snap(lat=LAT, lng=LNG)
+    columns, rows = basemap._tiles(square(site), zoom)
+    entries = []
+    for x in columns:
+        for y in rows:
+            buffer = io.BytesIO()
+            Image.new("RGB", (256, 256), (greys(x, y),) * 3).save(buffer, format="PNG")
+            entries.append(
+                store.NewEntry(
+                    f"tile:{zoom}/{x}/{y}", buffer.getvalue(), "image/png", 3600, 0, compress=False
+                )
+            )
+    store.write(entries)
+    return {"columns": columns, "rows": rows, "bounds": square(site)}
+
+
+@pytest.mark.django_db
+def test_the_basemap_is_cut_from_cached_tiles_to_the_square(db):
+    from rasterio.warp import transform
+
+    from backend_django.plans.report import basemap
+    from backend_django.plans.report.basemap import IMAGE_PIXELS, cached_basemap
+    from backend_django.plans.report.kind import square
+
+    columns, rows = basemap._tiles(square(sun.site_snap(lat=LAT, lng=LNG)), 19)
+    tiles_x0, tiles_y0 = columns.start, rows.start
+    assert len(columns) * len(rows) > 1  # the square spans tiles: the cut is what is tested
+    tiles = store_tiles(19, lambda x, y: 40 + 20 * (x - tiles_x0) + 60 * (y - tiles_y0))
+    west, south, east, north = tiles["bounds"]
+    # Which tile holds each corner, by PROJ's Web Mercator (not the code's own formula).
+    half = 20037508.342789244
+    xs, ys = transform("EPSG:4326", "EPSG:3857", [west, east], [north, south])
+    scale = 256 * 2**19 / (2 * half)
+    corner_tiles = [
+        (int((x + half) * scale // 256), int((half - y) * scale // 256)) for x, y in zip(xs, ys, strict=True)
+    ]
+    found = cached_basemap(tiles["bounds"])
+    assert found is not None and found.zoom == 19 and found.attribution == "© OpenStreetMap contributors"
+    image = found.image
+    assert image.size == (IMAGE_PIXELS, IMAGE_PIXELS)
+    (nw_x, nw_y), (se_x, se_y) = corner_tiles
+    assert image.getpixel((1, 1)) == 40 + 20 * (nw_x - tiles_x0) + 60 * (nw_y - tiles_y0)
+    assert image.getpixel((IMAGE_PIXELS - 2, IMAGE_PIXELS - 2)) == 40 + 20 * (se_x - tiles_x0) + 60 * (
+        se_y - tiles_y0
+    )
+
+
+@pytest.mark.django_db
+def test_the_report_has_the_basemap_and_its_attribution_only_where_tiles_are_cached(user_client, plan):
+    store_report_inputs()
+    build(user_client.post(report_url(plan)))
+    without = user_client.get(report_url(plan))
+    assert "Basemap" not in pdf_text(without.content)
+
+    store_tiles(19, lambda x, y: 200)
+    plan.name = "Allotment 7 with a basemap"
+    plan.save()
+    build(user_client.post(report_url(plan)))
+    with_tiles = pdf_text(user_client.get(report_url(plan)).content)
+    assert "Basemap: © OpenStreetMap contributors" in squashed(with_tiles)
