@@ -1,5 +1,13 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db import transaction
+from django.db.models.signals import post_delete, post_migrate
+
+
+def _forget_reports(sender: object, instance: object, **kwargs: object) -> None:
+    from .report.kind import reports_forget
+
+    plan_id = str(getattr(instance, "pk", ""))
+    transaction.on_commit(lambda: reports_forget(plan_id))
 
 
 class PlansConfig(AppConfig):
@@ -15,6 +23,9 @@ class PlansConfig(AppConfig):
 
         # The plan report is a derived kind of the data proxy, which knows nothing of plans.
         kinds.register(REPORT_KIND)
+        # A deleted plan (its own delete, a batch's, a sync upload's, its account's) leaves
+        # no report in the cache.
+        post_delete.connect(_forget_reports, sender="plans.Plan", dispatch_uid="plans.forget_reports")
 
         # After django_celery_beat's tables exist: its migrations run first.
         post_migrate.connect(sync_beat_schedules, sender=self, dispatch_uid="plans.sync_beat_schedules")

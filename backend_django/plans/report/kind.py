@@ -19,12 +19,15 @@ added to its registry when the plans app is ready (``kinds.register``).
 """
 
 import hashlib
+import logging
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from redis import RedisError
 
+from backend_django.core.valkey import get_valkey
 from backend_django.plants.selectors import plant_catalogue_etag, plant_list
 from backend_django.upstream.cache import store
 from backend_django.upstream.cache.store import Entry, NewEntry
@@ -36,7 +39,11 @@ from .. import planting
 from ..beds import beds_parse
 from ..models import Plan
 
+logger = logging.getLogger(__name__)
+
 UNIT_PREFIX = "report:"
+# A set per plan: the report units built for it, so that deleting the plan deletes them.
+BUILT_PREFIX = "ss:reports:"
 # Bump when the report's content or layout changes: every plan gets a new one.
 REPORT_VERSION = "report/1"
 CONTENT_TYPE = "application/pdf"
@@ -145,7 +152,25 @@ def fetch_entries(unit: str, existing: Entry | None, pool: str) -> list[NewEntry
         # Map tiles only where cached and fresh: not inputs (a report never fetches one).
         basemap=cached_basemap(square(site)),
     )
-    return [kept(KIND.derived_entry(unit, report_pdf(content), inputs))]
+    entry = kept(KIND.derived_entry(unit, report_pdf(content), inputs))
+    built = f"{BUILT_PREFIX}{plan.pk}"
+    pipe = get_valkey().pipeline(transaction=False)
+    pipe.sadd(built, unit)
+    pipe.expire(built, int(settings.REPORT_KEEP_SECONDS))
+    pipe.execute()
+    return [entry]
+
+
+def reports_forget(plan_id: str) -> None:
+    """Delete the reports built for a plan (it was deleted: nothing of it stays in the cache).
+    Valkey away: they expire within REPORT_KEEP_SECONDS anyway."""
+    try:
+        client = get_valkey()
+        built = f"{BUILT_PREFIX}{plan_id}"
+        units = [unit.decode() if isinstance(unit, bytes) else unit for unit in client.smembers(built)]
+        client.delete(built, *(store.entry_key(unit) for unit in units))
+    except RedisError:
+        logger.warning("could not delete the reports of plan %s; they expire", plan_id, exc_info=True)
 
 
 def kept(entry: NewEntry) -> NewEntry:
