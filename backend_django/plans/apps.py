@@ -1,13 +1,12 @@
 from django.apps import AppConfig
-from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate
 
 
 def _forget_reports(sender: object, instance: object, **kwargs: object) -> None:
+    """At once, not after the commit: a delete rolled back only costs a rebuild of its report."""
     from .report.kind import reports_forget
 
-    plan_id = str(getattr(instance, "pk", ""))
-    transaction.on_commit(lambda: reports_forget(plan_id))
+    reports_forget(str(getattr(instance, "pk", "")))
 
 
 class PlansConfig(AppConfig):

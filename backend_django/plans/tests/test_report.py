@@ -433,14 +433,11 @@ def test_the_report_has_the_basemap_and_its_attribution_only_where_tiles_are_cac
 
 
 @pytest.mark.django_db
-def test_deleting_the_plan_or_the_account_deletes_its_reports(
-    user, user_client, plan, grid, django_capture_on_commit_callbacks
-):
+def test_deleting_the_plan_or_the_account_deletes_its_reports(user, user_client, plan, grid):
     store_report_inputs()
     unit = build(user_client.post(report_url(plan)))
     assert store.read(unit) is not None
-    with django_capture_on_commit_callbacks(execute=True):
-        assert user_client.delete(f"/api/v1/plans/{plan.pk}/").status_code == 204
+    assert user_client.delete(f"/api/v1/plans/{plan.pk}/").status_code == 204
     assert store.read(unit) is None
     assert not get_valkey().exists(f"ss:reports:{plan.pk}")
 
@@ -448,6 +445,5 @@ def test_deleting_the_plan_or_the_account_deletes_its_reports(
     second = build(user_client.post(report_url(other)))
     from backend_django.users.services import user_delete
 
-    with django_capture_on_commit_callbacks(execute=True):
-        user_delete(user=user)
+    user_delete(user=user)
     assert store.read(second) is None

@@ -23,6 +23,8 @@ import {
 	createWithCoordinates,
 	expect,
 	login,
+	OPEN_METEO_USERS,
+	openMeteo,
 	opaquePixels,
 	openNewPlan,
 	panelReady,
@@ -35,21 +37,6 @@ import {
 	test,
 	watchData
 } from './fixtures.js';
-
-// The tests that need Open-Meteo to answer, each with a lock of its own.
-// 'report' is tests/browser/report.test.js (its lock has the same name).
-const OPEN_METEO_USERS = [
-	'plan page',
-	'site map',
-	'units',
-	'plans list',
-	'phone plan page',
-	'report'
-];
-function openMeteo(name) {
-	if (!OPEN_METEO_USERS.includes(name)) throw new Error(`add ${name} to OPEN_METEO_USERS`);
-	return `needs Open-Meteo: ${name}`;
-}
 
 const MONTHS = [
 	'January',

@@ -6,7 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PANEL_TIMEOUT, api, checkAccessibility, expect, screenshot, test } from './fixtures.js';
+import {
+	OPEN_METEO_USERS,
+	PANEL_TIMEOUT,
+	api,
+	checkAccessibility,
+	expect,
+	openMeteo,
+	screenshot,
+	test
+} from './fixtures.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 // A place of this test's own (no other test asks for its data), in Lyon.
@@ -54,7 +63,7 @@ function pdfText(path) {
 
 test(
 	'report: download the plan report, with progress, and read the plan and its beds in it',
-	{ lock: 'needs Open-Meteo: report' },
+	{ lock: openMeteo('report') },
 	async ({ page, account: _ }, testInfo) => {
 		const beds = [
 			square('b1', 'Tomatoes', -0.0002, -0.0002),
@@ -94,5 +103,39 @@ test(
 		await report.getByRole('button', { name: 'Download report' }).click();
 		await (await again).saveAs(testInfo.outputPath('again.pdf'));
 		expect(pdfText(testInfo.outputPath('again.pdf'))).toBe(text);
+	}
+);
+
+test(
+	'report: a failing upstream is said in words, and Try again makes the report',
+	{
+		// Open-Meteo fails for every test running at the time.
+		lock: OPEN_METEO_USERS.map(openMeteo)
+	},
+	async ({ page, simulator, account: _ }) => {
+		await page.goto('/app');
+		// A place of its own (in Porto), so nothing of it is cached.
+		const plan = await api(page, 'POST', '/api/v1/plans/', {
+			name: 'Porto terrace',
+			latitude: 41.1496,
+			longitude: -8.611
+		});
+		await simulator.configure({ fail: { upstream: 'open_meteo', mode: '500' } });
+		const report = page.getByTestId('download-report');
+		try {
+			await page.goto(`/app/plans/${plan.id}`);
+			await report.getByRole('button', { name: 'Download report' }).click();
+			await expect(report.getByRole('status')).toContainText('Preparing the report');
+			const alert = report.getByRole('alert');
+			await expect(alert).toContainText('Could not make the report', { timeout: PANEL_TIMEOUT });
+			await expect(alert).toContainText('is not answering');
+			await screenshot(page, 'report-failed', { fullPage: false });
+		} finally {
+			await simulator.reset();
+		}
+		const download = page.waitForEvent('download', { timeout: PANEL_TIMEOUT });
+		await report.getByRole('button', { name: 'Try again' }).click();
+		expect((await download).suggestedFilename()).toBe('Porto terrace - garden report.pdf');
+		await expect(report.getByRole('alert')).toHaveCount(0);
 	}
 );
