@@ -35,7 +35,7 @@ from backend_django.upstream.http.serializers import JobSerializer
 from backend_django.upstream.kinds import climate
 from backend_django.users.api.auth import signed_in_user
 
-from .garden_views import GARDEN_RESPONSES
+from .garden_views import GARDEN_RESPONSES, IgnoreAcceptNegotiation
 from .plan_data import PlanData, not_modified, plan_data, plan_etag, plan_site, private_headers
 from .serializers import PlanSerializer
 
@@ -102,7 +102,13 @@ class ReportActions:
         responses=REPORT_RESPONSES,
     )
     @action(
-        detail=True, methods=["get", "post"], url_path="report", pagination_class=None, filter_backends=[]
+        detail=True,
+        methods=["get", "post"],
+        url_path="report",
+        pagination_class=None,
+        filter_backends=[],
+        # A client asking for application/pdf gets it, and errors and jobs as JSON.
+        content_negotiation_class=IgnoreAcceptNegotiation,
     )
     def report(self, request: Request, pk: str | None = None) -> HttpResponse | Response:
         plan = _own_plan(request, pk)
@@ -163,7 +169,14 @@ class ReportActions:
             503: GARDEN_RESPONSES[503],
         },
     )
-    @action(detail=True, methods=["get"], url_path="export", pagination_class=None, filter_backends=[])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="export",
+        pagination_class=None,
+        filter_backends=[],
+        content_negotiation_class=IgnoreAcceptNegotiation,
+    )
     def export(self, request: Request, pk: str | None = None) -> HttpResponse | Response:
         plan = _own_plan(request, pk, with_data=True)
         files = plan_files(request, plan, result_url=f"/api/v1/plans/{plan.pk}/export/")

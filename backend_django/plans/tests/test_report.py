@@ -70,7 +70,7 @@ def build(response) -> str:
 @pytest.mark.django_db
 def test_202_with_a_job_then_the_pdf_with_the_plan_in_it(user_client, plan, plants):
     store_report_inputs()
-    response = user_client.post(report_url(plan))
+    response = user_client.post(report_url(plan), HTTP_ACCEPT="application/pdf")
     assert response.status_code == 202, response.content
     job = response.json()
     assert response["Location"] == f"/api/v1/jobs/{job['id']}/"
@@ -84,7 +84,7 @@ def test_202_with_a_job_then_the_pdf_with_the_plan_in_it(user_client, plan, plan
     assert user_client.post(report_url(plan)).json()["id"] == job["id"]
     build(response)
 
-    answer = user_client.get(report_url(plan))
+    answer = user_client.get(report_url(plan), HTTP_ACCEPT="application/pdf")
     assert answer.status_code == 200, answer.content
     assert answer["Content-Type"] == "application/pdf"
     assert answer["Cache-Control"] == "private, no-cache"
@@ -447,3 +447,12 @@ def test_deleting_the_plan_or_the_account_deletes_its_reports(user, user_client,
 
     user_delete(user=user)
     assert store.read(second) is None
+
+
+@pytest.mark.django_db
+def test_a_client_asking_for_a_zip_gets_it_and_its_job_as_json(user_client, plan):
+    waiting = user_client.get(f"/api/v1/plans/{plan.pk}/export/", HTTP_ACCEPT="application/zip")
+    assert waiting.status_code == 202 and waiting.json()["kind"] == "sun"
+    store_report_inputs()
+    answer = user_client.get(f"/api/v1/plans/{plan.pk}/export/", HTTP_ACCEPT="application/zip")
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/zip"
