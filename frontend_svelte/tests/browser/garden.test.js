@@ -177,11 +177,12 @@ test(
 			.getByRole('button', { name: 'Add Basil to Sunny bed' })
 			.click();
 		await expect(sunny.getByTestId('bed-plants').locator('li > span')).toHaveText(['Basil']);
+		// The button flips to Remove and keeps the focus.
 		await expect(
 			sunny
 				.getByTestId('recommendations')
 				.getByRole('button', { name: 'Remove Basil from Sunny bed' })
-		).toBeVisible();
+		).toBeFocused();
 
 		// Tomatoes through the search, by name and kind.
 		const tomato = await plantNamed(page, 'Tomato');
