@@ -14,7 +14,9 @@ since the data proxy knows nothing of plans: its app adds it with
 ``register`` when it is ready (its AppConfig.ready), in every process.
 """
 
-from functools import cache
+from functools import cache, lru_cache
+
+from django.core.signals import setting_changed
 
 from . import basemap, boxes, buildings, canopy, climate, places, terrain
 from .base import InputsMissing, Kind, read_inputs
@@ -89,7 +91,22 @@ def with_inputs(units: list[str]) -> list[str]:
 
 def units_for(lat: float, lng: float) -> dict[str, list[str]]:
     """The units a place needs, by kind name."""
-    return {kind.name: kind.place_units(lat, lng) for kind in place_kinds()}
+    return {name: list(units) for name, units in _units_for(lat, lng)}
+
+
+@lru_cache(maxsize=4096)
+def _units_for(lat: float, lng: float) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    # Remembered per point: a page of the plans list asks for fifty places, and the
+    # units follow only from the point and the grid settings (forgotten when those
+    # change, as tests do).
+    return tuple((kind.name, tuple(kind.place_units(lat, lng))) for kind in place_kinds())
+
+
+def _forget_units(**kwargs: object) -> None:
+    _units_for.cache_clear()
+
+
+setting_changed.connect(_forget_units)
 
 
 def all_units(lat: float, lng: float) -> list[str]:

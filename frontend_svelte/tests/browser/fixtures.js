@@ -20,21 +20,22 @@ export const DATA = {
 	'sun summary': '/api/v1/sun/summary/'
 };
 export const DATA_PATHS = Object.values(DATA);
-// The tests that need Open-Meteo to answer, each with a lock of its own (the
-// failing-upstream tests hold them all): in app.test.js and report.test.js.
+// The tests that need Open-Meteo to answer, in every file, each with a lock of
+// its own: the failing-upstream tests (app.test.js, report.test.js) hold them all.
 export const OPEN_METEO_USERS = [
 	'plan page',
 	'site map',
 	'units',
 	'plans list',
 	'phone plan page',
+	'garden',
+	'phone garden',
 	'report'
 ];
 export function openMeteo(name) {
 	if (!OPEN_METEO_USERS.includes(name)) throw new Error(`add ${name} to OPEN_METEO_USERS`);
 	return `needs Open-Meteo: ${name}`;
 }
-
 // A slow first fetch (Open-Meteo's 30 years) can take a while through the worker.
 export const PANEL_TIMEOUT = 120_000;
 const AXE_SOURCE = readFileSync(
