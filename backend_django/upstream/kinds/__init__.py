@@ -8,7 +8,10 @@ derived from buildings, canopy and terrain), ``basemap.py`` (map tiles),
 place needs: its units, by kind, and its canonical data URLs.
 
 Adding a kind: its module with ``KIND``, and one line in ``REGISTERED``
-below (docs/architecture.md, "Adding a kind").
+below (docs/architecture.md, "Adding a kind"). A derived kind computed from
+another app's data (the plans' report, plans/report/) cannot be named here,
+since the data proxy knows nothing of plans: its app adds it with
+``register`` when it is ready (its AppConfig.ready), in every process.
 """
 
 from functools import cache, lru_cache
@@ -30,6 +33,7 @@ __all__ = [
     "of_unit",
     "place_kinds",
     "read_inputs",
+    "register",
     "registered",
     "units_for",
     "with_inputs",
@@ -52,6 +56,22 @@ _BY_PREFIX = {kind.unit_prefix: kind for kind in REGISTERED}
 
 def registered() -> tuple[Kind, ...]:
     return REGISTERED
+
+
+def register(kind: Kind) -> None:
+    """Add a kind declared outside the data proxy (a derived kind of another app, whose
+    fetch reads that app's data); registering the same declaration again changes nothing.
+    Such a kind has no ``units_for_place``: plans' data status and warming never see it."""
+    global REGISTERED
+    known = _BY_PREFIX.get(kind.unit_prefix)
+    if known is not None:
+        if known.name != kind.name:
+            raise ValueError(f"unit prefix {kind.unit_prefix!r} is {known.name!r}'s already")
+        return
+    if kind.units_for_place is not None or kind.facts is not None:
+        raise ValueError(f"{kind.name}: a registered kind is not about a place")
+    REGISTERED = (*REGISTERED, kind)
+    _BY_PREFIX[kind.unit_prefix] = kind
 
 
 def of_unit(unit: str) -> Kind:
