@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SunRaster } from '$lib/data/sun';
+import { periodSummaryText, type SunRaster } from '$lib/data/sun';
 import { monthsOfRange, periodHours, periodTenths, periodWeights, seasonWeights } from './period';
 
 const season = { start: '04-16', end: '10-14', days: 182 };
@@ -56,5 +56,15 @@ describe('hours over a period', () => {
 			9
 		);
 		expect(periodHours([5, null, ...new Array(10).fill(0)], w)).toBeNull();
+	});
+});
+
+describe('the map in words over a period', () => {
+	it('shares of the square by category and the mean, nodata left out', () => {
+		// 7 h, 5 h, 3 h, 1 h and a cell without data
+		const text = periodSummaryText(Uint8Array.from([70, 50, 30, 10, 255]), 255, 'the year');
+		expect(text).toBe(
+			'Over the year, 25 % of the square gets full sun, 25 % part sun, 25 % part shade and 25 % shade; 4.0 hours of direct sun a day on average.'
+		);
 	});
 });

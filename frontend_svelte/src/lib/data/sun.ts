@@ -264,3 +264,32 @@ export function shadeCauseText(
 	}
 	return words.join(' ');
 }
+
+/**
+ * The map in words over a period of more than a month, from each cell's hours
+ * over it (tenths; roofs included, as the map shows them): "Over the year,
+ * 40 % of the square gets full sun, …; 5.2 hours of direct sun a day on average."
+ */
+export function periodSummaryText(tenths: Uint8Array, nodata: number, period: string): string {
+	const counts: Record<LightCategory, number> = {
+		full_sun: 0,
+		part_sun: 0,
+		part_shade: 0,
+		shade: 0
+	};
+	let cells = 0;
+	let sum = 0;
+	for (const v of tenths) {
+		if (v === nodata) continue;
+		cells++;
+		sum += v / 10;
+		counts[lightCategory(v / 10)]++;
+	}
+	if (!cells) return `Over ${period} there is no ground in this square to measure.`;
+	const pct = (n: number) => Math.round((n / cells) * 100);
+	return (
+		`Over ${period}, ${pct(counts.full_sun)} % of the square gets full sun, ${pct(counts.part_sun)} % part sun, ` +
+		`${pct(counts.part_shade)} % part shade and ${pct(counts.shade)} % shade; ` +
+		`${(sum / cells).toFixed(1)} hours of direct sun a day on average.`
+	);
+}
