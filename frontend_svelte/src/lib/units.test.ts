@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-	formatLength,
-	formatTemperature,
-	frostLine,
-	length,
-	scaleBar,
-	temperature,
-	unitsOf
-} from './units';
+import { formatLength, formatTemperature, frostLine, length, temperature, unitsOf } from './units';
 
 describe('units', () => {
 	it('converts temperatures by the textbook formula', () => {
@@ -24,13 +16,6 @@ describe('units', () => {
 		expect(length(0.3048, 'imperial')).toBeCloseTo(1, 10);
 		expect(formatLength(12, 'imperial')).toBe('39 ft');
 		expect(formatLength(12, 'metric')).toBe('12 m');
-	});
-
-	it('picks round scale bars', () => {
-		expect(scaleBar(50, 'metric')).toEqual([50, '50 m']);
-		const [metres, label] = scaleBar(50, 'imperial'); // 50 m is 164 ft: a 100 ft bar
-		expect(label).toBe('100 ft');
-		expect(metres).toBeCloseTo(30.48, 6);
 	});
 
 	it('reads the preference, metric unless imperial', () => {

@@ -55,11 +55,3 @@ export function formatLength(metres: number | null | undefined, units: Units, di
 	if (metres === null || metres === undefined || !Number.isFinite(metres)) return '–';
 	return `${length(metres, units).toFixed(digits)} ${lengthSymbol(units)}`;
 }
-
-/** A round length for a scale bar of about ``metres``: [length in metres, its label]. */
-export function scaleBar(metres: number, units: Units): [number, string] {
-	const target = length(metres, units);
-	const steps = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
-	const shown = steps.reduce((best, step) => (step <= target ? step : best), steps[0]);
-	return [units === 'imperial' ? shown / FEET_PER_METRE : shown, `${shown} ${lengthSymbol(units)}`];
-}

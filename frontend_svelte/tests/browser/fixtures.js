@@ -30,7 +30,13 @@ export const OPEN_METEO_USERS = [
 	'phone plan page',
 	'garden',
 	'phone garden',
-	'report'
+	'report',
+	'map',
+	'beds',
+	'shadows',
+	'placing',
+	'ridge',
+	'phone map'
 ];
 export function openMeteo(name) {
 	if (!OPEN_METEO_USERS.includes(name)) throw new Error(`add ${name} to OPEN_METEO_USERS`);
@@ -245,4 +251,27 @@ export async function checkAccessibility(page, name, { within = null } = {}) {
 		contentType: 'application/json'
 	});
 	expect(result.violations, `axe-core on ${name}`).toEqual([]);
+}
+
+/**
+ * The pixel of a point on the site map's canvas (untilted and unrotated), from
+ * the bounds it shows (its `data-bounds`, west,south,east,north): linear in
+ * longitude and in Web Mercator's y.
+ */
+export async function mapPixel(page, lng, lat) {
+	const map = page.getByTestId('site-map');
+	await expect(map).toHaveAttribute('data-bounds', /\d/);
+	const [west, south, east, north] = (await map.getAttribute('data-bounds')).split(',').map(Number);
+	const box = await map.locator('canvas.maplibregl-canvas').boundingBox();
+	const y = (l) => Math.log(Math.tan(Math.PI / 4 + (l * Math.PI) / 360));
+	return {
+		x: ((lng - west) / (east - west)) * box.width,
+		y: ((y(north) - y(lat)) / (y(north) - y(south))) * box.height
+	};
+}
+
+/** The point `east` and `north` metres from (lat, lng) (a sphere: fine over a garden). */
+export function offset(lat, lng, east, north) {
+	const m = 111_320;
+	return { lat: lat + north / m, lng: lng + east / (m * Math.cos((lat * Math.PI) / 180)) };
 }

@@ -241,7 +241,18 @@ async function main() {
 		// Every test's browser is one client (127.0.0.1): lift the per-client limits.
 		PROXY_READ_RATE: '1000000/min',
 		PROXY_FETCH_RATE: '1000000/min',
-		SIGNUP_RATE_LIMIT: '1000000/1h/ip'
+		// Every test signs up its own person from 127.0.0.1: more than the 20
+		// sign-ups an hour a client may make (ACCOUNT_RATE_LIMITS in
+		// config/settings/security.py; the other limits as they are there).
+		TEST_SETTINGS_OVERRIDES: JSON.stringify({
+			ACCOUNT_RATE_LIMITS: {
+				login_failed_client_account: '5/15m/key',
+				login_failed: '30/1h/key,300/1h/ip',
+				reset_password: '3/1h/key,20/1h/ip',
+				confirm_email: '3/1h/key,20/1h/ip',
+				signup: '1000000/1h/ip'
+			}
+		})
 	};
 	delete env.CELERY_BROKER_URL;
 	delete env.CELERY_RESULT_BACKEND;

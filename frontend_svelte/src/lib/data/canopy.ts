@@ -1,6 +1,6 @@
 /** Decoding the canopy GeoTIFF and turning heights into an RGBA colour map. */
 import { fromArrayBuffer } from 'geotiff';
-import { CANOPY_RAMP, ramp } from '$lib/geo';
+import { CANOPY_RAMP, ramp, toWebMercator } from '$lib/geo';
 
 export interface CanopyRaster {
 	width: number;
@@ -69,4 +69,38 @@ export function canopyOverlayRgba(
 		out.set([r, g, b, alpha], i * 4);
 	});
 	return out;
+}
+
+/**
+ * Which cells of a grid in degrees (origin at its north-west corner, `resY`
+ * negative) lie under a tree crown: 1 where the canopy pixel under the cell's
+ * centre is 2 m or taller, 0 elsewhere (and outside the canopy window).
+ */
+export function crownMask(
+	canopy: CanopyRaster,
+	grid: {
+		width: number;
+		height: number;
+		originX: number;
+		originY: number;
+		resX: number;
+		resY: number;
+	}
+): Uint8Array {
+	const mask = new Uint8Array(grid.width * grid.height);
+	const [minX, minY, maxX, maxY] = canopy.bbox;
+	const sx = canopy.width / (maxX - minX);
+	const sy = canopy.height / (maxY - minY);
+	for (let row = 0; row < grid.height; row++) {
+		const lat = grid.originY + (row + 0.5) * grid.resY;
+		for (let col = 0; col < grid.width; col++) {
+			const { x, y } = toWebMercator(grid.originX + (col + 0.5) * grid.resX, lat);
+			const px = Math.floor((x - minX) * sx);
+			const py = Math.floor((maxY - y) * sy);
+			if (px < 0 || py < 0 || px >= canopy.width || py >= canopy.height) continue;
+			const v = canopy.values[py * canopy.width + px];
+			if (v !== canopy.nodata && v >= TREE_MIN_HEIGHT) mask[row * grid.width + col] = 1;
+		}
+	}
+	return mask;
 }

@@ -10,9 +10,9 @@ import {
 	sunColour,
 	sunHoursAt,
 	sunSummaryText,
-	sunToRgba,
 	type SunSummary
 } from './sun';
+import { MONTH_DAYS, periodRgba } from '$lib/beds/period';
 
 /** A 3x2 12-band GeoTIFF in EPSG:4326 (pixel-interleaved uint8 tenths), cells of 0.001°. */
 function sampleTiff(): ArrayBuffer {
@@ -91,16 +91,17 @@ describe('sun raster', () => {
 		}
 	});
 
-	it('paints one month: category colours, nodata transparent', async () => {
+	it('paints one month (the period of that month alone): category colours, nodata transparent', async () => {
 		const raster = await decodeSun(sampleTiff());
-		const july = sunToRgba(raster, 7);
+		const month = (m: number) => MONTH_DAYS.map((_, i) => (i + 1 === m ? 1 : 0));
+		const july = periodRgba(raster, month(7));
 		const pixel = (rgba: Uint8ClampedArray, i: number) => Array.from(rgba.slice(i * 4, i * 4 + 4));
 		expect(pixel(july, 4)[3]).toBe(0); // nodata
 		expect(pixel(july, 0)).toEqual([...sunColour(6), 255]); // 0.6 h
 		expect(pixel(july, 5)).toEqual([...sunColour(106), 255]); // 10.6 h
-		expect(pixel(sunToRgba(raster, 1), 4)).toEqual([...sunColour(80), 255]);
+		expect(pixel(periodRgba(raster, month(1)), 4)).toEqual([...sunColour(80), 255]);
 		// Another month paints differently.
-		expect(Array.from(sunToRgba(raster, 1))).not.toEqual(Array.from(july));
+		expect(Array.from(periodRgba(raster, month(1)))).not.toEqual(Array.from(july));
 	});
 
 	it('colours by light category, sunnier on the boundaries', () => {

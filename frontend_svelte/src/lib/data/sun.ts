@@ -103,28 +103,6 @@ export function sunColour(tenths: number): [number, number, number] {
 	return [Math.round(r * k), Math.round(g * k), Math.round(b * k)];
 }
 
-/** RGBA pixels of one month (1-12): nodata transparent. */
-export function sunToRgba(raster: SunRaster, month: number): Uint8ClampedArray<ArrayBuffer> {
-	const cells = raster.width * raster.height;
-	const out = new Uint8ClampedArray(cells * 4);
-	const band = month - 1;
-	const palette = new Map<number, [number, number, number]>();
-	for (let i = 0; i < cells; i++) {
-		const v = raster.values[i * MONTHS + band];
-		if (v === raster.nodata) continue;
-		let colour = palette.get(v);
-		if (!colour) {
-			colour = sunColour(v);
-			palette.set(v, colour);
-		}
-		out[i * 4] = colour[0];
-		out[i * 4 + 1] = colour[1];
-		out[i * 4 + 2] = colour[2];
-		out[i * 4 + 3] = 255;
-	}
-	return out;
-}
-
 /** The growing season: April to September north of the equator, October to March south. */
 export function growingMonths(lat: number): number[] {
 	return lat >= 0 ? [4, 5, 6, 7, 8, 9] : [10, 11, 12, 1, 2, 3];
@@ -177,5 +155,141 @@ export function sunSummaryText(summary: SunSummary, month: number): string {
 		`${percent(part_shade)} % part shade and ${percent(shade)} % shade; ` +
 		`${entry.mean.toFixed(1)} hours of direct sun a day on average` +
 		(entry.daylight_hours !== null ? ` (open ground: ${entry.daylight_hours.toFixed(1)} h).` : '.')
+	);
+}
+
+/** The summary's terrain section (sun model 2; not in the schema's types yet). */
+interface TerrainSummary {
+	elevation_m: number;
+	slope_degrees: number;
+	aspect_degrees: number | null;
+	horizon_step_degrees: number;
+	horizon_degrees: number[];
+}
+
+function terrainOf(summary: SunSummary): TerrainSummary | null {
+	const terrain = (summary as { terrain?: TerrainSummary | null }).terrain;
+	return terrain && Array.isArray(terrain.horizon_degrees) ? terrain : null;
+}
+
+/** The highest the terrain stands above the horizon between south-east and south-west (north: between north-east and north-west), degrees. */
+export function sunwardHorizon(summary: SunSummary, lat: number): number {
+	const terrain = terrainOf(summary);
+	if (!terrain) return 0;
+	const centre = lat >= 0 ? 180 : 0;
+	let highest = 0;
+	terrain.horizon_degrees.forEach((angle, i) => {
+		const azimuth = i * terrain.horizon_step_degrees;
+		const off = Math.abs(((azimuth - centre + 540) % 360) - 180);
+		if (off <= 60) highest = Math.max(highest, angle);
+	});
+	return highest;
+}
+
+/** What the shade words need beyond the summary: each cell's hours over the period and whether it is under a tree crown. */
+export interface ShadeCells {
+	/** Hours a day (tenths) of each cell of the sun raster over the period; nodata 255. */
+	tenths: Uint8Array;
+	/** 1 where the cell's centre lies under a tree crown (canopy 2 m or taller). */
+	underCrown: Uint8Array | null;
+	nodata: number;
+}
+
+/**
+ * What causes the square's shade, in words: how much of open ground's sun the
+ * square gets over the period, whether most of what it loses is lost under
+ * tree crowns (the canopy raster under each cell), whether hills on the sun's
+ * side stand high (the summary's terrain horizon), and the roofs' share of
+ * the square (the summary's `surface.roof_share`). Without hills, empty when the square is
+ * mostly sunny.
+ */
+export function shadeCauseText(
+	summary: SunSummary,
+	cells: ShadeCells,
+	weights: number[],
+	period: string,
+	lat: number
+): string {
+	let daylight = 0;
+	let total = 0;
+	summary.months.forEach((m) => {
+		const w = weights[m.month - 1] ?? 0;
+		daylight += w * m.daylight_hours;
+		total += w;
+	});
+	if (!total || daylight <= 0) return '';
+	daylight /= total;
+	let lost = 0;
+	let lostUnder = 0;
+	let counted = 0;
+	let crowns = 0;
+	let sum = 0;
+	cells.tenths.forEach((v, i) => {
+		if (v === cells.nodata) return;
+		counted++;
+		sum += v / 10;
+		const gone = Math.max(0, daylight - v / 10);
+		lost += gone;
+		if (cells.underCrown?.[i]) {
+			lostUnder += gone;
+			crowns++;
+		}
+	});
+	if (!counted) return '';
+	const mean = sum / counted;
+	const share = mean / daylight;
+	const words: string[] = [];
+	const hills = sunwardHorizon(summary, lat);
+	if (share <= 0.75) {
+		words.push(
+			`Over ${period} the ground here gets ${Math.round(share * 100)} % of the sun open ground would.`
+		);
+	}
+	if (hills >= 5) {
+		words.push(
+			`Hills on the sun’s side rise up to ${Math.round(hills)}° above the horizon and hide the low sun.`
+		);
+	}
+	if (share > 0.75) return words.join(' ');
+	const crownShare = crowns / counted;
+	const roofs = summary.surface.roof_share;
+	if (cells.underCrown && lost > 0 && lostUnder / lost >= 0.5) {
+		words.push(
+			`Trees cause most of this shade: ${Math.round((lostUnder / lost) * 100)} % of the sun the ground loses is lost under tree crowns, which cover ${Math.round(crownShare * 100)} % of the square.`
+		);
+	} else if (roofs >= 0.15) {
+		words.push(
+			`Most of it falls on open ground, cast by the buildings (roofs cover ${Math.round(roofs * 100)} % of the square, the tallest is ${Math.round(summary.surface.tallest_m)} m) and the trees around.`
+		);
+	}
+	return words.join(' ');
+}
+
+/**
+ * The map in words over a period of more than a month, from each cell's hours
+ * over it (tenths; roofs included, as the map shows them): "Over the year,
+ * 40 % of the square gets full sun, …; 5.2 hours of direct sun a day on average."
+ */
+export function periodSummaryText(tenths: Uint8Array, nodata: number, period: string): string {
+	const counts: Record<LightCategory, number> = {
+		full_sun: 0,
+		part_sun: 0,
+		part_shade: 0,
+		shade: 0
+	};
+	let cells = 0;
+	let sum = 0;
+	for (const v of tenths) {
+		if (v === nodata) continue;
+		cells++;
+		sum += v / 10;
+		counts[lightCategory(v / 10)]++;
+	}
+	if (!cells) return `Over ${period} there is no ground in this square to measure.`;
+	const pct = (n: number) => Math.round((n / cells) * 100);
+	return (
+		`Over ${period}, ${pct(counts.full_sun)} % of the square gets full sun, ${pct(counts.part_sun)} % part sun, ` +
+		`${pct(counts.part_shade)} % part shade and ${pct(counts.shade)} % shade; ` +
+		`${(sum / cells).toFixed(1)} hours of direct sun a day on average.`
 	);
 }
