@@ -64,13 +64,18 @@ INSTALLED_APPS = [*INSTALLED_APPS, "backend_django.devtools"]
 
 # A process a test starts (gunicorn, a worker) takes that test's values of
 # settings from TEST_SETTINGS_OVERRIDES, a JSON object such as
-# {"PROXY_READ_RATE": "5/min"}. Only plain settings: one that others are
-# computed from here (VALKEY_URL, TRUSTED_PROXY_COUNT) comes from its
-# environment variable instead.
+# {"PROXY_READ_RATE": "5/min"}; an object changes only the entries it names
+# of a dict setting ({"ACCOUNT_RATE_LIMITS": {"signup": "1000/1h/ip"}}). Only
+# plain settings: one that others are computed from here (VALKEY_URL,
+# TRUSTED_PROXY_COUNT) comes from its environment variable instead.
 _overrides = json.loads(env("TEST_SETTINGS_OVERRIDES", default="{}"))
 if not all(name.isupper() for name in _overrides):
     raise ImproperlyConfigured(f"TEST_SETTINGS_OVERRIDES names settings (upper case): {sorted(_overrides)}")
-globals().update(_overrides)
+for _name, _value in _overrides.items():
+    _current = globals().get(_name)
+    if isinstance(_current, dict) and isinstance(_value, dict):
+        _value = {**_current, **_value}
+    globals()[_name] = _value
 # Tests wait for a task's return value (a ping through each queue, a late
 # delivery that must change nothing): they keep results, in the test Valkey.
 CELERY_RESULT_BACKEND = VALKEY_URL
