@@ -1,11 +1,14 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map
+.PHONY: dev test test-cluster lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
 
 test:       ## Run every test: backend (SQLite + private Valkey unless DATABASE_URL / VALKEY_URL are set), then frontend checks and browser tests
 	scripts/test
+
+test-cluster: ## The upstream and plans tests on a Valkey Cluster + a Sentinel-watched broker (loopback 7000-7022), then failovers
+	scripts/test-cluster
 
 lint:       ## ruff, import-linter contracts, import cycles, mypy
 	scripts/lint

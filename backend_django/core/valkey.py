@@ -23,14 +23,16 @@ import math
 import threading
 import time
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.client import Pipeline
+from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 logger = logging.getLogger(__name__)
 
@@ -183,8 +185,54 @@ def _retry() -> Retry:
     return Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))
 
 
+# --- A Valkey Cluster (VALKEY_CLUSTER, or a "+cluster" URL scheme) ---------------
+
+
+def is_cluster_url(url: str) -> bool:
+    """``valkey+cluster://h1:p1,h2:p2/`` (or ``redis+cluster``, ``valkeys+cluster``, ``rediss+cluster``)."""
+    return urlsplit(url).scheme.endswith("+cluster")
+
+
+def cluster_nodes(url: str) -> list[ClusterNode]:
+    """The seed nodes of a cluster URL, or the one node of a plain URL."""
+    netloc = urlsplit(url).netloc.rpartition("@")[2]
+    nodes = []
+    for seed in netloc.split(","):
+        host, _, port = seed.rpartition(":") if ":" in seed else (seed, "", "6379")
+        nodes.append(ClusterNode(host or "127.0.0.1", int(port or 6379)))
+    return nodes
+
+
+def _cluster_client(url: str) -> RedisCluster:
+    parts = urlsplit(url)
+    return RedisCluster(
+        startup_nodes=cluster_nodes(url),
+        username=parts.username or None,
+        password=parts.password or None,
+        ssl=parts.scheme.startswith(("valkeys", "rediss")),
+        socket_connect_timeout=settings.VALKEY_SOCKET_TIMEOUT,
+        socket_timeout=settings.VALKEY_SOCKET_TIMEOUT,
+        health_check_interval=30,
+        # A primary that stopped answering is replaced by its replica within
+        # the cluster's node timeout: calls to its slots are retried, on the
+        # refreshed slot map, for about that long before they fail.
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), settings.VALKEY_CLUSTER_RETRIES),
+    )
+
+
+def is_cluster() -> bool:
+    """True when the cache and job records live on a Valkey Cluster (settings.VALKEY_CLUSTER)."""
+    return bool(settings.VALKEY_CLUSTER)
+
+
 @cache
 def get_valkey() -> redis.Redis:
+    if settings.VALKEY_CLUSTER:
+        # cast: RedisCluster has the commands (and pipeline) of redis.Redis, routed
+        # by key slot; the callers use no command a cluster refuses (see
+        # docs/decisions/0027-valkey-cluster-and-sentinel.md). No circuit: the
+        # cluster client finds the replica that took over a primary that stopped.
+        return cast(redis.Redis, _cluster_client(settings.VALKEY_URL))
     return CircuitRedis.from_url(
         settings.VALKEY_URL,
         socket_connect_timeout=settings.VALKEY_SOCKET_TIMEOUT,
@@ -194,14 +242,49 @@ def get_valkey() -> redis.Redis:
     )
 
 
+# --- The broker: one Valkey, or a primary found through Sentinel -----------------
+
+
+def is_sentinel_url(url: str) -> bool:
+    return url.startswith("sentinel://")
+
+
+def sentinel_addresses(url: str) -> list[tuple[str, int]]:
+    """The Sentinels of kombu's ``sentinel://h1:p1;sentinel://h2:p2`` broker URL."""
+    found = []
+    for part in url.split(";"):
+        parts = urlsplit(part.strip())
+        if parts.hostname:
+            found.append((parts.hostname, parts.port or 26379))
+    return found
+
+
+def broker_client(url: str, *, socket_timeout: float) -> redis.Redis:
+    """A client of the broker's current primary (asked of the Sentinels for a sentinel URL)."""
+    if is_sentinel_url(url):
+        sentinel = Sentinel(
+            sentinel_addresses(url), socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+        )
+        return sentinel.master_for(
+            settings.CELERY_BROKER_MASTER_NAME,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+        )
+    return redis.Redis.from_url(url, socket_connect_timeout=socket_timeout, socket_timeout=socket_timeout)
+
+
 def ping_through_circuit(url: str) -> None:
     """Raise if the server at ``url`` does not answer within VALKEY_SOCKET_TIMEOUT;
     at once (``ValkeyUnavailable``) while its circuit is open. A timeout opens
-    it, an answer closes it."""
+    it, an answer closes it. A cluster URL pings the cluster (any node that
+    answers for it); a sentinel URL the primary the Sentinels name."""
     timeout = settings.VALKEY_SOCKET_TIMEOUT
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    if is_cluster_url(url) or (url == settings.VALKEY_URL and settings.VALKEY_CLUSTER):
+        get_valkey().ping()
+        return
+    client = broker_client(url, socket_timeout=timeout)
     try:
-        circuit_for_url(url).call(client.ping)
+        circuit_for_url(url.split(";")[0]).call(client.ping)
     finally:
         client.close()
 
@@ -229,7 +312,9 @@ def send_task(name: str, *, args: list | tuple = (), queue: str | None = None, *
     from celery import current_app
 
     conf = current_app.conf
-    broker_circuit = circuit_for_url(conf.broker_write_url or conf.broker_url or settings.VALKEY_URL)
+    broker_circuit = circuit_for_url(
+        (conf.broker_write_url or conf.broker_url or settings.VALKEY_URL).split(";")[0]
+    )
     broker_circuit.check()
     started = time.monotonic()
 
