@@ -17,9 +17,10 @@ many calls of one script in one pipeline.
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis
+from redis.cluster import RedisCluster
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
@@ -37,8 +38,8 @@ def lua_script(module_file: str, name: str) -> Script:
 
 def call_many(script: Script, calls: list[tuple[list[str], list[Any]]], client: redis.Redis) -> list[Any]:
     """Run ``script`` once per (keys, args) in ``calls``, all in one pipeline
-    (on a Valkey Cluster, one per node, each call on the node of its keys'
-    slot). Each call's keys must share a slot; calls are not atomic together.
+    (on a Valkey Cluster, one call after the other, each on the node of its
+    keys' slot). Each call's keys must share a slot; calls are not atomic together.
 
     A node that does not know the script (a replica promoted after the script
     was loaded) answers NOSCRIPT: it is loaded everywhere and the pipeline sent
@@ -46,6 +47,9 @@ def call_many(script: Script, calls: list[tuple[list[str], list[Any]]], client: 
     """
     if not calls:
         return []
+    if isinstance(cast(Any, client), RedisCluster):  # typed redis.Redis; a RedisCluster on a cluster
+        # redis-py's cluster pipeline refuses EVALSHA: one call after the other.
+        return [script(keys=keys, args=args, client=client) for keys, args in calls]
     results: list[Any] = []
     for attempt in range(2):
         pipe = client.pipeline(transaction=False)

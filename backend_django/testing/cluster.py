@@ -175,8 +175,10 @@ def environment() -> dict[str, str]:
 
 
 def run_tests(extra: list[str]) -> int:
+    """pytest over TEST_PATHS, or over the paths among ``extra`` when it names some."""
+    paths = [] if any(not arg.startswith("-") for arg in extra) else TEST_PATHS
     command = [
-        str(ROOT / ".venv/bin/python"), "-m", "pytest", *TEST_PATHS,
+        str(ROOT / ".venv/bin/python"), "-m", "pytest", *paths,
         "-q", "-p", "no:cacheprovider", "-m", "not faults", *extra,
     ]  # fmt: skip
     print("test-cluster:", " ".join(command[3:]), flush=True)

@@ -11,6 +11,7 @@ from backend_django.core.valkey import get_valkey
 from backend_django.testing.waiting import wait_until
 from backend_django.testing.workers import WorkerProcess
 from backend_django.upstream import jobs
+from backend_django.upstream.guards import budgets
 from backend_django.upstream.jobs import liveness, locks, records
 from backend_django.upstream.kinds import climate
 
@@ -271,7 +272,7 @@ def test_a_countdown_lost_with_a_killed_worker_is_sent_again(simulator, monkeypa
 
     # This minute's Open-Meteo budget is spent: the job goes back to the queue
     # until the minute turns, and the worker holds that countdown's message.
-    valkey.set(f"ss:lim:open_meteo:all:60:{now // 60}", settings.OPEN_METEO_CALLS_PER_MINUTE, ex=120)
+    valkey.set(budgets.window_key("open_meteo", "all", 60, now), settings.OPEN_METEO_CALLS_PER_MINUTE, ex=120)
     # A person's job would give up on a wait past the test settings' 25 s: this one may wait the minute out.
     worker = WorkerProcess(
         queues=FAULTS_QUEUE,
