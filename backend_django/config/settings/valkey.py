@@ -16,9 +16,10 @@ VALKEY_CIRCUIT_SECONDS = 5.0
 # A Valkey Cluster: VALKEY_URL lists seed nodes (any of them will do). Keys that
 # a command or script uses together share a hash tag (decisions/0027).
 VALKEY_CLUSTER = env.bool("VALKEY_CLUSTER", default=VALKEY_URL.split("://", 1)[0].endswith("+cluster"))
-# How often a call to a cluster is retried (backing off up to 1 s) while a
-# primary that stopped is replaced by its replica: longer than the failover.
-VALKEY_CLUSTER_RETRIES = 8
+# How long a call to a cluster keeps trying (backing off up to 0.5 s) while a
+# primary that stopped is replaced by its replica: longer than a failover
+# (the cluster's node timeout plus an election; 2-3 s in make test-cluster).
+VALKEY_CLUSTER_FAILOVER_SECONDS = 10.0
 CACHES = {
     "default": {
         "BACKEND": "backend_django.core.cache.FailOpenRedisCache",
