@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test test-cluster lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map
+.PHONY: dev test test-cluster lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map bench-cluster
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -51,3 +51,7 @@ bench-map:  ## The map: basemap tile hits (stack vs nginx) and misses, shadow im
 bench-sun:  ## Sun: miss to ready and hits of sun/ endpoints vs the floor (needs wrk), one site on one core, the point reader
 	scripts/bootstrap
 	.venv/bin/python bench/sun.py
+
+bench-cluster: ## Hits and misses with the cache on one Valkey and on a Valkey Cluster (3+3, loopback 7000-7022), same run (needs wrk)
+	scripts/bootstrap
+	.venv/bin/python bench/cluster.py

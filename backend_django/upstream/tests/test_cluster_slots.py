@@ -185,3 +185,17 @@ def test_the_single_node_hit_script_is_not_run_on_a_cluster(recorded_calls):
     assert "entry_lookup" not in {name for name, _ in recorded_calls}
     assert 0 < get_valkey().ttl("ss:rl:t") <= 60
     assert int(get_valkey().hget("ss:stats:test", "requests")) == 2
+
+
+def test_data_status_split_by_slot_answers_as_the_one_command_does(settings):
+    units = [f"test:{n}" for n in range(12)]
+    store.write([store.NewEntry(unit, unit.encode(), "application/json", 60, 60) for unit in units[::2]])
+    for unit in units[::3]:
+        get_valkey().set(records.pending_key(unit), f"job-{unit}", ex=60)
+    pairs = [key for unit in units for key in (store.entry_key(unit), records.pending_key(unit))]
+    bodies = [store.entry_key(unit) for unit in units[:5]]
+    settings.VALKEY_CLUSTER = False
+    one_command = store.states_and_bodies(pairs, bodies)
+    settings.VALKEY_CLUSTER = True
+    assert store.states_and_bodies(pairs, bodies) == one_command
+    assert one_command[2] == b"job-test:0" and one_command[3 * 12] != b""  # the shapes line up
