@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test test-cluster lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map bench-cluster
+.PHONY: dev test test-cluster lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map bench-cluster bench-load
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -55,3 +55,7 @@ bench-sun:  ## Sun: miss to ready and hits of sun/ endpoints vs the floor (needs
 bench-cluster: ## Hits and misses with the cache on one Valkey and on a Valkey Cluster (3+3, loopback 7000-7022), same run (needs wrk)
 	scripts/bootstrap
 	.venv/bin/python bench/cluster.py
+
+bench-load: ## Simulated gardeners for 5 minutes against two web nodes on the cluster (PostgreSQL: DATABASE_URL, default db bench_load); stops by itself
+	scripts/bootstrap
+	.venv/bin/python bench/load.py

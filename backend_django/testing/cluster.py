@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -248,10 +250,20 @@ def _place(index: int) -> tuple[float, float]:
     return round(43.0 + 0.37 * (index // 10), 4), round(-123.9 + 0.37 * (index % 10), 4)
 
 
-def fault_run(stack: Stack) -> int:
-    """50 plans created through nginx and two web processes while a cache primary,
-    then the broker primary, is killed; every plan's prefetch must end with
-    its data fresh, every job succeeded, every plan as acknowledged."""
+@dataclass
+class WebStack:
+    """Two web processes behind the shipped nginx, a worker, the simulator."""
+
+    base: str  # nginx, http://127.0.0.1:FRONT_PORT
+    simulator: object  # the SimulatorApp (fail(), reset(), stats())
+    env: dict[str, str]  # the environment of every process
+
+
+@contextmanager
+def web_stack(stack: Stack, *, database_url: str, worker_concurrency: int = 2) -> Iterator[WebStack]:
+    """Two gunicorn processes (WEB_PORTS) behind the shipped nginx (FRONT_PORT) and a
+    worker, on the cluster and the Sentinel-watched broker, with the simulator as
+    every upstream (no latency); the database migrated."""
     import requests
 
     from backend_django.devtools.simulator import SimulatorApp, run_in_thread
@@ -260,28 +272,22 @@ def fault_run(stack: Stack) -> int:
 
     nginx = nginx_path()
     if nginx is None:
-        print("test-cluster: no nginx (scripts/nginx installs one): the fault run needs it", flush=True)
-        return 1
+        raise SystemExit("test-cluster: no nginx (scripts/nginx installs one): two web processes need it")
     simulator = SimulatorApp(latency=0.0, canopy_size=4096)
     sim = run_in_thread(simulator, port=0)
     env = {
         **environment(),
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_READ_DOT_ENV_FILE": "False",
-        "DATABASE_URL": f"sqlite:///{stack.workdir / 'fault-run.sqlite3'}",
+        "DATABASE_URL": database_url,
         "PYTHONPATH": str(ROOT),
         **simulator_env(sim.base_url),
     }
     python = str(ROOT / ".venv/bin/python")
     processes: list[subprocess.Popen] = []
     front = None
-    traffic = Traffic()
     try:
         subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-        token = subprocess.run(  # noqa: S603
-            [python, "manage.py", "shell", "-c", CREATE_TOKEN],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]  # fmt: skip
         for port in WEB_PORTS:
             processes.append(
                 subprocess.Popen(  # noqa: S603
@@ -317,7 +323,7 @@ def fault_run(stack: Stack) -> int:
                     "-Q",
                     "interactive,warm",
                     "--concurrency",
-                    "2",
+                    str(worker_concurrency),
                     "--loglevel",
                     "WARNING",
                 ],
@@ -328,9 +334,6 @@ def fault_run(stack: Stack) -> int:
         # The shipped shared cache in front of both web processes.
         upstreams = f"{HOST}:{WEB_PORTS[0]};\n        server {HOST}:{WEB_PORTS[1]}"
         front = Front(nginx, stack.workdir / "front", port=FRONT_PORT, upstream=upstreams).start()
-        base = f"http://{HOST}:{FRONT_PORT}"
-        session = requests.Session()
-        session.headers["Authorization"] = f"Token {token}"
 
         def up() -> bool:
             try:
@@ -342,6 +345,42 @@ def fault_run(stack: Stack) -> int:
                 return False
 
         wait_for(up, "two web processes behind nginx", timeout=60)
+        yield WebStack(base=f"http://{HOST}:{FRONT_PORT}", simulator=simulator, env=env)
+    finally:
+        if front is not None:
+            front.stop()
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        sim.stop()
+
+
+def manage_shell(env: dict[str, str], code: str) -> str:
+    """The last line ``manage.py shell -c code`` printed."""
+    out = subprocess.run(  # noqa: S603
+        [str(ROOT / ".venv/bin/python"), "manage.py", "shell", "-c", code],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return out.strip().splitlines()[-1]
+
+
+def fault_run(stack: Stack) -> int:
+    """50 plans created through nginx and two web processes while a cache primary,
+    then the broker primary, is killed; every plan's prefetch must end with
+    its data fresh, every job succeeded, every plan as acknowledged."""
+    import requests
+
+    traffic = Traffic()
+    database = f"sqlite:///{stack.workdir / 'fault-run.sqlite3'}"
+    with web_stack(stack, database_url=database) as web:
+        token = manage_shell(web.env, CREATE_TOKEN)
+        base = web.base
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {token}"
 
         def call(method: str, path: str, **kwargs) -> requests.Response | None:
             try:
@@ -432,17 +471,6 @@ def fault_run(stack: Stack) -> int:
         for problem in problems:
             print(f"test-cluster: FAILED: {problem}", flush=True)
         return 1 if problems else 0
-    finally:
-        if front is not None:
-            front.stop()
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        sim.stop()
 
 
 def _kill_cache_primary(stack: Stack) -> float:
