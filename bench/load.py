@@ -82,7 +82,7 @@ class Run:
     deadline: float
     records: list[Record] = field(default_factory=list)
     # plan id -> what the last acknowledged write left: its name and beds, or None (deleted)
-    acked: dict[int, dict | None] = field(default_factory=dict)
+    acked: dict[str, dict | None] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def call(self, session: requests.Session, method: str, path: str, **kwargs) -> requests.Response | None:
@@ -103,7 +103,7 @@ class Run:
             )
         return response
 
-    def ack(self, plan_id: int, state: dict | None) -> None:
+    def ack(self, plan_id: str, state: dict | None) -> None:
         with self.lock:
             self.acked[plan_id] = state
 
@@ -134,7 +134,7 @@ def gardener(run: Run, email: str, seed: int) -> None:
             continue
         made += 1
         plan = created.json()
-        plan_id = plan["id"]
+        plan_id = str(plan["id"])
         run.ack(plan_id, {"name": body["name"], "beds": plan["beds"]})
         # The plan's page: the plan, its data (polling the jobs of misses), its list.
         page = run.call(session, "GET", f"/api/v1/plans/{plan_id}/")
@@ -185,12 +185,12 @@ def fresh_database() -> None:
         connection.execute(f'CREATE DATABASE "{name}"')
 
 
-def audit(acked: dict[int, dict | None]) -> list[str]:
+def audit(acked: dict[str, dict | None]) -> list[str]:
     """Each acknowledged plan as PostgreSQL has it: what differs."""
     problems = []
     with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://")) as connection:
         rows = {
-            plan_id: (name, beds)
+            str(plan_id): (name, beds)
             for plan_id, name, beds in connection.execute("SELECT id, name, beds FROM plans_plan").fetchall()
         }
     for plan_id, state in acked.items():
@@ -235,7 +235,7 @@ def main() -> None:
             time.sleep(SECONDS / 3)
             web.simulator.fail("open_meteo", "500")  # type: ignore[attr-defined]
             failing_from = time.monotonic()
-            time.sleep(min(60.0, SECONDS / 6))
+            time.sleep(min(60.0, SECONDS / 5))
             web.simulator.fail("open_meteo", "500", times=0)  # type: ignore[attr-defined]
             events["climate upstream failing"] = (failing_from, time.monotonic())
             time.sleep(max(0.0, started + SECONDS / 2 - time.monotonic()))
