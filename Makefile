@@ -1,5 +1,5 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test test-cluster lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map bench-cluster bench-load
+.PHONY: dev test test-cluster lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map bench-report bench-cluster bench-load
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
@@ -47,6 +47,9 @@ bench-map:  ## The map: basemap tile hits (stack vs nginx) and misses, shadow im
 	scripts/bootstrap
 	.venv/bin/python bench/map.py
 	.venv/bin/python bench/beds_sun.py
+
+bench-report: ## The plan report: build time of 20 beds on one core, PDF size, the cached answer vs a data hit
+	.venv/bin/python bench/report.py
 
 bench-sun:  ## Sun: miss to ready and hits of sun/ endpoints vs the floor (needs wrk), one site on one core, the point reader
 	scripts/bootstrap

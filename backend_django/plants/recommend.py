@@ -17,10 +17,12 @@ A plant fits when all of these hold:
   of the frost-free season, so its length does not limit them.
 
 Best first: the score is how close the bed's sun is to the plant's ideal
-(1 at the ideal, a twelfth less per hour away) times how comfortably the
-season fits (1 when even the latest planting of the slowest varieties is
-ready before the frost, down to 0.5 when only the quickest just make it).
-Ties go by common name. Each plant comes with its reasons, in words.
+(1 at the ideal, a twelfth less per hour away; a full-sun plant minds no
+sun beyond its ideal) times how comfortably the season fits (1 when even
+the latest planting of the slowest varieties is ready before the frost,
+down to 0.5 when only the quickest just make it). Ties go to the plant that
+wants more sun (a sunny bed is the place for it), then by common name. Each
+plant comes with its reasons, in words.
 """
 
 from collections.abc import Iterable
@@ -81,7 +83,7 @@ def plants_for_bed(
         recommendation = _fit(plant, sun_hours, zone, frost_free_days)
         if recommendation is not None:
             fits.append(recommendation)
-    fits.sort(key=lambda fit: (-fit.score, fit.plant.common_name))
+    fits.sort(key=lambda fit: (-fit.score, -fit.plant.sun_hours_ideal, fit.plant.common_name))
     return fits
 
 
@@ -95,7 +97,10 @@ def _fit(plant: CataloguePlant, hours: float, zone: int | None, days: int | None
         f"{hours:.1f} h of sun a day over the growing season; needs at least "
         f"{plant.sun_hours_min:g} h, best with {plant.sun_hours_ideal:g} h"
     ]
-    sun_score = max(0.0, 1 - abs(hours - plant.sun_hours_ideal) / HOURS_PER_SCORE_POINT)
+    off_ideal = hours - plant.sun_hours_ideal
+    if plant.light == "full_sun":
+        off_ideal = min(off_ideal, 0.0)  # more sun than its ideal does a sun-lover no harm
+    sun_score = max(0.0, 1 - abs(off_ideal) / HOURS_PER_SCORE_POINT)
 
     coldest = plant.hardiness_zone_min
     if coldest is not None:

@@ -14,3 +14,6 @@ PLANS_REQUEST_MAX_BYTES = 4 * 1024 * 1024
 # A plan page shows (and its prefetch fetches) buildings this many degrees
 # around the plan's point.
 PLAN_BUILDINGS_RADIUS_DEGREES = 0.0015
+# A plan's report (PDF) is kept at most this long after it was built, however
+# long its data stays fresh (docs/plans.md, "Report and export").
+REPORT_KEEP_SECONDS = 7 * 24 * 3600

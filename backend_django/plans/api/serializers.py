@@ -208,6 +208,10 @@ class PlanSerializer(StrictModelSerializer):
         return kinds.data_urls(plan.latitude, plan.longitude)
 
 
+# The model serializer's own DateTimeField, without building every field of the serializer.
+_TIMESTAMP = serializers.DateTimeField(read_only=True)
+
+
 class PlanSummarySerializer(PlanSerializer):
     """A plan as the plans list shows it: without its free-form data, beds and data URLs,
     which the plan itself (``GET plans/{id}/``) carries."""
@@ -231,7 +235,6 @@ class PlanSummarySerializer(PlanSerializer):
     def to_representation(self, instance: Plan) -> dict:
         """The same JSON as DRF's field-by-field path (test_api checks they are equal), built
         directly: that path cost about a fifth of a page of 50 plans (make bench-plans)."""
-        fields = self.fields
         status, facts = self._glance(instance)
         return {
             "id": str(instance.pk),
@@ -241,8 +244,8 @@ class PlanSummarySerializer(PlanSerializer):
             "address": instance.address,
             "timezone": instance.timezone,
             "archived": instance.archived,
-            "created_at": fields["created_at"].to_representation(instance.created_at),
-            "updated_at": fields["updated_at"].to_representation(instance.updated_at),
+            "created_at": _TIMESTAMP.to_representation(instance.created_at),
+            "updated_at": _TIMESTAMP.to_representation(instance.updated_at),
             "data_status": status,
             "facts": facts,
         }

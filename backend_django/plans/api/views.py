@@ -38,6 +38,7 @@ from backend_django.users.api.auth import signed_in_user
 from .garden_views import GardenActions
 from .ordering import StableOrderingFilter
 from .pagination import PlanPagination
+from .report_views import ReportActions
 from .serializers import (
     BatchErrorSerializer,
     BatchOpSerializer,
@@ -125,7 +126,7 @@ BATCH_ERROR_EXAMPLE = OpenApiExample(
         responses={204: None, 404: _ERROR},
     ),
 )
-class PlanViewSet(GardenActions, viewsets.ModelViewSet):
+class PlanViewSet(GardenActions, ReportActions, viewsets.ModelViewSet):
     """The signed-in person's garden plans; nobody sees or changes another's."""
 
     serializer_class = PlanSerializer

@@ -78,11 +78,12 @@ def test_each_bed_gets_the_plants_that_fit_it_best_first(user_client, plan, cata
     sunny, dark = body["beds"]
 
     # The sunny bed: 9.54 h over the season (test_bed_sun.py), full sun. Bean and melon both
-    # score 1 - (9.54 - 8) / 12 = 0.872 (the season holds even their latest harvest), ties by name.
+    # score 1: full-sun plants past their ideal 8 h, the season holding even their latest
+    # harvest; ties (the same ideal) by name.
     assert (sunny["sun_hours"], sunny["light"], sunny["fits"]) == (9.54, "full_sun", 2)
     assert [(p["common_name"], p["score"], p["in_bed"]) for p in sunny["plants"]] == [
-        ("Bean", 0.872, True),
-        ("Melon", 0.872, False),
+        ("Bean", 1.0, True),
+        ("Melon", 1.0, False),
     ]
     assert sunny["plants"][0]["reasons"] == [
         "9.5 h of sun a day over the growing season; needs at least 6 h, best with 8 h",

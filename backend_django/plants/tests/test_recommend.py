@@ -102,6 +102,24 @@ def test_a_full_sun_bed_gets_the_tomato_and_not_the_shade_plants():
     )
 
 
+def test_a_sun_lover_minds_no_sun_beyond_its_ideal():
+    # 11.4 h: Tomato and Pumpkin (full sun, ideal 8 h) stay at 1.0; the part-sun Chives and
+    # Lettuce 1 - |11.4 - 6| / 12 = 0.55.
+    assert fits(sun_hours=11.4, **SEASON) == [
+        ("Pumpkin", 1.0),
+        ("Tomato", 1.0),
+        ("Chives", 0.55),
+        ("Lettuce", 0.55),
+    ]
+
+
+def test_ties_go_to_the_plant_that_wants_more_sun():
+    sun_hungry = annual("Zucchini", sun_hours_ideal=10)
+    catalogue = [*CATALOGUE, sun_hungry]
+    ranked = [fit.plant.common_name for fit in plants_for_bed(catalogue=catalogue, sun_hours=11, **SEASON)]
+    assert ranked[:3] == ["Zucchini", "Pumpkin", "Tomato"]
+
+
 def test_a_bed_a_little_over_the_minimum():
     # 6.4 h: Tomato 1 - 1.6 / 12 = 0.867; Lettuce and Chives 1 - 0.4 / 12 = 0.967.
     assert fits(sun_hours=6.4, **SEASON) == [
@@ -177,3 +195,10 @@ def test_the_seeded_catalogue():
     assert "Tomato" in names
     assert not [fit for fit in full_sun if (fit.plant.hardiness_zone_min or 0) > 5]
     assert {"Rosemary", "Fig", "Lemon", "Globe artichoke"}.isdisjoint(names)
+    # A brighter bed does not demote the seeded sun-lovers (a bed of 11.4 h in Portland).
+    bright = plants_for_bed(sun_hours=11.4, zone=5, frost_free_days=165, catalogue=catalogue)
+    full_sun_scores = {fit.plant.common_name: fit.score for fit in full_sun if fit.plant.light == "full_sun"}
+    assert full_sun_scores["Tomato"] > 0.9
+    assert {
+        fit.plant.common_name: fit.score for fit in bright if fit.plant.light == "full_sun"
+    } == full_sun_scores

@@ -324,8 +324,12 @@ def test_buildings_miss_job_counts_cells_then_geojson_hit(client, simulator, cel
     assert job["progress"] == {"done": 4, "total": 4}
     assert upstream_requests(simulator, "overpass") == 4
 
+    # The box is built in the request from the cached cells (a MISS that asks no upstream), then is a hit.
+    built = client.get(job["result_url"])
+    assert built.status_code == 200 and built["X-Cache"] == "MISS"
     hit = client.get(job["result_url"])
     assert hit.status_code == 200 and hit["X-Cache"] == "HIT"
+    assert hit.content == built.content
     collection = hit.json()
     assert collection["type"] == "FeatureCollection"
     ids = [feature["properties"]["osm_id"] for feature in collection["features"]]
@@ -355,7 +359,8 @@ def test_overlapping_boxes_share_cells(client, simulator, celery_worker_process)
     first = client.get("/api/v1/buildings/", {"bbox": "47.3701,8.5401,47.3709,8.5409"})
     assert wait_for_job(client, first["Location"])["status"] == "succeeded"
     second = client.get("/api/v1/buildings/", {"bbox": "47.3702,8.5402,47.3708,8.5408"})
-    assert second.status_code == 200 and second["X-Cache"] == "HIT"
+    # Built at once from the first box's cached cell: no job, no second Overpass request.
+    assert second.status_code == 200 and second["X-Cache"] == "MISS"
     assert upstream_requests(simulator, "overpass") == 1
 
 

@@ -6,6 +6,7 @@ from backend_django.core.api.views import not_found
 from .views import (
     AccountDeleteView,
     AccountExportView,
+    AccountExportZipView,
     CsrfView,
     EmailVerificationResendView,
     LoginView,
@@ -53,4 +54,5 @@ urlpatterns = [
     re_path(r"^users/me/?$", MeView.as_view(), name="users-me"),
     re_path(r"^users/me/delete/?$", AccountDeleteView.as_view(), name="users-me-delete"),
     re_path(r"^users/me/export/?$", AccountExportView.as_view(), name="users-me-export"),
+    re_path(r"^users/me/export\.zip$", AccountExportZipView.as_view(), name="users-me-export-zip"),
 ]

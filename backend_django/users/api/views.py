@@ -17,7 +17,10 @@ from django.conf import settings
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
 from django.contrib.auth.signals import user_logged_in
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import generics, status, views
@@ -28,6 +31,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from backend_django.core.api.schema import ErrorSerializer
+from backend_django.plans.api.report_views import account_zip
+from backend_django.upstream.http.serializers import JobSerializer
 from backend_django.users import services
 from backend_django.users.api.auth import signed_in_user
 
@@ -95,6 +100,31 @@ class AccountDeleteView(generics.GenericAPIView):
             django_logout(request._request)
         services.user_delete(user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountExportZipView(views.APIView):
+    """Everything the signed-in account holds, with each plan's files, as a zip."""
+
+    @extend_schema(
+        operation_id="users_me_export_zip",
+        summary="Download your data with every plan's files (zip)",
+        description=(
+            "`account.json` and a folder per plan with what `plans/{id}/export/` gives (plan JSON, beds "
+            "GeoJSON, sun GeoTIFF, calendar ICS, the report when built) and a README.txt with the "
+            "licences. 202 with one job while some plan's climate or sun is not cached: poll it, then "
+            "ask again."
+        ),
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The zip."),
+            202: OpenApiResponse(JobSerializer, description="Some plans' data is being fetched."),
+            502: OpenApiResponse(ErrorSerializer, description="An upstream rejected the fetch recently."),
+            503: OpenApiResponse(ErrorSerializer, description="The data cache is unavailable."),
+        },
+    )
+    def get(self, request: Request) -> HttpResponse | Response:
+        body = AccountExportSerializer(services.user_data_export(user=signed_in_user(request))).data
+        exported_at = timezone.now()
+        return account_zip(request, account=dict(body["account"]), exported_at=exported_at)
 
 
 class AccountExportView(views.APIView):

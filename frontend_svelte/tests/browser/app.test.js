@@ -3,8 +3,9 @@
 // project, the others on a desktop. Each test has its own account and places,
 // so they run in parallel, in the order written as far as their locks allow:
 // - the failing-upstream test makes Open-Meteo fail for everyone, so it never
-//   runs beside a test that needs Open-Meteo's data (each of those holds a
-//   lock of its own, `openMeteo(name)`, and the failing test holds them all);
+//   runs beside a test that needs Open-Meteo's data (each of those, here and
+//   in the other files, holds a lock of its own, `openMeteo(name)` of
+//   fixtures.js, and the failing test holds them all);
 //   it comes first, beside the tests that need no climate data;
 // - the plan page test slows the data upstreams down for a while: the tests
 //   beside it take longer, no more.
@@ -13,6 +14,7 @@
 import {
 	DATA,
 	DATA_PATHS,
+	OPEN_METEO_USERS,
 	PANEL_TIMEOUT,
 	PASSWORD,
 	PORTLAND,
@@ -24,6 +26,7 @@ import {
 	expect,
 	login,
 	opaquePixels,
+	openMeteo,
 	openNewPlan,
 	panelReady,
 	panelsReady,
@@ -35,13 +38,6 @@ import {
 	test,
 	watchData
 } from './fixtures.js';
-
-// The tests that need Open-Meteo to answer, each with a lock of its own.
-const OPEN_METEO_USERS = ['plan page', 'site map', 'units', 'plans list', 'phone plan page'];
-function openMeteo(name) {
-	if (!OPEN_METEO_USERS.includes(name)) throw new Error(`add ${name} to OPEN_METEO_USERS`);
-	return `needs Open-Meteo: ${name}`;
-}
 
 const MONTHS = [
 	'January',

@@ -20,6 +20,22 @@ export const DATA = {
 	'sun summary': '/api/v1/sun/summary/'
 };
 export const DATA_PATHS = Object.values(DATA);
+// The tests that need Open-Meteo to answer, in every file, each with a lock of
+// its own: the failing-upstream tests (app.test.js, report.test.js) hold them all.
+export const OPEN_METEO_USERS = [
+	'plan page',
+	'site map',
+	'units',
+	'plans list',
+	'phone plan page',
+	'garden',
+	'phone garden',
+	'report'
+];
+export function openMeteo(name) {
+	if (!OPEN_METEO_USERS.includes(name)) throw new Error(`add ${name} to OPEN_METEO_USERS`);
+	return `needs Open-Meteo: ${name}`;
+}
 // A slow first fetch (Open-Meteo's 30 years) can take a while through the worker.
 export const PANEL_TIMEOUT = 120_000;
 const AXE_SOURCE = readFileSync(
@@ -201,13 +217,15 @@ export async function screenshot(page, name, { fullPage = true } = {}) {
  * Run axe-core in the page (WCAG 2.x A and AA, best practices) and insist on
  * no violations. Its source is evaluated in the page, so the page's own CSP
  * stays on. Each result is attached to the test; axe-reporter.js writes them
- * all to test-results/axe.json.
+ * all to test-results/axe.json. `within` narrows it to one part of the page.
  */
-export async function checkAccessibility(page, name) {
+export async function checkAccessibility(page, name, { within = null } = {}) {
 	await expect(page.locator('h1').first()).toBeVisible(); // the page has rendered
 	if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-	const result = await page.evaluate(async () => {
-		const { violations, passes, testEngine } = await window.axe.run(document, {
+	// `within`: a CSS selector, to check one part of a page another test checks whole.
+	const result = await page.evaluate(async (selector) => {
+		const context = selector ? document.querySelector(selector) : document;
+		const { violations, passes, testEngine } = await window.axe.run(context, {
 			runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'],
 			resultTypes: ['violations']
 		});
@@ -221,7 +239,7 @@ export async function checkAccessibility(page, name) {
 				nodes: v.nodes.map((n) => n.target.join(' '))
 			}))
 		};
-	});
+	}, within);
 	await test.info().attach(`axe: ${name}`, {
 		body: JSON.stringify({ url: new URL(page.url()).pathname, ...result }),
 		contentType: 'application/json'

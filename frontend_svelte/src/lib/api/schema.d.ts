@@ -597,6 +597,26 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/api/v1/plans/{id}/export/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Everything of the plan, as a zip
+		 * @description A zip of the plan as JSON (the API's shape), its beds as GeoJSON, the site's sun GeoTIFF, the planting calendar as iCalendar, the report if one is built for this version of the plan, and a README.txt saying what each file is and its licence. 202 with a job while the plan's climate or sun is not cached.
+		 */
+		get: operations['plans_export'];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/api/v1/plans/{id}/prefetch/': {
 		parameters: {
 			query?: never;
@@ -631,6 +651,30 @@ export interface paths {
 		get: operations['plans_recommendations'];
 		put?: never;
 		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/plans/{id}/report/': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * The plan's report (PDF), or the job making it
+		 * @description The plan's printable report: its name, place and date; a map of the site with the beds, the buildings and the growing-season hours of sun; the beds (area, hours per month, season, light category); each bed's plants with their reasons; the planting calendar; the climate (frost dates at 10/50/90 %, hardiness zone, Köppen class); the data sources and their licences. Built by a worker: 202 with the job (poll `Location`, then `GET` its `result_url`, this URL) unless this version of the plan's report is built and its data unchanged, then the PDF at once. Any change of the plan or of its data makes the next request build a new one; reports are kept at most REPORT_KEEP_SECONDS (7 days).
+		 */
+		get: operations['plans_report'];
+		put?: never;
+		/**
+		 * Make the plan's report (PDF)
+		 * @description The plan's printable report: its name, place and date; a map of the site with the beds, the buildings and the growing-season hours of sun; the beds (area, hours per month, season, light category); each bed's plants with their reasons; the planting calendar; the climate (frost dates at 10/50/90 %, hardiness zone, Köppen class); the data sources and their licences. Built by a worker: 202 with the job (poll `Location`, then `GET` its `result_url`, this URL) unless this version of the plan's report is built and its data unchanged, then the PDF at once. Any change of the plan or of its data makes the next request build a new one; reports are kept at most REPORT_KEEP_SECONDS (7 days).
+		 */
+		post: operations['plans_report_create'];
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -929,6 +973,26 @@ export interface paths {
 		 * @description Deletes the account with all its plans, API tokens and sessions, at once and for good. Send your current password to confirm: a wrong one is 400 and counts as a failed login (too many → 429). A session request needs `X-CSRFToken` like any other change.
 		 */
 		post: operations['users_me_delete'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/api/v1/users/me/export.zip': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/**
+		 * Download your data with every plan's files (zip)
+		 * @description `account.json` and a folder per plan with what `plans/{id}/export/` gives (plan JSON, beds GeoJSON, sun GeoTIFF, calendar ICS, the report when built) and a README.txt with the licences. 202 with one job while some plan's climate or sun is not cached: poll it, then ask again.
+		 */
+		get: operations['users_me_export_zip'];
+		put?: never;
+		post?: never;
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -4251,6 +4315,68 @@ export interface operations {
 			429: components['responses']['TooManyRequests'];
 		};
 	};
+	plans_export: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description The zip. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/zip': string;
+				};
+			};
+			/** @description The plan's data is being fetched. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
 	plans_prefetch: {
 		parameters: {
 			query?: never;
@@ -4343,6 +4469,162 @@ export interface operations {
 				};
 			};
 			414: components['responses']['URITooLong'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	plans_report: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description The report (built and current): A4, or US Letter for imperial units. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/pdf': string;
+				};
+			};
+			/** @description The plan's data is not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description The plan lies beyond 85° N/S (`no_sun`). */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable, or no fetch could be queued. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+		};
+	};
+	plans_report_create: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				/** @description A UUID string identifying this plan. */
+				id: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description The report (built and current): A4, or US Letter for imperial units. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/pdf': string;
+				};
+			};
+			/** @description The plan's data is not cached yet: poll the job at `Location`. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			/** @description Not modified (`If-None-Match` matched the ETag). */
+			304: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content?: never;
+			};
+			/** @description The plan lies beyond 85° N/S (`no_sun`). */
+			400: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			/** @description No plan of yours with this id. */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
 			429: components['responses']['TooManyRequests'];
 			/** @description An upstream rejected the fetch recently. */
 			502: {
@@ -5151,6 +5433,56 @@ export interface operations {
 			403: components['responses']['Forbidden'];
 			413: components['responses']['PayloadTooLarge'];
 			429: components['responses']['TooManyRequests'];
+		};
+	};
+	users_me_export_zip: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description The zip. */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/zip': string;
+				};
+			};
+			/** @description Some plans' data is being fetched. */
+			202: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Job'];
+				};
+			};
+			401: components['responses']['Unauthorized'];
+			403: components['responses']['Forbidden'];
+			429: components['responses']['TooManyRequests'];
+			/** @description An upstream rejected the fetch recently. */
+			502: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
+			/** @description The data cache is unavailable. */
+			503: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': components['schemas']['Error'];
+				};
+			};
 		};
 	};
 	users_me_export: {

@@ -84,12 +84,17 @@ export class DataResource<T> implements ResourceView<T> {
 		this.#options = options;
 	}
 
-	/** Load `url`, replacing any request in flight. */
-	async load(url: string): Promise<void> {
+	/**
+	 * Load `url`, replacing any request in flight. The data shown so far stays
+	 * while the same URL loads again; `keepData` keeps it for another URL too
+	 * (the same answer asked another way, e.g. another frost risk), so a panel
+	 * keeps its controls in place while the new answer comes.
+	 */
+	async load(url: string, { keepData = false }: { keepData?: boolean } = {}): Promise<void> {
 		this.stop();
 		const controller = new AbortController();
 		this.#controller = controller;
-		if (url !== this.url) this.data = null;
+		if (url !== this.url && !keepData) this.data = null;
 		this.url = url;
 		this.status = 'loading';
 		this.error = null;

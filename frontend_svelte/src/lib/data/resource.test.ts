@@ -104,6 +104,36 @@ describe('DataResource', () => {
 		expect(resource.error).toBeNull();
 		expect(vi.getTimerCount()).toBe(0);
 	});
+
+	it('drops the data for another URL, unless asked to keep it while the new one loads', async () => {
+		const URL_B = 'http://app.test/api/v1/plans/p/calendar/?risk=10';
+		let answer: (value: Response) => void = () => {};
+		const fetchFn = vi.fn(async (input: RequestInfo | URL) =>
+			String(input) === URL_A
+				? json(200, { risk: 50 })
+				: new Promise<Response>((resolve) => (answer = resolve))
+		) as unknown as typeof fetch;
+		const resource = new DataResource<{ risk: number }>({
+			parse: (r) => r.json(),
+			poll: { fetch: fetchFn }
+		});
+		await resource.load(URL_A);
+		expect(resource.data).toEqual({ risk: 50 });
+
+		const kept = resource.load(URL_B, { keepData: true });
+		expect(resource.status).toBe('loading');
+		expect(resource.data).toEqual({ risk: 50 });
+		answer(json(200, { risk: 10 }));
+		await kept;
+		expect(resource.data).toEqual({ risk: 10 });
+
+		await resource.load(URL_A);
+		const dropped = resource.load(URL_B);
+		expect(resource.data).toBeNull();
+		answer(json(200, { risk: 10 }));
+		await dropped;
+		expect(resource.data).toEqual({ risk: 10 });
+	});
 });
 
 describe('a job that waits', () => {
