@@ -39,6 +39,8 @@ if not __package__:  # run as a script: python bench/load.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from backend_django.testing import cluster
 
+ROOT = Path(__file__).resolve().parents[1]
+
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "300"))
 GARDENERS = int(os.environ.get("BENCH_LOAD_GARDENERS", "8"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_load")
@@ -247,6 +249,9 @@ def main() -> None:
             elapsed = time.monotonic() - started
     finally:
         harness.stop()
+        errors = workdir / "front" / "error.log"
+        if errors.exists():
+            shutil.copy(errors, ROOT / "var" / "bench-load-nginx-error.log")
         shutil.rmtree(workdir, ignore_errors=True)
     report(run, elapsed, events)
 
@@ -278,6 +283,14 @@ def report(run: Run, elapsed: float, events: dict[str, tuple[float, float]]) -> 
         f"5xx: {len(failing)} in all, {len(inside)} within the failover, "
         f"{len(failing) - len(inside)} outside it"
     )
+    first = min((record.at for record in run.records), default=0.0)
+    for record in sorted(failing, key=lambda r: r.at):
+        where = "within the failover" if record in inside else "outside the failover"
+        answer = "no answer" if record.status == 0 else str(record.status)
+        print(
+            f"  at {record.at - first:6.1f} s: {record.endpoint} -> {answer} "
+            f"after {record.seconds:.2f} s ({where})"
+        )
     problems = audit(run.acked)
     print(f"audit: {len(run.acked)} plans written, {len(problems)} not as last acknowledged")
     for problem in problems[:20]:
