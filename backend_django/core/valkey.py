@@ -24,14 +24,14 @@ import threading
 import time
 from functools import cache
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import redis
 from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
 from redis.cluster import ClusterNode, RedisCluster
-from redis.exceptions import ClusterDownError, MasterDownError, TryAgainError
+from redis.exceptions import ClusterDownError, MasterDownError, RedisClusterException, TryAgainError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
@@ -253,6 +253,13 @@ class FailoverRedisCluster(RedisCluster):
 
 def _cluster_client(url: str) -> RedisCluster:
     parts = urlsplit(url)
+    try:
+        return _new_cluster_client(url, parts)
+    except RedisClusterException as exc:  # no seed node answered: as unreachable as a refused connection
+        raise ValkeyUnavailable(f"no node of the Valkey Cluster at {parts.netloc} answered: {exc}") from exc
+
+
+def _new_cluster_client(url: str, parts: SplitResult) -> RedisCluster:
     return FailoverRedisCluster(
         startup_nodes=cluster_nodes(url),
         username=parts.username or None,

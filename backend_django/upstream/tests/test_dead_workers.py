@@ -4,10 +4,11 @@ import time
 
 import pytest
 from celery import current_app
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from backend_django.conftest import _database_url_for_worker
-from backend_django.core.valkey import get_valkey
+from backend_django.core.valkey import broker_client, get_valkey
 from backend_django.testing.waiting import wait_until
 from backend_django.testing.workers import WorkerProcess
 from backend_django.upstream import jobs
@@ -31,15 +32,20 @@ def _started(units=("test:1", "test:2")) -> records.Job:
     return records.job_start(kind="test", units=list(units), result_url="/x", queue=NO_WORKER).job
 
 
+def _broker():
+    """The broker's Valkey (the cache's own unless CELERY_BROKER_URL names another)."""
+    return broker_client(django_settings.CELERY_BROKER_URL, socket_timeout=2)
+
+
 def _queued_messages(queue: str) -> int:
-    return get_valkey().llen(queue)
+    return _broker().llen(queue)
 
 
 @pytest.fixture(autouse=True)
 def _empty_test_queue():
-    get_valkey().delete(NO_WORKER)
+    _broker().delete(NO_WORKER)
     yield
-    get_valkey().delete(NO_WORKER)
+    _broker().delete(NO_WORKER)
     liveness._running.clear()
     liveness._current.job_id = liveness._current.task_id = liveness._current.token = None
 
