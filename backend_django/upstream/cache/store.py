@@ -473,7 +473,10 @@ def note_failure(unit: str) -> None:
 def refresh_allowed(units: list[str]) -> bool:
     """False while any unit has a remembered error or a recent failed fetch."""
     keys = [key for unit in units for key in (negative_key(unit), f"{FAILED_PREFIX}{unit}")]
-    return not any(get_valkey().mget(keys))
+    valkey = get_valkey()
+    if is_cluster():  # the keys of several units live on several slots: read by slot
+        return not any(valkey.mget_nonatomic(keys))  # type: ignore[attr-defined]  # a RedisCluster here
+    return not any(valkey.mget(keys))
 
 
 def remembered_error(unit: str) -> RememberedError | None:
