@@ -237,12 +237,16 @@ class FailoverRedisCluster(RedisCluster):
         pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)
         execute = pipe.execute
 
+        # redis-py 8 queues a cluster pipeline's commands in its execution
+        # strategy, and a failed execute clears them: they are queued again.
+        strategy = pipe._execution_strategy  # redis-py's own attribute
+
         def execute_through_failover(raise_on_error: bool = True) -> list[Any]:
-            stack = list(pipe.command_stack)
+            queued = list(strategy.command_queue)
 
             def attempt() -> list[Any]:
-                if not pipe.command_stack:  # a failed execute cleared it: queue the commands again
-                    pipe.command_stack.extend(stack)
+                if not strategy.command_queue:
+                    strategy.command_queue = list(queued)
                 return execute(raise_on_error)
 
             return _through_failover(attempt)
@@ -363,9 +367,8 @@ def send_task(name: str, *, args: list | tuple = (), queue: str | None = None, *
     from celery import current_app
 
     conf = current_app.conf
-    broker_circuit = circuit_for_url(
-        (conf.broker_write_url or conf.broker_url or settings.VALKEY_URL).split(";")[0]
-    )
+    broker_url = conf.broker_write_url or conf.broker_url or settings.VALKEY_URL
+    broker_circuit = circuit_for_url(broker_url.split(";")[0])  # the first Sentinel of a sentinel:// URL
     broker_circuit.check()
     started = time.monotonic()
 
@@ -375,6 +378,11 @@ def send_task(name: str, *, args: list | tuple = (), queue: str | None = None, *
             raise ValkeyUnavailable(f"the broker did not answer: {exc}") from exc
 
     policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0, "errback": failed}
+    if is_sentinel_url(broker_url):
+        # A refused connection while the Sentinels promote the replica: tried
+        # again, every half second, for as long as a failover takes.
+        retries = math.ceil(settings.VALKEY_CLUSTER_FAILOVER_SECONDS / 0.5)
+        policy.update(max_retries=retries, interval_start=0.25, interval_step=0.25, interval_max=0.5)
     try:
         current_app.send_task(name, args=args, queue=queue, retry_policy=policy, **options)
     except Exception as exc:
