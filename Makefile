@@ -1,11 +1,14 @@
 # Thin wrappers: the work is done by scripts/ (POSIX sh), so it also runs without make.
-.PHONY: dev test lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map bench-report
+.PHONY: dev test test-cluster lint check-stack schema contract bootstrap lock bench bench-plans bench-canopy bench-sun bench-faults bench-map bench-report bench-cluster bench-load
 
 dev:        ## Start everything (API, worker, beat, Flower, Valkey, Vite); Ctrl-C stops all
 	scripts/dev
 
 test:       ## Run every test: backend (SQLite + private Valkey unless DATABASE_URL / VALKEY_URL are set), then frontend checks and browser tests
 	scripts/test
+
+test-cluster: ## The upstream and plans tests on a Valkey Cluster + a Sentinel-watched broker (loopback 7000-7022), then failovers
+	scripts/test-cluster
 
 lint:       ## ruff, import-linter contracts, import cycles, mypy
 	scripts/lint
@@ -51,3 +54,11 @@ bench-report: ## The plan report: build time of 20 beds on one core, PDF size, t
 bench-sun:  ## Sun: miss to ready and hits of sun/ endpoints vs the floor (needs wrk), one site on one core, the point reader
 	scripts/bootstrap
 	.venv/bin/python bench/sun.py
+
+bench-cluster: ## Hits and misses with the cache on one Valkey and on a Valkey Cluster (3+3, loopback 7000-7022), same run (needs wrk)
+	scripts/bootstrap
+	.venv/bin/python bench/cluster.py
+
+bench-load: ## Simulated gardeners for 5 minutes against two web nodes on the cluster (PostgreSQL: DATABASE_URL, default db bench_load); stops by itself
+	scripts/bootstrap
+	.venv/bin/python bench/load.py

@@ -28,6 +28,22 @@ WORKER_MAIL_DIR = Path(settings.VAR_DIR) / "test-worker-mail"
 # left alone so a running worker keeps its queues between tests.
 APP_KEY_PATTERNS = ("dj:*", "ss:*")
 
+# Fixtures of tests that assert what one Valkey node does: the commands a
+# request sends (counted on redis.Redis, which a cluster client is not) and
+# the tracked copies (CLIENT TRACKING, off on a cluster). On a Valkey Cluster
+# (make test-cluster) those tests are skipped; the cluster's own paths are
+# checked by upstream/tests/test_cluster_slots.py.
+SINGLE_NODE_FIXTURES = {"valkey_commands", "tracking"}
+
+
+def pytest_collection_modifyitems(config, items):
+    if not settings.VALKEY_CLUSTER:
+        return
+    skip = pytest.mark.skip(reason="one Valkey node's command counts or CLIENT TRACKING: not on a cluster")
+    for item in items:
+        if SINGLE_NODE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(skip)
+
 
 @pytest.fixture(autouse=True)
 def _clean_valkey():

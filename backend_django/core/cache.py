@@ -28,13 +28,16 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Collection
 
 import redis
 from django.conf import settings
 from django_redis.cache import RedisCache
+from django_redis.client import DefaultClient
 from django_redis.exceptions import ConnectionInterrupted
+from redis import Redis
 
-from .valkey import ValkeyUnavailable
+from .valkey import ValkeyUnavailable, get_valkey
 
 logger = logging.getLogger(__name__)
 
@@ -101,3 +104,34 @@ class FailOpenRedisCache(RedisCache):
         with _unsure_lock:
             _unsure_keys.difference_update(keys)
         logger.info("removed %d cache keys whose add had no answer while Valkey was unreachable", len(keys))
+
+
+class SharedClusterClient(DefaultClient):
+    """django-redis's client on a Valkey Cluster: the process's shared cluster
+    client (core.valkey.get_valkey), so the Django cache uses the same
+    connections as the rest; ``get_many`` reads key by key's slot."""
+
+    def connect(self, index: int = 0) -> Redis:
+        return get_valkey()
+
+    def disconnect(self, index: int = 0, client: Redis | None = None) -> None:
+        return None  # shared: closed with the process
+
+    def get_many(
+        self, keys: Collection[str], version: int | None = None, client: Redis | None = None
+    ) -> dict:
+        if client is None:
+            client = self.get_client(write=False)
+        if not keys:
+            return {}
+        map_keys = {self.make_key(k, version=version): k for k in keys}
+        try:
+            # mget_nonatomic: RedisCluster's MGET split by slot.
+            results = client.mget_nonatomic(*map_keys)  # type: ignore[union-attr]  # a RedisCluster here
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as e:
+            raise ConnectionInterrupted(connection=client) from e
+        return {
+            map_keys[key]: self.decode(value)
+            for key, value in zip(map_keys, results, strict=True)
+            if value is not None
+        }

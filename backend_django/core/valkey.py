@@ -23,14 +23,17 @@ import math
 import threading
 import time
 from functools import cache
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, cast
+from urllib.parse import SplitResult, urlsplit
 
 import redis
 from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import ClusterDownError, MasterDownError, RedisClusterException, TryAgainError
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 logger = logging.getLogger(__name__)
 
@@ -183,8 +186,108 @@ def _retry() -> Retry:
     return Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))
 
 
+# --- A Valkey Cluster (VALKEY_CLUSTER, or a "+cluster" URL scheme) ---------------
+
+
+def is_cluster_url(url: str) -> bool:
+    """``valkey+cluster://h1:p1,h2:p2/`` (or ``redis+cluster``, ``valkeys+cluster``, ``rediss+cluster``)."""
+    return urlsplit(url).scheme.endswith("+cluster")
+
+
+def cluster_nodes(url: str) -> list[ClusterNode]:
+    """The seed nodes of a cluster URL, or the one node of a plain URL."""
+    netloc = urlsplit(url).netloc.rpartition("@")[2]
+    nodes = []
+    for seed in netloc.split(","):
+        host, _, port = seed.rpartition(":") if ":" in seed else (seed, "", "6379")
+        nodes.append(ClusterNode(host or "127.0.0.1", int(port or 6379)))
+    return nodes
+
+
+# What a cluster answers while a primary is being replaced: refused
+# connections to the dead one, then CLUSTERDOWN / TRYAGAIN until a replica
+# has its slots. Retried, backing off, for VALKEY_CLUSTER_FAILOVER_SECONDS; a
+# timeout is not (the command may have run: decisions/0018).
+_FAILOVER_ERRORS = (redis.ConnectionError, ClusterDownError, TryAgainError, MasterDownError)
+
+
+def _through_failover(call):
+    deadline = time.monotonic() + settings.VALKEY_CLUSTER_FAILOVER_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            return call()
+        except redis.TimeoutError:
+            raise
+        except _FAILOVER_ERRORS:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+class FailoverRedisCluster(RedisCluster):
+    """RedisCluster whose commands and pipelines wait out a failover (redis-py
+    retries at once, before the replica has taken the slots over)."""
+
+    def execute_command(self, *args, **kwargs):
+        return _through_failover(lambda: super(FailoverRedisCluster, self).execute_command(*args, **kwargs))
+
+    def pipeline(self, transaction=None, shard_hint=None):
+        pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)
+        execute = pipe.execute
+
+        # redis-py 8 queues a cluster pipeline's commands in its execution
+        # strategy, and a failed execute clears them: they are queued again.
+        strategy = pipe._execution_strategy  # redis-py's own attribute
+
+        def execute_through_failover(raise_on_error: bool = True) -> list[Any]:
+            queued = list(strategy.command_queue)
+
+            def attempt() -> list[Any]:
+                if not strategy.command_queue:
+                    strategy.command_queue = list(queued)
+                return execute(raise_on_error)
+
+            return _through_failover(attempt)
+
+        pipe.execute = execute_through_failover
+        return pipe
+
+
+def _cluster_client(url: str) -> RedisCluster:
+    parts = urlsplit(url)
+    try:
+        return _new_cluster_client(url, parts)
+    except RedisClusterException as exc:  # no seed node answered: as unreachable as a refused connection
+        raise ValkeyUnavailable(f"no node of the Valkey Cluster at {parts.netloc} answered: {exc}") from exc
+
+
+def _new_cluster_client(url: str, parts: SplitResult) -> RedisCluster:
+    return FailoverRedisCluster(
+        startup_nodes=cluster_nodes(url),
+        username=parts.username or None,
+        password=parts.password or None,
+        ssl=parts.scheme.startswith(("valkeys", "rediss")),
+        socket_connect_timeout=settings.VALKEY_SOCKET_TIMEOUT,
+        socket_timeout=settings.VALKEY_SOCKET_TIMEOUT,
+        health_check_interval=30,
+    )
+
+
+def is_cluster() -> bool:
+    """True when the cache and job records live on a Valkey Cluster (settings.VALKEY_CLUSTER)."""
+    return bool(settings.VALKEY_CLUSTER)
+
+
 @cache
 def get_valkey() -> redis.Redis:
+    if settings.VALKEY_CLUSTER:
+        # cast: RedisCluster has the commands (and pipeline) of redis.Redis, routed
+        # by key slot; the callers use no command a cluster refuses (see
+        # docs/decisions/0027-valkey-cluster-and-sentinel.md). No circuit: the
+        # cluster client finds the replica that took over a primary that stopped.
+        return cast(redis.Redis, _cluster_client(settings.VALKEY_URL))
     return CircuitRedis.from_url(
         settings.VALKEY_URL,
         socket_connect_timeout=settings.VALKEY_SOCKET_TIMEOUT,
@@ -194,14 +297,49 @@ def get_valkey() -> redis.Redis:
     )
 
 
+# --- The broker: one Valkey, or a primary found through Sentinel -----------------
+
+
+def is_sentinel_url(url: str) -> bool:
+    return url.startswith("sentinel://")
+
+
+def sentinel_addresses(url: str) -> list[tuple[str, int]]:
+    """The Sentinels of kombu's ``sentinel://h1:p1;sentinel://h2:p2`` broker URL."""
+    found = []
+    for part in url.split(";"):
+        parts = urlsplit(part.strip())
+        if parts.hostname:
+            found.append((parts.hostname, parts.port or 26379))
+    return found
+
+
+def broker_client(url: str, *, socket_timeout: float) -> redis.Redis:
+    """A client of the broker's current primary (asked of the Sentinels for a sentinel URL)."""
+    if is_sentinel_url(url):
+        sentinel = Sentinel(
+            sentinel_addresses(url), socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+        )
+        return sentinel.master_for(
+            settings.CELERY_BROKER_MASTER_NAME,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+        )
+    return redis.Redis.from_url(url, socket_connect_timeout=socket_timeout, socket_timeout=socket_timeout)
+
+
 def ping_through_circuit(url: str) -> None:
     """Raise if the server at ``url`` does not answer within VALKEY_SOCKET_TIMEOUT;
     at once (``ValkeyUnavailable``) while its circuit is open. A timeout opens
-    it, an answer closes it."""
+    it, an answer closes it. A cluster URL pings the cluster (any node that
+    answers for it); a sentinel URL the primary the Sentinels name."""
     timeout = settings.VALKEY_SOCKET_TIMEOUT
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    if is_cluster_url(url) or (url == settings.VALKEY_URL and settings.VALKEY_CLUSTER):
+        get_valkey().ping()
+        return
+    client = broker_client(url, socket_timeout=timeout)
     try:
-        circuit_for_url(url).call(client.ping)
+        circuit_for_url(url.split(";")[0]).call(client.ping)
     finally:
         client.close()
 
@@ -229,7 +367,8 @@ def send_task(name: str, *, args: list | tuple = (), queue: str | None = None, *
     from celery import current_app
 
     conf = current_app.conf
-    broker_circuit = circuit_for_url(conf.broker_write_url or conf.broker_url or settings.VALKEY_URL)
+    broker_url = conf.broker_write_url or conf.broker_url or settings.VALKEY_URL
+    broker_circuit = circuit_for_url(broker_url.split(";")[0])  # the first Sentinel of a sentinel:// URL
     broker_circuit.check()
     started = time.monotonic()
 
@@ -239,6 +378,11 @@ def send_task(name: str, *, args: list | tuple = (), queue: str | None = None, *
             raise ValkeyUnavailable(f"the broker did not answer: {exc}") from exc
 
     policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0, "errback": failed}
+    if is_sentinel_url(broker_url):
+        # A refused connection while the Sentinels promote the replica: tried
+        # again, every half second, for as long as a failover takes.
+        retries = math.ceil(settings.VALKEY_CLUSTER_FAILOVER_SECONDS / 0.5)
+        policy.update(max_retries=retries, interval_start=0.25, interval_step=0.25, interval_max=0.5)
     try:
         current_app.send_task(name, args=args, queue=queue, retry_policy=policy, **options)
     except Exception as exc:

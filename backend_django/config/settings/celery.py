@@ -1,5 +1,6 @@
 """Celery: the broker (Valkey), the two queues, time limits, beat, the Flower link.
-From the environment: CELERY_BROKER_URL (default VALKEY_URL), FLOWER_URL."""
+From the environment: CELERY_BROKER_URL (default VALKEY_URL; or Sentinels,
+``sentinel://h1:26379;sentinel://h2:26379``, with CELERY_BROKER_MASTER_NAME), FLOWER_URL."""
 
 from kombu import Exchange, Queue
 
@@ -7,7 +8,12 @@ from .core import TIME_ZONE
 from .environment import env
 from .valkey import VALKEY_SOCKET_TIMEOUT, VALKEY_URL
 
+# A cluster URL is never the broker: kombu has no cluster transport
+# (celery#2852, kombu#526); a deployment on a cluster sets CELERY_BROKER_URL to
+# its own Valkey, or to Sentinels watching a primary and its replica.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=VALKEY_URL)
+# The name the Sentinels know the broker's primary by (sentinel:// broker URLs only).
+CELERY_BROKER_MASTER_NAME = env("CELERY_BROKER_MASTER_NAME", default="solar-sim-broker")
 # No result backend: a job's outcome is its record (upstream/jobs/records.py),
 # which the API and Flower's events show; nothing reads task results, so none
 # are stored (decision 0024).
@@ -43,6 +49,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # queue's tasks first: people's fetches go before warming.
     "queue_order_strategy": "priority",
 }
+if CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = CELERY_BROKER_MASTER_NAME
+    CELERY_BROKER_TRANSPORT_OPTIONS["sentinel_kwargs"] = {"socket_timeout": VALKEY_SOCKET_TIMEOUT}
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -10,7 +10,16 @@ import json
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, INSTALLED_APPS, VALKEY_URL, VAR_DIR, env
+from .base import (
+    CELERY_BROKER_MASTER_NAME,
+    CELERY_BROKER_URL,
+    DATABASES,
+    INSTALLED_APPS,
+    VALKEY_CLUSTER,
+    VALKEY_URL,
+    VAR_DIR,
+    env,
+)
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
@@ -77,6 +86,10 @@ for _name, _value in _overrides.items():
         _value = {**_current, **_value}
     globals()[_name] = _value
 # Tests wait for a task's return value (a ping through each queue, a late
-# delivery that must change nothing): they keep results, in the test Valkey.
+# delivery that must change nothing): they keep results, in the test Valkey
+# (on a cluster, which Celery cannot use, in the broker: make test-cluster).
 CELERY_RESULT_BACKEND = VALKEY_URL
+if VALKEY_CLUSTER:
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"master_name": CELERY_BROKER_MASTER_NAME}
 CELERY_TASK_IGNORE_RESULT = False

@@ -22,6 +22,7 @@ from backend_django.testing.waiting import wait_until
 from backend_django.upstream import kinds
 from backend_django.upstream import status as data_status
 from backend_django.upstream.cache import store
+from backend_django.upstream.guards import budgets
 from backend_django.upstream.jobs import records, warming
 from backend_django.upstream.kinds import sun
 from backend_django.users.tests.factories import UserFactory
@@ -155,7 +156,7 @@ def test_warming_waits_in_the_queue_when_its_budget_share_is_spent_and_people_st
 ):
     client = get_valkey()
     now = int(client.time()[0])
-    day_key = f"ss:lim:open_meteo:warm:86400:{now // 86400}"
+    day_key = budgets.window_key("open_meteo", "warm", 86400, now)
     # The warm pool has used its whole share of today's Open-Meteo budget.
     client.set(day_key, settings.OPEN_METEO_CALLS_PER_DAY * settings.WARM_BUDGET_SHARE, ex=3600)
 
@@ -288,7 +289,7 @@ def test_warm_cache_reports_units_waiting_for_budget_and_stops_waiting(
         time.sleep(86400 - now % 86400 + 1)  # the day would turn while it waits
         now = int(valkey.time()[0])
     # Warming spent its share of today's Open-Meteo budget: nothing can run before tomorrow.
-    day_key = f"ss:lim:open_meteo:warm:86400:{now // 86400}"
+    day_key = budgets.window_key("open_meteo", "warm", 86400, now)
     valkey.set(day_key, settings.OPEN_METEO_CALLS_PER_DAY * settings.WARM_BUDGET_SHARE)
     started = time.monotonic()
     code, out, _err = _warm_cache_exit("--all", "--wait", "--timeout", "120")
@@ -365,7 +366,7 @@ def test_a_batch_of_100_plans_at_new_places_is_prefetched_once_per_place_and_wai
         now = int(valkey.time()[0])
     # Warming has spent its share of this minute's Open-Meteo budget: the
     # prefetches wait in the queue for the next minute.
-    minute_key = f"ss:lim:open_meteo:warm:60:{now // 60}"
+    minute_key = budgets.window_key("open_meteo", "warm", 60, now)
     valkey.set(minute_key, settings.OPEN_METEO_CALLS_PER_MINUTE * settings.WARM_BUDGET_SHARE, ex=120)
 
     user = UserFactory()

@@ -21,8 +21,9 @@ that returns the body only when the process's copy is not current.
 
 An entry of a derived kind (kinds/base.py) is registered in the set
 ``ss:dep:<input unit>`` of each unit it was computed from; when an input is
-rewritten with another ETag, its dependents' fresh-until drops to now in the
-same Lua call (lua/entry_write.lua), so they are served stale and recomputed.
+rewritten with another ETag, its dependents' fresh-until drops to now right
+after the write (``mark_dependents_stale``), so they are served stale and
+recomputed.
 
 Definite upstream errors (4xx) are remembered under ``ss:neg:<unit>`` for
 UPSTREAM_NEGATIVE_TTL seconds; 5xx and timeouts never are.
@@ -40,10 +41,11 @@ from typing import Any, Literal, TypedDict, cast
 
 from django.conf import settings
 from redis.client import Pipeline
+from redis.crc import key_slot
 from redis.typing import EncodableT, FieldT
 
-from backend_django.core.lua import lua_script
-from backend_django.core.valkey import get_valkey
+from backend_django.core.lua import call_many, lua_script
+from backend_django.core.valkey import get_valkey, is_cluster
 
 from .client_counts import ClientCounts
 from .local_copies import LocalCopies
@@ -164,30 +166,68 @@ def queue_write(pipe: Pipeline, entry: NewEntry, now: float | None = None) -> No
 
 
 def write(entries: list[NewEntry]) -> int:
-    """Store ``entries`` together, in one Lua call (lua/entry_write.lua), and
-    mark stale the entries derived from any of them whose ETag changed.
-    Returns how many dependents were marked."""
+    """Store ``entries``, each in one Lua call on its own key (lua/entry_write.lua;
+    all in one pipeline), forget their remembered errors, register derived
+    entries with their inputs, and mark stale the entries derived from any of
+    them whose ETag changed (``mark_dependents_stale``). Returns how many
+    dependents were marked."""
     now = time.time()
-    keys: list[str] = []
-    args: list = [f"{now:.3f}", ENTRY_PREFIX, DEPENDENTS_PREFIX, len(entries)]
+    calls: list[tuple[list[str], list[Any]]] = []
     for entry in entries:
-        keys += [entry_key(entry.unit), negative_key(entry.unit), dependents_key(entry.unit)]
         lifetime = entry.fresh_seconds + entry.stale_seconds
-        args += [
-            entry.unit,
-            gzip.compress(entry.raw, compresslevel=6, mtime=0) if entry.compress else entry.raw,
-            entry.content_type,
-            etag_for(entry.raw),
-            f"{now:.3f}",
-            f"{now + entry.fresh_seconds:.3f}",
-            f"{now + lifetime:.3f}",
-            "" if entry.compress else "identity",
-            entry.validator,
-            max(1, math.ceil(lifetime)),
-            len(entry.inputs),
-            *entry.inputs,
-        ]
-    return int(lua_script(__file__, "entry_write")(keys=keys, args=args, client=get_valkey()))
+        calls.append(
+            (
+                [entry_key(entry.unit)],
+                [
+                    gzip.compress(entry.raw, compresslevel=6, mtime=0) if entry.compress else entry.raw,
+                    entry.content_type,
+                    etag_for(entry.raw),
+                    f"{now:.3f}",
+                    f"{now + entry.fresh_seconds:.3f}",
+                    f"{now + lifetime:.3f}",
+                    "" if entry.compress else "identity",
+                    entry.validator,
+                    max(1, math.ceil(lifetime)),
+                ],
+            )
+        )
+    valkey = get_valkey()
+    changed = call_many(lua_script(__file__, "entry_write"), calls, valkey)
+    pipe = valkey.pipeline(transaction=False)
+    for entry in entries:
+        pipe.delete(negative_key(entry.unit))
+        ttl = max(1, math.ceil(entry.fresh_seconds + entry.stale_seconds))
+        for unit in entry.inputs:
+            # The set lives as long as its longest-lived dependent.
+            pipe.sadd(dependents_key(unit), entry.unit)
+            pipe.expire(dependents_key(unit), ttl, nx=True)
+            pipe.expire(dependents_key(unit), ttl, gt=True)
+    pipe.execute()
+    return mark_dependents_stale(
+        [entry.unit for entry, moved in zip(entries, changed, strict=True) if moved], now
+    )
+
+
+def mark_dependents_stale(units: list[str], now: float) -> int:
+    """Make the entries derived from ``units``, and theirs in turn (a derived kind
+    of a derived kind), stale now: their fresh-until drops to ``now`` (one
+    lua/mark_stale.lua call per entry, each marked once). How many were fresh."""
+    valkey = get_valkey()
+    marked, seen, frontier = 0, set[str](), units
+    while frontier:
+        pipe = valkey.pipeline(transaction=False)
+        for unit in frontier:
+            pipe.smembers(dependents_key(unit))
+        found = sorted({member.decode() for members in pipe.execute() for member in members} - seen)
+        seen.update(found)
+        results = call_many(
+            lua_script(__file__, "mark_stale"),
+            [([entry_key(unit)], [f"{now:.3f}"]) for unit in found],
+            valkey,
+        )
+        marked += sum(int(result) for result in results)
+        frontier = found
+    return marked
 
 
 @dataclass
@@ -230,7 +270,9 @@ def local_copies() -> LocalCopies[Entry]:
 
 def tracker(state: _ProcessCopies | None = None) -> Tracker | None:
     """The thread keeping this process's copies coherent (started on first use)."""
-    if not settings.UPSTREAM_TRACKED_COPIES:
+    # On a cluster, CLIENT TRACKING would need a connection to every node and a
+    # new one after each failover: copies are checked by ETag instead (decisions/0027).
+    if not settings.UPSTREAM_TRACKED_COPIES or is_cluster():
         return None
     state = state or _process_copies()
     if state.tracker is None:
@@ -270,9 +312,10 @@ def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int)
     (``counter_key``) and in the endpoint's statistics (``ss:stats:<stats>``).
 
     No round trip when this process holds a tracked copy (tracking.py);
-    otherwise one Lua call, which sends the body only if the process's copy
-    is not the current one. Returns the entry (None when missing) and the
-    client's count in the window.
+    otherwise one Lua call (lua/entry_lookup.lua), which sends the body only if
+    the process's copy is not the current one (on a cluster,
+    ``_lookup_on_cluster``). Returns
+    the entry (None when missing) and the client's count in the window.
     """
     state = _process_copies()
     local = state.copies
@@ -285,22 +328,55 @@ def lookup_counted(unit: str, *, stats: str, counter_key: str, counter_ttl: int)
             return copy, watcher.counts.count(counter_key, counter_ttl, stats_key, STATS_TTL, entry_key(unit))
     token = local.token()
     known = local.get(unit)
-    count, flat = lua_script(__file__, "entry_lookup")(
-        keys=[entry_key(unit), counter_key, stats_key],
-        args=[counter_ttl, known.etag if known is not None else "", STATS_TTL],
-        client=get_valkey(),
-    )
+    key = entry_key(unit)
+    valkey = get_valkey()
+    if is_cluster():
+        found, count = _lookup_on_cluster(key, known, stats_key, counter_key, counter_ttl)
+    else:  # one command
+        count, flat = lua_script(__file__, "entry_lookup")(
+            keys=[key, counter_key, stats_key],
+            args=[counter_ttl, known.etag if known is not None else "", STATS_TTL],
+            client=valkey,
+        )
+        found = dict(zip(flat[::2], flat[1::2], strict=True))
     if watcher is not None and watcher.alive():  # add what this process served from copies, not sent yet
         count = watcher.counts.seen(counter_key, count, counter_ttl)
-    fields = dict(zip(flat[::2], flat[1::2], strict=True))
     entry: Entry | None
-    if b"b" not in fields and known is not None and fields.get(b"e", b"").decode() == known.etag:
-        entry = replace(known, fresh_until=float(fields[b"fu"]), stale_until=float(fields[b"su"]))
+    if b"b" not in found and known is not None and found.get(b"e", b"").decode() == known.etag:
+        entry = replace(known, fresh_until=float(found[b"fu"]), stale_until=float(found[b"su"]))
     else:
-        entry = parse_entry(fields)
+        entry = parse_entry(found)
     if entry is not None:
         local.put(unit, entry, token)
     return entry, count
+
+
+def _lookup_on_cluster(
+    key: str, known: Entry | None, stats_key: str, counter_key: str, counter_ttl: int
+) -> tuple[dict[bytes, bytes], int]:
+    """``lookup_counted``'s read on a cluster, where the entry, the client's
+    counter and the statistics live on three slots: one pipeline (one round
+    trip per node) of the entry (only its ETag and freshness when this process
+    holds a copy), the counter (its expiry set when it has none) and the
+    statistics; the whole entry in a second read when the copy is not current."""
+    valkey = get_valkey()
+    pipe = valkey.pipeline(transaction=False)
+    if known is not None:
+        pipe.hmget(key, "e", "fu", "su")
+    else:
+        pipe.hgetall(key)
+    pipe.incr(counter_key)
+    pipe.expire(counter_key, counter_ttl, nx=True)
+    pipe.hincrby(stats_key, "requests", 1)
+    pipe.expire(stats_key, STATS_TTL)
+    found, count, *_ = pipe.execute()
+    if known is None:
+        return found, count
+    if found[0] is None:
+        return {}, count
+    if found[0].decode() == known.etag:
+        return {b"e": found[0], b"fu": found[1], b"su": found[2]}, count
+    return cast(dict[bytes, bytes], valkey.hgetall(key)), count
 
 
 def read(unit: str) -> Entry | None:
@@ -338,10 +414,35 @@ def states(units: list[str], now: float | None = None) -> dict[str, State]:
 
 
 def states_and_bodies(pairs: list[str], bodies: list[str]) -> list[bytes]:
-    """In one command (lua/data_status.lua): for each (entry key, pending-job key) in
-    ``pairs`` (flattened), its fresh-until, stale-until and the pending job id; then for
-    each entry key in ``bodies``, its body, encoding and stale-until (b"" for absent)."""
-    return lua_script(__file__, "data_status")(keys=[*pairs, *bodies], args=[len(pairs)], client=get_valkey())
+    """For each (entry key, pending-job key) in ``pairs`` (flattened), its
+    fresh-until, stale-until and the pending job id; then for each entry key in
+    ``bodies``, its body, encoding and stale-until (b"" for absent).
+
+    One command on a single node (lua/data_status.lua); on a cluster, one call
+    of it per hash slot (a unit's entry and pending mark share one), all in
+    one pipeline per node."""
+    script = lua_script(__file__, "data_status")
+    if not is_cluster():
+        return script(keys=[*pairs, *bodies], args=[len(pairs)], client=get_valkey())
+    groups: dict[int, tuple[list[str], list[str]]] = {}
+    order: list[tuple[int, int]] = []  # per pair, then per body: (slot, index in its group)
+    for i in range(0, len(pairs), 2):
+        group = groups.setdefault(key_slot(pairs[i].encode()), ([], []))
+        order.append((key_slot(pairs[i].encode()), len(group[0]) // 2))
+        group[0].extend(pairs[i : i + 2])
+    for key in bodies:
+        group = groups.setdefault(key_slot(key.encode()), ([], []))
+        order.append((key_slot(key.encode()), -1 - len(group[1])))
+        group[1].append(key)
+    slots = list(groups)
+    calls = [([*groups[slot][0], *groups[slot][1]], [len(groups[slot][0])]) for slot in slots]
+    answers = dict(zip(slots, call_many(script, calls, get_valkey()), strict=True))
+    out: list[bytes] = []
+    for slot, index in order:
+        paired = len(groups[slot][0]) // 2
+        at = index if index >= 0 else paired + (-1 - index)
+        out.extend(answers[slot][3 * at : 3 * at + 3])
+    return out
 
 
 class RememberedError(TypedDict):
@@ -372,7 +473,10 @@ def note_failure(unit: str) -> None:
 def refresh_allowed(units: list[str]) -> bool:
     """False while any unit has a remembered error or a recent failed fetch."""
     keys = [key for unit in units for key in (negative_key(unit), f"{FAILED_PREFIX}{unit}")]
-    return not any(get_valkey().mget(keys))
+    valkey = get_valkey()
+    if is_cluster():  # the keys of several units live on several slots: read by slot
+        return not any(valkey.mget_nonatomic(keys))  # type: ignore[attr-defined]  # a RedisCluster here
+    return not any(valkey.mget(keys))
 
 
 def remembered_error(unit: str) -> RememberedError | None:

@@ -40,6 +40,25 @@ from ..upstreams import Slots, Upstream, WeightedBudget
 from . import shares
 
 LIMIT_PREFIX = "ss:lim:"
+WINDOWS = (60, 3600, 86400)
+
+
+def limit_prefix(upstream: str) -> str:
+    """``ss:lim:{<upstream>}:``: an upstream's limiter keys share its hash tag, so
+    one script reserves its minute, hour and day windows at once on a cluster
+    (each upstream's on its own slot)."""
+    return f"{LIMIT_PREFIX}{{{upstream}}}:"
+
+
+def window_key(upstream: str, pool: str, window_seconds: int, now: float) -> str:
+    """The counter of ``pool`` ("all", "interactive", "warm") of ``upstream`` in the
+    window of ``window_seconds`` that holds ``now`` (Valkey's clock)."""
+    return f"{limit_prefix(upstream)}{pool}:{window_seconds}:{int(now) // window_seconds}"
+
+
+def valkey_now() -> int:
+    """Valkey's clock (whole seconds): every worker's windows turn together."""
+    return int(get_valkey().time()[0])
 
 
 class BudgetWait(Exception):
@@ -71,18 +90,29 @@ class WeightedCalls:
         assert isinstance(upstream.limit, WeightedBudget)
         self.upstream = upstream.name
         self.spec = upstream.limit
-        self.prefix = f"{LIMIT_PREFIX}{upstream.name}:"
+
+    def _keys(self, pool: str, now: int) -> list[str]:
+        """Per window (minute, hour, day): its total's counter, then the pool's."""
+        return [
+            key
+            for size in WINDOWS
+            for key in (
+                window_key(self.upstream, "all", size, now),
+                window_key(self.upstream, pool, size, now),
+            )
+        ]
 
     def reserve(self, weight: float, pool: str = "interactive") -> float:
         """Reserve ``weight`` calls; 0 when done, else seconds to wait first."""
+        now = valkey_now()
         wait = lua_script(__file__, "budget_reserve")(
+            keys=self._keys(pool, now),
             args=[
                 _rounded(weight),
-                self.prefix,
+                now,
                 getattr(settings, self.spec.per_minute),
                 getattr(settings, self.spec.per_hour),
                 getattr(settings, self.spec.per_day),
-                pool,
                 pool_share(pool),
             ],
             client=get_valkey(),
@@ -93,13 +123,11 @@ class WeightedCalls:
         """Give back ``amount`` of a reservation (a failed call cost less than its weight)."""
         if amount > 0:
             lua_script(__file__, "budget_refund")(
-                args=[round(amount, 2), self.prefix, pool], client=get_valkey()
+                keys=self._keys(pool, valkey_now()), args=[round(amount, 2)], client=get_valkey()
             )
 
     def used(self, window_seconds: int, pool: str = "all") -> float:
-        client = get_valkey()
-        now = int(client.time()[0])
-        value = client.get(f"{self.prefix}{pool}:{window_seconds}:{now // window_seconds}")
+        value = get_valkey().get(window_key(self.upstream, pool, window_seconds, valkey_now()))
         return float(value or 0)
 
     @contextmanager
@@ -136,7 +164,7 @@ class LeaseSlots:
         self.upstream_spec = upstream
         self.upstream = upstream.name
         self.spec = upstream.limit
-        prefix = f"{LIMIT_PREFIX}{upstream.name}:"
+        prefix = limit_prefix(upstream.name)
         self.slots_key = f"{prefix}slots"
         self.cooldown_key = f"{prefix}cooldown"
         self.day_prefix = f"{prefix}day:"

@@ -27,7 +27,7 @@ from backend_django.core.valkey import get_valkey
 
 from ..clients.http import UpstreamError
 from ..upstreams import Turn, Upstream
-from .budgets import LIMIT_PREFIX, BudgetWait, lease_seconds
+from .budgets import BudgetWait, lease_seconds, limit_prefix
 
 
 class Turns:
@@ -37,7 +37,7 @@ class Turns:
         assert isinstance(upstream.limit, Turn)
         self.upstream_spec = upstream
         self.upstream = upstream.name
-        self.key = f"{LIMIT_PREFIX}{upstream.name}:turn"
+        self.key = f"{limit_prefix(upstream.name)}turn"
         self.interval_setting = upstream.limit.interval
 
     def interval(self) -> float:

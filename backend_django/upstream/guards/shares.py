@@ -76,7 +76,14 @@ def _limits(upstream: str) -> tuple[float, float]:
 
 
 def _prefix(upstream: str, client: str) -> str:
-    return f"{SHARE_PREFIX}{upstream}:{client}:"
+    """``ss:share:{<upstream>:<client>}:``: a client's windows of an upstream share
+    a hash tag (one slot per upstream and client on a cluster)."""
+    return f"{SHARE_PREFIX}{{{upstream}:{client}}}:"
+
+
+def window_key(upstream: str, client: str, window_seconds: int, now: float) -> str:
+    """What ``client`` spent of ``upstream`` in the window holding ``now`` (Valkey's clock)."""
+    return f"{_prefix(upstream, client)}{window_seconds}:{int(now) // window_seconds}"
 
 
 def _weight(weight: float) -> float:
@@ -92,9 +99,14 @@ def reserve(upstream: str, weight: float) -> float:
     hour, day = _limits(upstream)
     if not hour and not day:
         return 0.0
+    valkey = get_valkey()
+    now = int(valkey.time()[0])
+    windows = [(size, limit) for size, limit in ((3600, hour), (86400, day)) if limit > 0]
     return float(
         lua_script(__file__, "share_reserve")(
-            args=[_prefix(upstream, client), _weight(weight), hour, day], client=get_valkey()
+            keys=[window_key(upstream, client, size, now) for size, _ in windows],
+            args=[_weight(weight), now, *(item for window in windows for item in window)],
+            client=valkey,
         )
     )
 
@@ -108,7 +120,7 @@ def refund(upstream: str, weight: float) -> None:
     now = int(valkey.time()[0])
     pipe = valkey.pipeline(transaction=False)
     for size in (3600, 86400):
-        key = f"{_prefix(upstream, client)}{size}:{now // size}"
+        key = window_key(upstream, client, size, now)
         pipe.incrbyfloat(key, -_weight(weight))
         pipe.expire(key, size * 2)
     pipe.execute()
@@ -118,5 +130,5 @@ def used(upstream: str, client: str, window_seconds: int) -> float:
     """What ``client`` spent of ``upstream`` in the current window (for the admin and tests)."""
     valkey = get_valkey()
     now = int(valkey.time()[0])
-    value = valkey.get(f"{_prefix(upstream, client)}{window_seconds}:{now // window_seconds}")
+    value = valkey.get(window_key(upstream, client, window_seconds, now))
     return float(value or 0)

@@ -126,29 +126,46 @@ def _claim_and_marks(job: records.Job) -> list[str]:
     ]
 
 
+def _score(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
+
+
 def start_run(job: records.Job, *, task_id: str) -> bool:
     """Mark ``job`` running under this delivery (``task_id``) and start beating
-    for it; False when the delivery must not run it (see the module docstring)."""
+    for it; False when the delivery must not run it (see the module docstring).
+
+    The record decides, in one script on its own key (lua/run_start.lua); the
+    running and due sets, the claim and pending marks and the old run's unit
+    locks (other slots of a cluster) follow it."""
     token = locks.new_token()
-    outcome = lua_script(__file__, "run_start")(
-        keys=[records.job_key(job.id), RUNNING_KEY, DUE_KEY, *_claim_and_marks(job), *_unit_lock_keys(job)],
+    valkey = get_valkey()
+    outcome, old_token, now = lua_script(__file__, "run_start")(
+        keys=[records.job_key(job.id)],
         args=[
-            job.id,
             task_id,
             token,
             settings.UPSTREAM_HEARTBEAT_STALE_SECONDS,
             settings.UPSTREAM_JOB_TTL,
             f"{time.time():.3f}",
-            len(job.units),
-            settings.UPSTREAM_LOCK_TTL,
             EARLY_SLACK_SECONDS,
+            _score(valkey.zscore(RUNNING_KEY, job.id)),
         ],
-        client=get_valkey(),
+        client=valkey,
     )
     outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
+    if outcome in records.DONE_STATES:
+        valkey.zrem(DUE_KEY, job.id)
     if outcome != "run":
         logger.info("job %s: delivery %s not run (%s)", job.id, task_id, outcome)
         return False
+    pipe = valkey.pipeline(transaction=False)
+    pipe.zadd(RUNNING_KEY, {job.id: float(now)})
+    pipe.zrem(DUE_KEY, job.id)
+    pipe.execute()
+    if old_token:
+        locks.release_if_ours(_unit_lock_keys(job), old_token.decode(), valkey)
+    # A job that waited long in the queue keeps its claim and shows in data status while it runs.
+    records.mark_units(_claim_and_marks(job), job.id, settings.UPSTREAM_LOCK_TTL)
     ensure_beating()
     with _running_lock:
         _running[job.id] = task_id
@@ -157,17 +174,28 @@ def start_run(job: records.Job, *, task_id: str) -> bool:
 
 
 def end_run(job_id: str, task_id: str) -> None:
-    """The run of ``job_id`` by ``task_id`` in this process ended (any way)."""
+    """The run of ``job_id`` by ``task_id`` in this process ended (any way): the
+    job leaves the running set, unless another run has taken it over
+    meanwhile; one that went back to the queue is noted as due (ss:due) at its
+    retry time, so that a countdown lost with a killed worker is sent again
+    (``_resend``)."""
     with _running_lock:
         if _running.get(job_id) == task_id:
             del _running[job_id]
     if getattr(_current, "job_id", None) == job_id:
         _current.job_id = _current.task_id = _current.token = None
-    lua_script(__file__, "run_end")(
-        keys=[records.job_key(job_id), RUNNING_KEY, DUE_KEY],
-        args=[job_id, task_id, UNKNOWN_COUNTDOWN_SECONDS],
-        client=get_valkey(),
+    valkey = get_valkey()
+    owner, status, retry_at, updated_at = valkey.hmget(
+        records.job_key(job_id), "owner", "status", "retry_at", "updated_at"
     )
+    if status is not None and owner != task_id.encode():
+        return
+    pipe = valkey.pipeline(transaction=False)
+    pipe.zrem(RUNNING_KEY, job_id)
+    if status == records.QUEUED.encode():
+        due = float(retry_at) if retry_at else float(updated_at or 0) + UNKNOWN_COUNTDOWN_SECONDS
+        pipe.zadd(DUE_KEY, {job_id: due})
+    pipe.execute()
 
 
 def lock_token() -> str | None:
@@ -207,34 +235,42 @@ def reclaim_if_stale(job: records.Job) -> records.Job:
 
 def _resend(job: records.Job) -> bool:
     """Send the task of a queued job past due again (once per grace period)."""
+    valkey = get_valkey()
+    if valkey.hget(records.job_key(job.id), "status") != records.QUEUED.encode():
+        valkey.zrem(DUE_KEY, job.id)
+        return False
     again = lua_script(__file__, "job_resend")(
-        keys=[records.job_key(job.id), DUE_KEY, *_claim_and_marks(job)],
-        args=[job.id, QUEUED_GRACE_SECONDS, settings.UPSTREAM_LOCK_TTL],
-        client=get_valkey(),
+        keys=[DUE_KEY], args=[job.id, QUEUED_GRACE_SECONDS], client=valkey
     )
     if not again:
         return False
+    records.mark_units(_claim_and_marks(job), job.id, settings.UPSTREAM_LOCK_TTL)
     logger.warning("job %s (%s): still queued past its due time; its task is sent again", job.id, job.kind)
     records.job_send(job)
     return True
 
 
 def _reclaim(job: records.Job) -> bool:
-    units = job.units
-    reclaimed = lua_script(__file__, "job_reclaim")(
-        keys=[records.job_key(job.id), RUNNING_KEY, *_claim_and_marks(job), *_unit_lock_keys(job)],
+    valkey = get_valkey()
+    reclaimed, token = lua_script(__file__, "job_reclaim")(
+        keys=[records.job_key(job.id)],
         args=[
-            job.id,
             settings.UPSTREAM_HEARTBEAT_STALE_SECONDS,
-            len(units),
-            settings.UPSTREAM_LOCK_TTL,
             settings.UPSTREAM_JOB_TTL,
             f"{time.time():.3f}",
+            _score(valkey.zscore(RUNNING_KEY, job.id)),
         ],
-        client=get_valkey(),
+        client=valkey,
     )
-    if not reclaimed:
+    if reclaimed == 2:
+        valkey.zrem(RUNNING_KEY, job.id)
+    if reclaimed != 1:
         return False
+    if token:
+        locks.release_if_ours(_unit_lock_keys(job), token.decode(), valkey)
+    # The job stays the one filling its units: whoever misses them now joins it.
+    records.mark_units(_claim_and_marks(job), job.id, settings.UPSTREAM_LOCK_TTL)
+    valkey.zrem(RUNNING_KEY, job.id)
     logger.warning("job %s (%s): its worker stopped beating; queued again", job.id, job.kind)
     records.job_waiting(job.id, waiting_for="worker", retry_at=None)
     records.job_send(job)

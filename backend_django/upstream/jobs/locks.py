@@ -14,7 +14,7 @@ import secrets
 import redis
 from django.conf import settings
 
-from backend_django.core.lua import lua_script
+from backend_django.core.lua import call_many, lua_script
 from backend_django.core.valkey import get_valkey
 
 LOCK_PREFIX = "ss:lock:"
@@ -32,8 +32,10 @@ def release_if_ours(keys: list[str], token: str, client: redis.Redis | None = No
     """Delete those of ``keys`` that still hold ``token``; how many were deleted."""
     if not keys:
         return 0
-    return int(
-        lua_script(__file__, "release_if_ours")(keys=keys, args=[token], client=client or get_valkey())
+    # Key by key (each may live on another slot of a cluster), in one pipeline.
+    script = lua_script(__file__, "release_if_ours")
+    return sum(
+        int(found) for found in call_many(script, [([key], [token]) for key in keys], client or get_valkey())
     )
 
 

@@ -32,10 +32,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import redis
 from django.conf import settings
 
-from backend_django.core.lua import lua_script
-from backend_django.core.valkey import get_valkey, send_task
+from backend_django.core.lua import call_many, lua_script
+from backend_django.core.valkey import get_valkey, is_cluster, send_task
+
+from .locks import release_if_ours
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +74,16 @@ def claim_key(kind: str, units: list[str], result_url: str) -> str:
 
 
 def pending_key(unit: str) -> str:
-    """Which job is filling ``unit`` now (for data-status answers)."""
-    return f"{PENDING_PREFIX}{unit}"
+    """Which job is filling ``unit`` now (for data-status answers):
+    ``ss:pending:{ss:e:<unit>}``, tagged with the unit's entry key so that the
+    two are read together (cache/lua/data_status.lua) on a cluster too."""
+    return f"{PENDING_PREFIX}{{ss:e:{unit}}}"
+
+
+def mark_units(keys: list[str], job_id: str, ttl: int) -> None:
+    """Make each of ``keys`` (a claim, pending marks) name ``job_id`` for ``ttl``
+    seconds, unless it names another job (lua/mark_if_free.lua, key by key)."""
+    call_many(lua_script(__file__, "mark_if_free"), [([key], [job_id, ttl]) for key in keys], get_valkey())
 
 
 def _now() -> str:
@@ -234,26 +245,46 @@ def job_start(
         "waiting_for": "",
         "client": client,
     }
-    flat: list[Any] = [item for pair in fields.items() for item in pair]
-    job_id, created = lua_script(__file__, "job_start")(
-        keys=[claim_key(kind, units, result_url), job_key(new_id), JOB_PREFIX],
-        args=[new_id, settings.UPSTREAM_LOCK_TTL, settings.UPSTREAM_JOB_TTL, *flat],
-        client=valkey,
-    )
-    job_id = job_id.decode() if isinstance(job_id, bytes) else job_id
-    if created:
-        pipe = valkey.pipeline(transaction=False)
-        for unit in units:
-            pipe.set(pending_key(unit), job_id, ex=settings.UPSTREAM_LOCK_TTL)
-        due = time.time() + max(0, settings.UPSTREAM_LOCK_TTL - NEW_JOB_DUE_MARGIN)
-        pipe.zadd(DUE_KEY, {job_id: due})
-        pipe.execute()
-        job = _from_text(job_id, {name: str(value) for name, value in fields.items()})
-        job_send(job)
-        return StartedJob(job=job, created=True)
-    joined = job_get(job_id)
-    assert joined is not None
-    return StartedJob(job=joined, created=False)
+    claim = claim_key(kind, units, result_url)
+    # Single flight without a multi-key script (the claim and the records live
+    # on different slots of a cluster): join the job the claim names while its
+    # record exists; otherwise write the new record first, then take the claim
+    # only if it still names what was seen (lua/job_start.lua). Of concurrent
+    # misses one takes it; the others drop their record and join that job.
+    # cast: this client never decodes answers (redis-py types them bytes | str).
+    seen = cast(bytes | None, valkey.get(claim))
+    created_record = False
+    for _ in range(5):
+        if seen is not None:
+            joined = job_get(seen.decode())
+            if joined is not None:
+                if created_record:
+                    valkey.delete(job_key(new_id))
+                return StartedJob(job=joined, created=False)
+        if not created_record:
+            pipe = valkey.pipeline(transaction=False)
+            pipe.hset(job_key(new_id), mapping={name: str(value) for name, value in fields.items()})
+            pipe.expire(job_key(new_id), settings.UPSTREAM_JOB_TTL)
+            pipe.execute()
+            created_record = True
+        taken, holder = lua_script(__file__, "job_start")(
+            keys=[claim], args=[new_id, seen or "", settings.UPSTREAM_LOCK_TTL], client=valkey
+        )
+        if taken:
+            break
+        seen = holder or None
+    else:
+        raise redis.RedisError(f"job claim {claim} kept changing")
+    job_id = new_id
+    pipe = valkey.pipeline(transaction=False)
+    for unit in units:
+        pipe.set(pending_key(unit), job_id, ex=settings.UPSTREAM_LOCK_TTL)
+    due = time.time() + max(0, settings.UPSTREAM_LOCK_TTL - NEW_JOB_DUE_MARGIN)
+    pipe.zadd(DUE_KEY, {job_id: due})
+    pipe.execute()
+    job = _from_text(job_id, {name: str(value) for name, value in fields.items()})
+    job_send(job)
+    return StartedJob(job=job, created=True)
 
 
 def task_label(job: Job) -> str:
@@ -293,17 +324,35 @@ def _update(job: Job | str, *, finish: bool = False, hold: float = 0, **fields: 
     elif hold:
         mode, ttl = "hold", int(settings.UPSTREAM_LOCK_TTL + hold)
     job_id = job if isinstance(job, str) else job.id
-    keys = [job_key(job_id)]
+    marks: list[str] = []
     if mode:
         if isinstance(job, str):
             found = job_get(job)
             if found is None:
                 return
             job = found
-        keys += [claim_key(job.kind, job.units, job.result_url), *(pending_key(unit) for unit in job.units)]
-    lua_script(__file__, "job_update")(
-        keys=keys, args=[settings.UPSTREAM_JOB_TTL, job_id, mode, ttl, *flat], client=get_valkey()
-    )
+        marks = [claim_key(job.kind, job.units, job.result_url), *(pending_key(unit) for unit in job.units)]
+    valkey = get_valkey()
+    script = lua_script(__file__, "job_update")
+    if not is_cluster():  # one command
+        script(
+            keys=[job_key(job_id), *marks],
+            args=[settings.UPSTREAM_JOB_TTL, job_id, mode, ttl, *flat],
+            client=valkey,
+        )
+        return
+    # On a cluster the claim and marks live on other slots: the record first, then them key by key.
+    if not script(
+        keys=[job_key(job_id)], args=[settings.UPSTREAM_JOB_TTL, job_id, "", 0, *flat], client=valkey
+    ):
+        return
+    if mode == "finish":
+        release_if_ours(marks, job_id, valkey)
+    elif mode == "hold":
+        pipe = valkey.pipeline(transaction=False)
+        for key in marks:
+            pipe.expire(key, ttl)
+        pipe.execute()
 
 
 def job_running(job_id: str) -> None:

@@ -23,6 +23,8 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from backend_django.core.valkey import broker_client
+
 from .. import kinds
 from ..cache import store
 from ..clients.http import UpstreamError
@@ -152,7 +154,7 @@ def _sent(attempt: Attempt) -> None:
 
 @cache
 def _broker() -> redis.Redis:
-    return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
+    return broker_client(settings.CELERY_BROKER_URL, socket_timeout=2)
 
 
 def interactive_backlog() -> int:

@@ -13,6 +13,7 @@ from backend_django.core.valkey import get_valkey
 from backend_django.devtools.simulator import data as simdata
 from backend_django.testing.http_cache import assert_hit, assert_stale
 from backend_django.upstream.cache import store
+from backend_django.upstream.guards import budgets
 from backend_django.upstream.kinds.canopy import grid
 
 from .test_proxy_api import entry_keys, wait_for_job
@@ -106,7 +107,7 @@ def test_upstream_5xx_fails_the_job_and_caches_nothing(client, simulator, celery
     assert job["error"]["code"] == "upstream_unavailable", job
     assert entry_keys() == []
     assert store.remembered_error(grid.unit_for(*PORTLAND)) is None
-    assert get_valkey().zcard("ss:lim:canopy:slots") == 0  # the lease was given back
+    assert get_valkey().zcard(f"{budgets.limit_prefix('canopy')}slots") == 0  # the lease was given back
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
 from backend_django.upstream.guards import breaker as health
+from backend_django.upstream.guards import budgets
 from backend_django.upstream.http import range_proxy
 
 QUADKEY = "021230223"
@@ -167,7 +168,7 @@ def test_upstream_failures_are_5xx_and_cache_nothing(client, simulator, mode, st
     assert response["Cache-Control"] == "no-store"
     assert get_valkey().exists(range_proxy.meta_key(QUADKEY)) == 0
     assert block_keys() == []
-    assert get_valkey().zcard("ss:lim:canopy:slots") == 0
+    assert get_valkey().zcard(f"{budgets.limit_prefix('canopy')}slots") == 0
     simulator.reset()
     assert client.get(URL, HTTP_RANGE="bytes=0-99").status_code == 206
 
@@ -259,7 +260,7 @@ def test_concurrent_heads_of_one_tile_make_one_upstream_head(simulator, tile):
     assert {int(response["Content-Length"]) for response in responses} == {tile.size}
     assert {response["ETag"] for response in responses} == {tile.etag}
     assert [entry["method"] for entry in canopy_log(simulator)] == ["HEAD"]
-    assert get_valkey().zcard("ss:lim:canopy:slots") == 0
+    assert get_valkey().zcard(f"{budgets.limit_prefix('canopy')}slots") == 0
 
 
 def test_waiters_on_a_failed_head_get_its_error_and_the_next_request_asks_again(simulator, tile):

@@ -4,13 +4,15 @@ import time
 
 import pytest
 from celery import current_app
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from backend_django.conftest import _database_url_for_worker
-from backend_django.core.valkey import get_valkey
+from backend_django.core.valkey import broker_client, get_valkey
 from backend_django.testing.waiting import wait_until
 from backend_django.testing.workers import WorkerProcess
 from backend_django.upstream import jobs
+from backend_django.upstream.guards import budgets
 from backend_django.upstream.jobs import liveness, locks, records
 from backend_django.upstream.kinds import climate
 
@@ -30,15 +32,20 @@ def _started(units=("test:1", "test:2")) -> records.Job:
     return records.job_start(kind="test", units=list(units), result_url="/x", queue=NO_WORKER).job
 
 
+def _broker():
+    """The broker's Valkey (the cache's own unless CELERY_BROKER_URL names another)."""
+    return broker_client(django_settings.CELERY_BROKER_URL, socket_timeout=2)
+
+
 def _queued_messages(queue: str) -> int:
-    return get_valkey().llen(queue)
+    return _broker().llen(queue)
 
 
 @pytest.fixture(autouse=True)
 def _empty_test_queue():
-    get_valkey().delete(NO_WORKER)
+    _broker().delete(NO_WORKER)
     yield
-    get_valkey().delete(NO_WORKER)
+    _broker().delete(NO_WORKER)
     liveness._running.clear()
     liveness._current.job_id = liveness._current.task_id = liveness._current.token = None
 
@@ -271,7 +278,7 @@ def test_a_countdown_lost_with_a_killed_worker_is_sent_again(simulator, monkeypa
 
     # This minute's Open-Meteo budget is spent: the job goes back to the queue
     # until the minute turns, and the worker holds that countdown's message.
-    valkey.set(f"ss:lim:open_meteo:all:60:{now // 60}", settings.OPEN_METEO_CALLS_PER_MINUTE, ex=120)
+    valkey.set(budgets.window_key("open_meteo", "all", 60, now), settings.OPEN_METEO_CALLS_PER_MINUTE, ex=120)
     # A person's job would give up on a wait past the test settings' 25 s: this one may wait the minute out.
     worker = WorkerProcess(
         queues=FAULTS_QUEUE,

@@ -15,6 +15,7 @@ from backend_django.core.valkey import get_valkey
 from backend_django.devtools.simulator import data as simdata
 from backend_django.testing.http_cache import assert_hit, assert_stale
 from backend_django.upstream.cache import store
+from backend_django.upstream.guards import budgets
 from backend_django.upstream.kinds import buildings, climate
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -452,7 +453,7 @@ def test_a_person_is_told_when_the_budget_is_spent_for_hours(
     now = int(client_valkey.time()[0])
     if 86400 - now % 86400 < 900:
         pytest.skip("too close to midnight UTC: the daily window would reopen within the retry cap")
-    day_key = f"ss:lim:open_meteo:all:86400:{now // 86400}"
+    day_key = budgets.window_key("open_meteo", "all", 86400, now)
     client_valkey.set(day_key, settings.OPEN_METEO_CALLS_PER_DAY, ex=3600)
     job = wait_for_job(client, fetch_climate(client)["Location"])
     assert job["status"] == "failed"

@@ -103,7 +103,7 @@ def test_a_client_past_its_share_waits_while_another_gets_its_data(
     valkey = get_valkey()
     now = int(valkey.time()[0])
     hour_limit = settings.UPSTREAM_CLIENT_BUDGET_SHARE * settings.OPEN_METEO_CALLS_PER_HOUR
-    valkey.set(f"ss:share:open_meteo:ip:{greedy}:3600:{now // 3600}", hour_limit, ex=7200)
+    valkey.set(shares.window_key("open_meteo", f"ip:{greedy}", 3600, now), hour_limit, ex=7200)
 
     greedy_job = APIClient(REMOTE_ADDR=greedy).get("/api/v1/climate/", {"lat": 1.5, "lng": 2.5}).json()
     other_job = APIClient(REMOTE_ADDR=other).get("/api/v1/climate/", {"lat": 3.5, "lng": 4.5}).json()

@@ -1,13 +1,14 @@
--- Join the job already filling these units, or create one. Atomic, so that N
--- concurrent misses produce one job.
---   KEYS[1] the single-flight claim, KEYS[2] the new job's record, KEYS[3] the job key prefix
---   ARGV[1] new job id, ARGV[2] claim TTL, ARGV[3] record TTL, ARGV[4..] field, value pairs
--- Returns {job id, 1 if created else 0}.
-local existing = redis.call('GET', KEYS[1])
-if existing and redis.call('EXISTS', KEYS[3] .. existing) == 1 then
-    return {existing, 0}
+-- Take the single-flight claim of some units for a new job, unless it changed
+-- since the caller read it (records.job_start): of N concurrent misses, one
+-- takes it and the others join that job.
+--   KEYS[1] the claim (ss:jk:<kind>:<digest>)
+--   ARGV[1] the new job's id (its record is written already), ARGV[2] the job
+--   id the caller saw in the claim ("" for none, or a job whose record is
+--   gone), ARGV[3] claim TTL
+-- Returns {1, new id} when taken, else {0, the id the claim names now ("" for none)}.
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[2] then
+    return {0, current}
 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
-redis.call('HSET', KEYS[2], unpack(ARGV, 4))
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
-return {ARGV[1], 1}
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[3]))
+return {1, ARGV[1]}

@@ -1,6 +1,8 @@
 -- Write fields of a job that has not ended: a task delivered twice must not
 -- move a finished job back to "running".
 --   KEYS[1] the job record, KEYS[2..] its single-flight claim and its units' pending marks
+--   (on a single node; on a cluster, where they live on other slots, only KEYS[1]
+--   is passed and records._update releases or holds them key by key)
 --   ARGV[1] record TTL, ARGV[2] job id,
 --   ARGV[3] "finish": delete KEYS[2..] where they still name this job;
 --           "hold": keep KEYS[2..] for ARGV[4] more seconds (the job waits to run again);

@@ -1,10 +1,7 @@
--- Delete each of KEYS whose value is still ARGV[1] (a lock or claim we hold):
--- one that expired and was taken by someone else stays theirs.
--- Returns how many were deleted.
-local deleted = 0
-for i = 1, #KEYS do
-    if redis.call('GET', KEYS[i]) == ARGV[1] then
-        deleted = deleted + redis.call('DEL', KEYS[i])
-    end
+-- Delete KEYS[1] if its value is still ARGV[1] (a lock, claim or mark we
+-- hold): one that expired and was taken by someone else stays theirs.
+-- Returns 1 when deleted, else 0.
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
 end
-return deleted
+return 0
