@@ -20,6 +20,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
+from backend_django.testing.clock import age_job, run_out_persons_wait
 from backend_django.testing.waiting import wait_until
 from backend_django.upstream import guards, upstreams
 from backend_django.upstream.guards import breaker as health
@@ -207,22 +208,13 @@ def test_a_down_upstream_holds_no_worker_sends_one_probe_and_closes_on_the_first
     assert health.state_of("open_meteo")["state"] == "up"
 
 
-def age_job(location: str, seconds: float) -> None:
-    """Move a job's clock on: from now on it is ``seconds`` older (its record's
-    ``created_at``, which every run of it reads to know how long it may wait)."""
-    job_id = location.rstrip("/").rsplit("/", 1)[-1]
-    get_valkey().hincrbyfloat(records.job_key(job_id), "created_at", -seconds)
-
-
 def test_a_person_is_told_clearly_when_the_upstream_stays_down(client, simulator, celery_worker_process):
     simulator.fail("overpass", "500")
     response = client.get("/api/v1/buildings/", {"bbox": "47.3701,8.5401,47.3709,8.5409"})
     started = time.monotonic()
     location = response["Location"]
-    wait_until_job(client, location, lambda job: job["last_error"] is not None, 10, "a first failure")
     # The person's wait is all but over (the clock moved, not slept): 3 s of it are left.
-    aged = settings.UPSTREAM_PERSON_MAX_WAIT - 3 - (time.monotonic() - started)
-    age_job(location, aged)
+    aged = run_out_persons_wait(location, left=3.0)
     job, _, _ = wait_until_job(client, location, finished, 30, "the job to give up")
     took = time.monotonic() - started + aged
     assert job["status"] == "failed" and job["error"]["code"] == "upstream_unavailable"
