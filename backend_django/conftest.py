@@ -17,12 +17,16 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey, reset_circuits
+from backend_django.testing.valkey_plugin import xdist_worker
 from backend_django.upstream.cache import store
+from backend_django.upstream.http import throttles
 from backend_django.upstream.upstreams import simulator_env
 from backend_django.users.tests.factories import UserFactory
 
+# Files of this test process's own: each pytest-xdist worker has its own.
+FILE_SUFFIX = f"-{xdist_worker()}" if xdist_worker() else ""
 # Where the test Celery worker's emails go (one file per sending connection).
-WORKER_MAIL_DIR = Path(settings.VAR_DIR) / "test-worker-mail"
+WORKER_MAIL_DIR = Path(settings.VAR_DIR) / f"test-worker-mail{FILE_SUFFIX}"
 
 # Key prefixes the application writes to Valkey. The broker's own keys are
 # left alone so a running worker keeps its queues between tests.
@@ -45,6 +49,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """A test that uses the session's Celery worker is marked ``worker``, by its fixtures.
+
+    So `-m "not worker"` leaves out every test that starts one, and a new
+    test cannot forget the marker. It runs before pytest's own selection by
+    marker (``tryfirst``).
+    """
+    for item in items:
+        uses_worker = "celery_worker_process" in getattr(item, "fixturenames", ())
+        if uses_worker and not item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.worker)
+
+
 @pytest.fixture(autouse=True)
 def _clean_valkey():
     store.reset_local_state()
@@ -55,6 +73,16 @@ def _clean_valkey():
         if keys:
             client.delete(*keys)
     yield
+
+
+@pytest.fixture
+def throttle_clock(monkeypatch):
+    """The per-client limits' clock, stopped in the middle of a minute: a test
+    that counts requests against a limit per minute never sees its window turn.
+    Returns the stopped time (epoch seconds)."""
+    stopped = time.time() // 60 * 60 + 30
+    monkeypatch.setattr(throttles, "now", lambda: stopped)
+    return stopped
 
 
 @pytest.fixture
@@ -137,7 +165,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, upstream_simulator
     }
     shutil.rmtree(WORKER_MAIL_DIR, ignore_errors=True)
     WORKER_MAIL_DIR.mkdir(parents=True)
-    log_path = Path(settings.VAR_DIR) / "test-worker.log"
+    log_path = Path(settings.VAR_DIR) / f"test-worker{FILE_SUFFIX}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
     process = subprocess.Popen(

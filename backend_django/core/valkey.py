@@ -42,6 +42,10 @@ class ValkeyUnavailable(redis.ConnectionError):
     """Valkey did not answer a moment ago, so it is not asked again yet."""
 
 
+# The circuits' clock (time.monotonic); tests move it on instead of sleeping.
+clock = time.monotonic
+
+
 class Circuit:
     """Open for VALKEY_CIRCUIT_SECONDS after a timeout of one server's calls.
 
@@ -58,8 +62,8 @@ class Circuit:
     def __init__(self, server: str) -> None:
         self.server = server
         self._lock = threading.Lock()
-        self._open_until = 0.0  # time.monotonic(); 0: closed
-        self._last_answer = 0.0  # time.monotonic() of the latest answered call
+        self._open_until = 0.0  # clock(); 0: closed
+        self._last_answer = 0.0  # clock() of the latest answered call
 
     @property
     def is_open(self) -> bool:
@@ -69,7 +73,7 @@ class Circuit:
         if not self._open_until:  # closed: the path of every call
             return
         with self._lock:
-            now = time.monotonic()
+            now = clock()
             if now < self._open_until:
                 raise ValkeyUnavailable(
                     f"Valkey at {self.server} did not answer a moment ago; not asked again for "
@@ -79,13 +83,13 @@ class Circuit:
                 self._open_until = now + settings.VALKEY_CIRCUIT_SECONDS
 
     def trip(self, started: float | None = None) -> None:
-        """A call (begun at ``started``, time.monotonic()) timed out: open, unless
+        """A call (begun at ``started``, clock()) timed out: open, unless
         another call was answered since it began."""
         if started is not None and self._last_answer > started:
             return
         with self._lock:
             was_open = bool(self._open_until)
-            self._open_until = time.monotonic() + settings.VALKEY_CIRCUIT_SECONDS
+            self._open_until = clock() + settings.VALKEY_CIRCUIT_SECONDS
         if not was_open:
             logger.warning(
                 "Valkey at %s did not answer within %.2f s: skipping it for %.1f s",
@@ -95,7 +99,7 @@ class Circuit:
             )
 
     def close(self) -> None:
-        self._last_answer = time.monotonic()
+        self._last_answer = clock()
         if not self._open_until:
             return
         with self._lock:
@@ -109,7 +113,7 @@ class Circuit:
     def call(self, function, *args, **kwargs):
         """``function(*args, **kwargs)`` through the circuit."""
         self.check()
-        started = time.monotonic()
+        started = clock()
         try:
             result = function(*args, **kwargs)
         except redis.TimeoutError:

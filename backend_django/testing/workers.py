@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .valkey_plugin import xdist_worker
+
 
 class WorkerProcess:
     def __init__(self, *, queues: str, name: str, database_url: str, env: dict[str, str] | None = None):
@@ -29,7 +31,8 @@ class WorkerProcess:
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             **(env or {}),
         }
-        self.log_path = Path(settings.VAR_DIR) / f"test-worker-{name}.log"
+        suffix = f"-{xdist_worker()}" if xdist_worker() else ""
+        self.log_path = Path(settings.VAR_DIR) / f"test-worker-{name}{suffix}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self, *, concurrency: int = 1, timeout: float = 60) -> float:

@@ -67,7 +67,12 @@ def test_check_deploy_asks_for_a_geocoder_contact_on_the_public_nominatim():
     result = run_with_production_settings("manage.py", "check", "--deploy", UPSTREAM_CONTACT="")
     assert "upstream.W001" in result.stderr + result.stdout
     own = run_with_production_settings(
-        "manage.py", "check", "--deploy", UPSTREAM_CONTACT="", GEOCODER_URL="http://nominatim.internal:8080"
+        "manage.py",
+        "check",
+        "--deploy",
+        UPSTREAM_CONTACT="",
+        GEOCODER_URL="http://nominatim.internal:8080",
+        BASEMAP_URL="http://tiles.internal:8080/{z}/{x}/{y}.png",
     )
     assert "upstream.W001" not in own.stderr + own.stdout
 

@@ -190,7 +190,25 @@ def test_a_stopped_valkey_costs_one_short_timeout_not_one_per_call(live_server, 
     assert len(list(get_valkey().scan_iter(match="dj:*"))) > 0, "login limits are counted again"
 
 
-def test_the_circuit_lets_one_call_try_again_per_window(private_valkey, settings):
+@pytest.fixture
+def circuit_clock(monkeypatch):
+    """The circuits' clock (``core.valkey.clock``), moved on by ``advance(seconds)`` instead of slept."""
+
+    class Clock:
+        shift = 0.0
+
+        def now(self) -> float:
+            return time.monotonic() + self.shift
+
+        def advance(self, seconds: float) -> None:
+            self.shift += seconds
+
+    moved = Clock()
+    monkeypatch.setattr(core_valkey, "clock", moved.now)
+    return moved
+
+
+def test_the_circuit_lets_one_call_try_again_per_window(private_valkey, settings, circuit_clock):
     settings.VALKEY_CIRCUIT_SECONDS = 1.0
     client = get_valkey()
     assert client.ping()
@@ -199,13 +217,13 @@ def test_the_circuit_lets_one_call_try_again_per_window(private_valkey, settings
         client.get("k")  # the one timeout
     _, took = _timed(lambda: [_raises(client.get, "k") for _ in range(50)])
     assert took < 0.1, "while open, calls fail at once"
-    time.sleep(1.1)
+    circuit_clock.advance(1.1)
     with pytest.raises(redis.TimeoutError):  # the window has passed: one call tries again
         client.pipeline().get("k").execute()
     _, took = _timed(lambda: _raises(client.get, "k"))
     assert took < 0.05
     private_valkey.cont()
-    time.sleep(1.1)
+    circuit_clock.advance(1.1)
     assert client.set("k", "v") and client.get("k") == b"v"
     assert not core_valkey.circuit_for_url(settings.VALKEY_URL).is_open
 
@@ -347,7 +365,7 @@ def test_registration_and_password_reset_answer_as_usual_and_their_emails_go_out
     assert {to for to, _ in subjects} == {known.email, "new0@example.com", "new1@example.com"}
 
 
-def test_health_names_cache_and_broker_down_quickly(live_server, private_valkey, settings):
+def test_health_names_cache_and_broker_down_quickly(live_server, private_valkey, settings, circuit_clock):
     base = live_server.url
     assert requests.get(f"{base}/api/v1/health/", timeout=60).status_code == 200
     private_valkey.stop()
@@ -359,7 +377,7 @@ def test_health_names_cache_and_broker_down_quickly(live_server, private_valkey,
         assert checks["cache"].startswith("error") and checks["broker"].startswith("error"), checks
         assert took < 0.5, (round, took)
     private_valkey.cont()
-    time.sleep(settings.VALKEY_CIRCUIT_SECONDS + 0.1)
+    circuit_clock.advance(settings.VALKEY_CIRCUIT_SECONDS + 0.1)
     assert requests.get(f"{base}/api/v1/health/", timeout=60).status_code == 200
 
 

@@ -41,6 +41,11 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip().lower()]
 
 
+def now() -> float:
+    """The clock the windows are counted on (epoch seconds); tests move it."""
+    return time.time()
+
+
 def client_of(request: HttpRequest) -> str:
     """The client a request counts against: its address (core/client_ip.py,
     TRUSTED_PROXY_COUNT; a forged X-Forwarded-For never changes it), read
@@ -66,7 +71,7 @@ class ProxyThrottle(BaseThrottle):
         return client_of(request)
 
     def key(self, client: str) -> str:
-        window = int(time.time() // self.period)
+        window = int(now() // self.period)
         return f"ss:rl:{self.scope}:{client}:{window}"
 
     def queue(self, pipe: Pipeline, client: str) -> None:
@@ -77,7 +82,7 @@ class ProxyThrottle(BaseThrottle):
 
     def check(self, count: int) -> None:
         if count > self.limit:
-            window_left = self.period - time.time() % self.period
+            window_left = self.period - now() % self.period
             raise Throttled(wait=max(1, round(window_left)))
 
     def consume(self, client: str) -> None:

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
 from backend_django.devtools.simulator import data as simdata
+from backend_django.testing.clock import run_out_persons_wait
 from backend_django.testing.http_cache import assert_hit, assert_stale
 from backend_django.upstream.cache import store
 from backend_django.upstream.guards import budgets
@@ -102,7 +103,9 @@ def test_missing_tile_fails_the_job_is_remembered_and_caches_nothing(
 @pytest.mark.parametrize("mode", ["500", "429"])
 def test_upstream_5xx_fails_the_job_and_caches_nothing(client, simulator, celery_worker_process, mode):
     simulator.fail("canopy", mode)
-    job = wait_for_job(client, fetch(client, *PORTLAND)["Location"])
+    location = fetch(client, *PORTLAND)["Location"]
+    run_out_persons_wait(location)  # the clock moves on, not slept
+    job = wait_for_job(client, location)
     assert job["status"] == "failed"
     assert job["error"]["code"] == "upstream_unavailable", job
     assert entry_keys() == []

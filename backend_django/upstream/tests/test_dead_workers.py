@@ -1,5 +1,6 @@
 """Dead workers: heartbeats, taking back their jobs, and deliveries that come late."""
 
+import socket
 import time
 
 import pytest
@@ -240,7 +241,8 @@ def test_a_worker_killed_mid_fetch_costs_seconds_not_an_hour(simulator, django_d
 
         client = APIClient()
         # While no worker lives, a poll past the stale time puts the job back, waiting for a worker.
-        time.sleep(heartbeat_stale_seconds() + 0.5)
+        # The clock moves on, not slept: the last heartbeat the killed worker sent is made that old.
+        get_valkey().zincrby(liveness.RUNNING_KEY, -(heartbeat_stale_seconds() + 0.5), job_id)
         assert client.get(f"/api/v1/jobs/{job_id}/").json()["status"] == "queued"
         assert records.job_get(job_id).waiting_for == "worker"
 
@@ -293,7 +295,14 @@ def test_a_countdown_lost_with_a_killed_worker_is_sent_again(simulator, monkeypa
         waiting = wait_until(
             lambda: (job := records.job_get(job_id)).waiting_for == "budget" and job, "it waits", timeout=30
         )
-        time.sleep(1.5)  # the countdown's message reaches the worker
+        # The countdown's message reaches the worker, which holds it until it is due.
+        node = [f"countdown@{socket.gethostname()}"]
+
+        def held() -> bool:
+            scheduled = current_app.control.inspect(destination=node, timeout=1.0).scheduled() or {}
+            return any(scheduled.values())
+
+        wait_until(held, "the worker holds the countdown", timeout=30)
         worker.kill()
         worker.start()
         client = APIClient()

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
 from backend_django.devtools.simulator import gazetteer
+from backend_django.testing.clock import run_out_persons_wait
 from backend_django.testing.http_cache import assert_hit
 from backend_django.upstream.cache import store
 
@@ -112,6 +113,7 @@ def test_a_passing_geocoder_failure_is_retried_a_second_later(client, simulator,
 def test_an_html_page_fails_the_job_and_poisons_nothing(client, simulator, celery_worker_process):
     simulator.fail("geocoder", "html")
     response = search(client, "Lisbon")
+    run_out_persons_wait(response["Location"])  # the clock moves on, not slept
     job = wait_for_job(client, response["Location"], timeout=60)
     assert job["status"] == "failed"
     assert job["error"]["code"] == "upstream_invalid_response"

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from backend_django.core.valkey import get_valkey
 from backend_django.devtools.simulator import data as simdata
+from backend_django.testing.clock import run_out_persons_wait
 from backend_django.testing.http_cache import assert_hit, assert_stale
 from backend_django.upstream.cache import store
 from backend_django.upstream.guards import budgets
@@ -210,6 +211,7 @@ def test_open_meteo_failures_fail_the_job_and_cache_nothing(
     simulator.fail("open_meteo", mode)
     response = fetch_climate(client)
     assert response.status_code == 202
+    run_out_persons_wait(response["Location"])  # the clock moves on, not slept
     job = wait_for_job(client, response["Location"], timeout=60)
     assert job["status"] == "failed"
     assert job["error"]["code"] == code, job
@@ -378,6 +380,7 @@ def test_overlapping_boxes_share_cells(client, simulator, celery_worker_process)
 def test_overpass_failures_cache_nothing(client, simulator, celery_worker_process, mode, code):
     simulator.fail("overpass", mode)
     response = client.get("/api/v1/buildings/", {"bbox": "47.3701,8.5401,47.3709,8.5409"})
+    run_out_persons_wait(response["Location"])  # the clock moves on, not slept
     job = wait_for_job(client, response["Location"], timeout=60)
     assert job["status"] == "failed"
     assert job["error"]["code"] == code, job
