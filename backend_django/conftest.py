@@ -40,27 +40,22 @@ APP_KEY_PATTERNS = ("dj:*", "ss:*")
 SINGLE_NODE_FIXTURES = {"valkey_commands", "tracking"}
 
 
-def pytest_collection_modifyitems(config, items):
-    if not settings.VALKEY_CLUSTER:
-        return
-    skip = pytest.mark.skip(reason="one Valkey node's command counts or CLIENT TRACKING: not on a cluster")
-    for item in items:
-        if SINGLE_NODE_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(skip)
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """A test that uses the session's Celery worker is marked ``worker``, by its fixtures.
 
     So `-m "not worker"` leaves out every test that starts one, and a new
     test cannot forget the marker. It runs before pytest's own selection by
-    marker (``tryfirst``).
+    marker (``tryfirst``). On a Valkey Cluster, the tests of one node's
+    behaviour (SINGLE_NODE_FIXTURES) are skipped.
     """
+    skip = pytest.mark.skip(reason="one Valkey node's command counts or CLIENT TRACKING: not on a cluster")
     for item in items:
-        uses_worker = "celery_worker_process" in getattr(item, "fixturenames", ())
-        if uses_worker and not item.get_closest_marker("worker"):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "celery_worker_process" in fixtures and not item.get_closest_marker("worker"):
             item.add_marker(pytest.mark.worker)
+        if settings.VALKEY_CLUSTER and SINGLE_NODE_FIXTURES & fixtures:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
