@@ -204,6 +204,8 @@ def _primary_of(slot_key: str) -> int:
 WEB_PORTS = [9701, 9702]
 FRONT_PORT = 9700
 PLANS = 50
+# The fault run gives up when no more plan data has arrived for this long.
+STALL_SECONDS = 180
 CREATE_TOKEN = """
 from backend_django.users.models import User
 from backend_django.users.services import api_token_create
@@ -409,25 +411,42 @@ def fault_run(stack: Stack) -> int:
             if response is None or response.status_code >= 500:
                 time.sleep(0.1)  # the failover's moment: try the same plan again
         # Every plan's data arrives: each kind fresh, no job pending; the jobs seen all succeeded.
+        # A failed job stops the wait at once; so does a wait that makes no progress.
         jobs: set[str] = set()
-        deadline = time.monotonic() + 600
+        fewest, progress_at = None, time.monotonic()
         while True:
-            pending = 0
+            pending: list[str] = []
             for plan_id in created:
                 response = call("GET", f"/api/v1/plans/{plan_id}/")
                 if response is None or response.status_code != 200:
-                    pending += 1
+                    pending.append(f"plan {plan_id}: no answer")
                     continue
-                for status in response.json()["data_status"].values():
+                for kind, status in response.json()["data_status"].items():
                     if status.get("job_id"):
                         jobs.add(status["job_id"])
-                        call("GET", f"/api/v1/jobs/{status['job_id']}/")  # the plan page polls its jobs
+                        polled = call("GET", f"/api/v1/jobs/{status['job_id']}/")  # as the plan page does
+                        if (
+                            polled is not None
+                            and polled.status_code == 200
+                            and polled.json()["status"] == "failed"
+                        ):
+                            print(
+                                f"test-cluster: FAILED: plan {plan_id}'s {kind} job failed: {polled.json()}",
+                                flush=True,
+                            )
+                            return 1
                     if status["state"] != "fresh":
-                        pending += 1
+                        pending.append(f"plan {plan_id} {kind}: {status}")
             if not pending:
                 break
-            if time.monotonic() > deadline:
-                print(f"test-cluster: {pending} kinds of data still not fresh after 600 s", flush=True)
+            if fewest is None or len(pending) < fewest:
+                fewest, progress_at = len(pending), time.monotonic()
+            elif time.monotonic() - progress_at > STALL_SECONDS:
+                print(
+                    f"test-cluster: FAILED: {len(pending)} kinds of data not fresh, none arrived for "
+                    f"{STALL_SECONDS} s; the first: {pending[:3]}",
+                    flush=True,
+                )
                 return 1
             time.sleep(1)
         failed_jobs = []

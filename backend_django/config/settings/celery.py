@@ -2,11 +2,13 @@
 From the environment: CELERY_BROKER_URL (default VALKEY_URL; or Sentinels,
 ``sentinel://h1:26379;sentinel://h2:26379``, with CELERY_BROKER_MASTER_NAME), FLOWER_URL."""
 
+import math
+
 from kombu import Exchange, Queue
 
 from .core import TIME_ZONE
 from .environment import env
-from .valkey import VALKEY_SOCKET_TIMEOUT, VALKEY_URL
+from .valkey import VALKEY_CLUSTER_FAILOVER_SECONDS, VALKEY_SOCKET_TIMEOUT, VALKEY_URL
 
 # A cluster URL is never the broker: kombu has no cluster transport
 # (celery#2852, kombu#526); a deployment on a cluster sets CELERY_BROKER_URL to
@@ -52,6 +54,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 if CELERY_BROKER_URL.startswith("sentinel://"):
     CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = CELERY_BROKER_MASTER_NAME
     CELERY_BROKER_TRANSPORT_OPTIONS["sentinel_kwargs"] = {"socket_timeout": VALKEY_SOCKET_TIMEOUT}
+    # A worker's own sends (a job back to the queue, a warm job stepping aside)
+    # keep trying while the Sentinels promote the replica, as a request's do
+    # (core/valkey.send_task); Celery's default gives up after about 0.6 s.
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": math.ceil(VALKEY_CLUSTER_FAILOVER_SECONDS / 0.5),
+        "interval_start": 0.25,
+        "interval_step": 0.25,
+        "interval_max": 0.5,
+    }
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -8,6 +8,18 @@ import environ
 BASE_DIR = Path(__file__).resolve().parents[3]
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ's Env, remembering which variables the settings read (test.py
+    refuses a setting set in the environment that is not read from it)."""
+
+    read: set[str] = set()
+
+    def get_value(self, var, *args, **kwargs):
+        self.read.add(var)
+        return super().get_value(var, *args, **kwargs)
+
+
+env = _Env()
 if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True) and (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"))

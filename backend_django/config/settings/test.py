@@ -6,6 +6,7 @@ else; when VALKEY_URL is unset the test suite starts a private valkey-server
 """
 
 import json
+import os
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -77,6 +78,13 @@ INSTALLED_APPS = [*INSTALLED_APPS, "backend_django.devtools"]
 # of a dict setting ({"ACCOUNT_RATE_LIMITS": {"signup": "1000/1h/ip"}}). Only
 # plain settings: one that others are computed from here (VALKEY_URL,
 # TRUSTED_PROXY_COUNT) comes from its environment variable instead.
+# A setting of that name in a process's environment would be silently
+# ignored (it is a constant in code, not read from the environment): refused.
+_unread = sorted(name for name in os.environ if name in globals() and name not in env.read)
+if _unread:
+    raise ImproperlyConfigured(
+        f"{_unread} are set in the environment but not read from it: set them in TEST_SETTINGS_OVERRIDES"
+    )
 _overrides = json.loads(env("TEST_SETTINGS_OVERRIDES", default="{}"))
 if not all(name.isupper() for name in _overrides):
     raise ImproperlyConfigured(f"TEST_SETTINGS_OVERRIDES names settings (upper case): {sorted(_overrides)}")

@@ -158,8 +158,14 @@ def _broker() -> redis.Redis:
 
 
 def interactive_backlog() -> int:
-    """People's fetch tasks waiting in the broker right now."""
-    return _broker().llen("interactive")
+    """People's fetch tasks waiting in the broker right now; 0 when the broker
+    does not answer (its primary being replaced, say): this is only a hint for
+    a warm job to step aside, never a reason for it to fail."""
+    try:
+        return _broker().llen("interactive")
+    except redis.RedisError as error:
+        logger.info("the broker's queue length is unknown (%s); a warm job carries on", error)
+        return 0
 
 
 @shared_task(bind=True, name=records.RUN_JOB_TASK, max_retries=None)

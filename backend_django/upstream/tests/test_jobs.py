@@ -58,3 +58,29 @@ def test_a_state_write_is_one_command_and_a_new_job_is_not_read_back(valkey_comm
     jobs.job_succeed(started.job)  # the run has its job: releasing the claim reads nothing
     assert valkey_commands == ["EVALSHA"]
     assert jobs.job_get(started.job.id).status == jobs.SUCCEEDED
+
+
+def test_a_warm_job_carries_on_when_the_broker_cannot_say_whether_people_wait(simulator, monkeypatch):
+    """A warm job asks the broker whether people's fetches are queued before each
+    unit. While the broker's primary is being replaced that question fails; it is
+    a hint, so the job fills its unit and succeeds instead of crashing."""
+    import socket
+
+    import redis
+
+    from backend_django.upstream.cache import store
+    from backend_django.upstream.jobs import tasks
+
+    with socket.socket() as probe:  # a port nothing listens on: a refused connection
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    refused = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5)
+    monkeypatch.setattr(tasks, "_broker", lambda: refused)
+    monkeypatch.setattr(jobs, "send_task", lambda name, **options: None)  # the run happens here
+    unit = "climate:45.5:-122.7"
+    started = jobs.job_start(kind="prefetch", units=[unit], result_url="/x", queue="warm")
+
+    tasks.run_job.apply(args=[started.job.id])
+
+    assert jobs.job_get(started.job.id).status == jobs.SUCCEEDED
+    assert store.read(unit).state() == "fresh"

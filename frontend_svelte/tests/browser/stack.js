@@ -238,13 +238,13 @@ async function main() {
 		CSRF_TRUSTED_ORIGINS: appUrl,
 		STATIC_ROOT: staticRoot,
 		PYTHONUNBUFFERED: '1',
-		// Every test's browser is one client (127.0.0.1): lift the per-client limits.
-		PROXY_READ_RATE: '1000000/min',
-		PROXY_FETCH_RATE: '1000000/min',
-		// Every test signs up its own person from 127.0.0.1: more than the 20
-		// sign-ups an hour a client may make (ACCOUNT_RATE_LIMITS in
+		// Every test's browser is one client (127.0.0.1): lift the per-client
+		// data limits (config/settings/proxy.py), and let it make more than the
+		// 20 sign-ups an hour a client may make (ACCOUNT_RATE_LIMITS in
 		// config/settings/security.py; its other limits stay as they are).
 		TEST_SETTINGS_OVERRIDES: JSON.stringify({
+			PROXY_READ_RATE: '1000000/min',
+			PROXY_FETCH_RATE: '1000000/min',
 			ACCOUNT_RATE_LIMITS: { signup: '1000000/1h/ip' }
 		})
 	};
