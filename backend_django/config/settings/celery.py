@@ -32,6 +32,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# When the broker's connection is lost (its primary replaced), a running job
+# finishes and writes its result; its message, never acknowledged, comes back
+# after the visibility timeout and finds the job ended (upstream/jobs/liveness.py).
+# Said explicitly: Celery 6 makes cancelling them the default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 # User-triggered fetches go to "interactive"; prefetch and scheduled warming
 # to "warm". Workers consume both (see scripts/dev and docker/).
