@@ -19,6 +19,10 @@ class _Env(environ.Env):
         self.read.add(var)
         return super().get_value(var, *args, **kwargs)
 
+    def set_but_unread(self, names) -> list[str]:
+        """Those of ``names`` (settings) that the environment sets and the settings never read."""
+        return sorted(name for name in names if name in self.ENVIRON and name not in self.read)
+
 
 env = _Env()
 if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True) and (BASE_DIR / ".env").is_file():

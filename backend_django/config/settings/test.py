@@ -6,7 +6,6 @@ else; when VALKEY_URL is unset the test suite starts a private valkey-server
 """
 
 import json
-import os
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -80,7 +79,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "backend_django.devtools"]
 # TRUSTED_PROXY_COUNT) comes from its environment variable instead.
 # A setting of that name in a process's environment would be silently
 # ignored (it is a constant in code, not read from the environment): refused.
-_unread = sorted(name for name in os.environ if name in globals() and name not in env.read)
+_unread = env.set_but_unread([name for name in globals() if name.isupper()])
 if _unread:
     raise ImproperlyConfigured(
         f"{_unread} are set in the environment but not read from it: set them in TEST_SETTINGS_OVERRIDES"

@@ -42,7 +42,7 @@ def env_reads(path: Path) -> dict[str, int]:
             isinstance(function, ast.Attribute)
             and isinstance(function.value, ast.Name)
             and function.value.id == "env"
-            and function.attr != "read_env"
+            and function.attr not in ("read_env", "set_but_unread")
         )
         if not is_env:
             continue

@@ -23,7 +23,7 @@ from backend_django.upstream import kinds
 from backend_django.upstream import status as data_status
 from backend_django.upstream.cache import store
 from backend_django.upstream.guards import budgets
-from backend_django.upstream.jobs import records, warming
+from backend_django.upstream.jobs import liveness, records, warming
 from backend_django.upstream.kinds import sun
 from backend_django.users.tests.factories import UserFactory
 
@@ -361,13 +361,12 @@ def test_a_batch_of_100_plans_at_new_places_is_prefetched_once_per_place_and_wai
 ):
     valkey = get_valkey()
     now = int(valkey.time()[0])
-    if now % 60 > 40:  # so that the spent minute below outlasts the batch
-        time.sleep(61 - now % 60)
-        now = int(valkey.time()[0])
-    # Warming has spent its share of this minute's Open-Meteo budget: the
-    # prefetches wait in the queue for the next minute.
-    minute_key = budgets.window_key("open_meteo", "warm", 60, now)
-    valkey.set(minute_key, settings.OPEN_METEO_CALLS_PER_MINUTE * settings.WARM_BUDGET_SHARE, ex=120)
+    # Warming has spent its share of this minute's Open-Meteo budget, and of
+    # the next one's (however close this one is to its end, the batch meets a
+    # spent minute): the prefetches wait in the queue for a minute to turn.
+    spent = [budgets.window_key("open_meteo", "warm", 60, now + 60 * ahead) for ahead in (0, 1)]
+    for key in spent:
+        valkey.set(key, settings.OPEN_METEO_CALLS_PER_MINUTE * settings.WARM_BUDGET_SHARE, ex=180)
 
     user = UserFactory()
     client = APIClient()
@@ -392,7 +391,24 @@ def test_a_batch_of_100_plans_at_new_places_is_prefetched_once_per_place_and_wai
 
     seen_waiting = set()
 
+    def minutes_pass() -> None:
+        """Once the prefetches have been seen waiting for budget, the minutes
+        pass (moved, not waited for): the budget is back, and the jobs still
+        waiting are past their retry time, so the sweep sends them again."""
+        if not seen_waiting:
+            return
+        valkey.delete(*spent)
+        past = time.time() - liveness.QUEUED_GRACE_SECONDS - 1
+        for job in prefetches:
+            if (
+                record := records.job_get(job.id)
+            ).status == records.QUEUED and record.waiting_for == "budget":
+                valkey.hset(records.job_key(job.id), "retry_at", f"{past:.3f}")
+                valkey.zadd(liveness.DUE_KEY, {job.id: past})
+        liveness.sweep_stale_jobs()
+
     def all_fresh() -> bool:
+        minutes_pass()
         page = client.get("/api/v1/plans/", {"page_size": 200}).json()["results"]
         assert len(page) == 100
         for plan in page:
