@@ -167,7 +167,7 @@ test(
 		// A bed moved out of the sun square: the server's message, the drawing kept, nothing stored.
 		await bedRow(page, 'Herbs').getByRole('button', { name: 'Move' }).click();
 		await site.getByTestId('bed-pad').focus();
-		for (let i = 0; i < 70; i++) await page.keyboard.press('ArrowRight');
+		for (let i = 0; i < 7; i++) await page.keyboard.press('Control+ArrowRight'); // 10 m a step
 		await site.getByRole('button', { name: 'Save beds' }).click();
 		const error = site.getByTestId('beds-error');
 		await expect(error).toContainText('bed "Herbs"');
@@ -178,7 +178,7 @@ test(
 		await checkAccessibility(page, 'plan page (a bed refused)');
 		// Moved back in, it saves.
 		await site.getByTestId('bed-pad').focus();
-		for (let i = 0; i < 70; i++) await page.keyboard.press('ArrowLeft');
+		for (let i = 0; i < 7; i++) await page.keyboard.press('Control+ArrowLeft');
 		await site.getByRole('button', { name: 'Save beds' }).click();
 		await expect(site.getByText('Beds saved.')).toBeVisible();
 		await expect(error).toBeHidden();

@@ -234,6 +234,11 @@ async function main() {
 		// command may take longer than production's 0.25 s; a timeout opens the
 		// process's Valkey circuit (decision 0018) and leaves its jobs unfinished.
 		VALKEY_SOCKET_TIMEOUT: '2',
+		// How long a person's job keeps trying a failing upstream before it
+		// fails (production: 120 s; the backend tests: 25 s): the tests that
+		// make Open-Meteo fail wait for that failure, and hold every other
+		// test that needs Open-Meteo away meanwhile.
+		UPSTREAM_PERSON_MAX_WAIT: '8',
 		FRONTEND_URL: appUrl,
 		CSRF_TRUSTED_ORIGINS: appUrl,
 		STATIC_ROOT: staticRoot,

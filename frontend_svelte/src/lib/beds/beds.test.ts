@@ -18,10 +18,13 @@ describe('keyboard beds', () => {
 		expect(w).toBeCloseTo(4, 2);
 		expect(h).toBeCloseTo(4, 2);
 	});
-	it('arrows move it a metre, Shift with them resizes it', () => {
+	it('arrows move it a metre (Ctrl: ten), Shift with them resizes it', () => {
 		expect(keyAction('ArrowRight', false)).toEqual({ kind: 'move', east: 1, north: 0 });
 		expect(keyAction('ArrowUp', true)).toEqual({ kind: 'resize', east: 0, north: 1 });
 		expect(keyAction('a', false)).toBeNull();
+		// Ctrl: steps of 10 m, for moves and resizes alike.
+		expect(keyAction('ArrowLeft', false, true)).toEqual({ kind: 'move', east: -10, north: 0 });
+		expect(keyAction('ArrowDown', true, true)).toEqual({ kind: 'resize', east: 0, north: -10 });
 		const ring = squareRing(-122.67, 45.52);
 		const moved = moveRing(ring, 3, -2);
 		const s = metresPerDegree(45.52);

@@ -93,10 +93,12 @@ export function resizeRing(ring: Ring, east: number, north: number): Ring {
 	return roundRing(ring.map(([x, y]) => [west + (x - west) * kx, south + (y - south) * ky]));
 }
 
-/** What the keyboard pad does with a key: a move or a resize in metres, or nothing. */
+/** What the keyboard pad does with a key: a move or a resize in metres (Shift resizes,
+ * Ctrl takes steps of 10 m instead of 1 m), or nothing. */
 export function keyAction(
 	key: string,
-	shift: boolean
+	shift: boolean,
+	ctrl = false
 ): { kind: 'move' | 'resize'; east: number; north: number } | null {
 	const step: Record<string, [number, number]> = {
 		ArrowUp: [0, 1],
@@ -106,7 +108,8 @@ export function keyAction(
 	};
 	const d = step[key];
 	if (!d) return null;
-	return { kind: shift ? 'resize' : 'move', east: d[0], north: d[1] };
+	const metres = ctrl ? 10 : 1;
+	return { kind: shift ? 'resize' : 'move', east: d[0] * metres, north: d[1] * metres };
 }
 
 /** A bed's statistics over the period, from `beds/sun/`. */
