@@ -27,7 +27,9 @@ export default ts.config(
 		files: ['**/*.svelte', '**/*.svelte.ts', '**/*.svelte.js'],
 		languageOptions: {
 			parserOptions: {
-				projectService: true,
+				// No TypeScript program behind the lint (projectService): svelte-check
+				// type-checks every file already, and building the program made ESLint
+				// take 22 s of CPU instead of 8 (no rule here requires the types).
 				extraFileExtensions: ['.svelte'],
 				parser: ts.parser,
 				svelteConfig
