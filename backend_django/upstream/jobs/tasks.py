@@ -102,7 +102,10 @@ def fill_unit(unit: str, *, attempt: Attempt, refresh_within: float = 0) -> Atte
                 # An entry still within its stale window lets climate fetch only the tail.
                 entry = store.read(unit)
                 usable = entry if entry is not None and entry.state() != "missing" else None
-                store.write(_fetch_counted(kind, unit, usable, attempt))
+                entries = _fetch_counted(kind, unit, usable, attempt)
+                # The unit last: readers go by its freshness (data status), so whoever
+                # sees it fresh finds its companions (the sun's summary) stored too.
+                store.write(sorted(entries, key=lambda entry: entry.unit == unit))
                 return attempt
             finally:
                 locks.unit_lock_release(unit, token)

@@ -190,3 +190,20 @@ def test_a_fresh_unit_is_found_fresh_without_reading_its_body(valkey_commands):
     valkey_commands.clear()
     fill()
     assert valkey_commands == ["pipeline"], "one pipeline of fresh-until fields, no HGETALL of the body"
+
+
+def test_the_unit_is_stored_after_its_companions(simulator, monkeypatch):
+    """Readers go by the unit's freshness (a plan's data status); its companions
+    (the sun's summary, whose numbers are a plan's light fact) are in Valkey
+    before it, so whoever sees the unit fresh finds them too."""
+    written: list[str] = []
+    write = store.write
+
+    def recording(entries):
+        written.extend(entry.unit for entry in entries)
+        return write(entries)
+
+    monkeypatch.setattr(store, "write", recording)
+    fill()
+    assert PROBE in written and PROBE_SUMMARY in written
+    assert written.index(PROBE_SUMMARY) < written.index(PROBE)
