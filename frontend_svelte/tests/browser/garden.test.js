@@ -227,8 +227,23 @@ test(
 		const transplant = (c) =>
 			c.plants[1].seasons[0].windows.find((w) => w.kind === 'transplant').start;
 		expect(transplant(careful), 'a later planting out at 10 %').not.toBe(transplant(calendar));
+		// While another risk's dates come, the calendar stays shown, greyed, and
+		// readable: the answer is held until the check is done.
+		let answer;
+		const held = new Promise((resolve) => (answer = resolve));
+		const riskOf10 = `**/api/v1/plans/${id}/calendar/?risk=10`;
+		await page.route(riskOf10, async (route) => {
+			await held;
+			await route.continue();
+		});
 		await calendarPanel.getByRole('radio', { name: /^Careful: 10 %/ }).check();
+		await expect(calendarPanel.locator('.content')).toHaveClass(/dimmed/);
+		await checkAccessibility(page, 'garden: the calendar while new dates come', {
+			within: '[data-panel="calendar"]'
+		});
+		answer();
 		await tableShows(calendarPanel, windowsShown(careful, year), year);
+		await page.unroute(riskOf10);
 		await expect(calendarPanel.getByTestId('calendar-frost')).toHaveText(careful.frost.note);
 		// Next year's dates on the same timeline.
 		await calendarPanel.getByRole('radio', { name: String(year + 1), exact: true }).check();
